@@ -1,0 +1,136 @@
+#!/bin/sh
+# Set up a Debian/Ubuntu machine for iapd, build it, then boot the emulated board or run the
+# tests. Idempotent: every step checks first and does only what is missing.
+#
+#   scripts/bootstrap.sh boot    set up, build, boot the board in the network namespace "iapd"
+#   scripts/bootstrap.sh check   set up, build, run `make check`
+#   scripts/bootstrap.sh deps    only install packages and fetch lwIP
+#
+# Environment: BUILD_DIR (default: build), CONFIGURE_FLAGS (extra ./configure arguments),
+# LWIP_DIR (an lwIP 2.1 tree to use instead of fetching Debian's source package).
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${BUILD_DIR:-build}
+case $build_dir in /*) ;; *) build_dir=$top/$build_dir ;; esac
+lwip_dir=${LWIP_DIR:-$top/third_party/lwip}
+netns=iapd
+
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
+
+# Packages a build and the tests need. The test clients are the ones users run: curl,
+# tftp-hpa, atftp and busybox.
+packages="autoconf automake libtool pkg-config make gcc check libpcap-dev libmicrohttpd-dev
+  dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates"
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "'$*' needs root: run this script as root"
+  fi
+}
+
+missing_packages() {
+  for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || printf '%s ' "$p"
+  done
+}
+
+# apt-get source needs a deb-src entry; Debian images ship only deb lines.
+deb_src_file=/etc/apt/sources.list.d/iapd-deb-src.sources
+have_deb_src() {
+  grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ || grep -qs '^deb-src' /etc/apt/sources.list
+}
+
+add_deb_src() {
+  have_deb_src && return 0
+  # shellcheck disable=SC1091
+  . /etc/os-release
+  suite=${VERSION_CODENAME:-bookworm}
+  say "adding a deb-src entry for $suite ($deb_src_file)"
+  as_root sh -c "cat > $deb_src_file" <<SRC
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: $suite
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  apt_updated=
+}
+
+apt_updated=
+apt_update_once() {
+  [ -n "$apt_updated" ] && return 0
+  say "apt-get update"
+  as_root apt-get update -q >/dev/null
+  apt_updated=yes
+}
+
+install_packages() {
+  need=$(missing_packages)
+  [ -z "$need" ] && return 0
+  apt_update_once
+  say "installing: $need"
+  # shellcheck disable=SC2086
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need >/dev/null
+}
+
+fetch_lwip() {
+  if [ -f "$lwip_dir/src/core/init.c" ]; then return 0; fi
+  [ -n "${LWIP_DIR:-}" ] && die "LWIP_DIR=$LWIP_DIR holds no lwIP tree (no src/core/init.c)"
+  add_deb_src
+  apt_update_once
+  tmp=$(mktemp -d)
+  say "fetching Debian's lwip source package into $lwip_dir"
+  (cd "$tmp" && apt-get source -q --download-only lwip >/dev/null) \
+    || die "apt-get source lwip failed: is a deb-src entry configured?"
+  dsc=$(ls "$tmp"/lwip_2.1.*.dsc 2>/dev/null | head -n 1)
+  [ -n "$dsc" ] || die "Debian's lwip source package is not version 2.1 ($(ls "$tmp"))"
+  (cd "$tmp" && dpkg-source -q -x "$dsc" lwip >/dev/null)
+  mkdir -p "$(dirname "$lwip_dir")"
+  rm -rf "$lwip_dir"
+  mv "$tmp/lwip" "$lwip_dir"
+  rm -rf "$tmp"
+}
+
+build() {
+  cd "$top"
+  if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
+    say "autoreconf"
+    autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+  fi
+  mkdir -p "$build_dir"
+  cd "$build_dir"
+  flags="--with-lwip=$lwip_dir ${CONFIGURE_FLAGS:-}"
+  if [ ! -f Makefile ] || [ "$(cat .bootstrap-flags 2>/dev/null)" != "$flags" ]; then
+    say "configure $flags"
+    # shellcheck disable=SC2086
+    "$top/configure" $flags >configure.out || { cat configure.out; die "configure failed"; }
+    echo "$flags" > .bootstrap-flags
+  fi
+  say "make"
+  make -s -j"$(nproc)"
+}
+
+boot() {
+  # The board gets its own network namespace so that its TAP and 192.168.0.0/24 never touch
+  # the machine's own interfaces. Talk to it with `ip netns exec iapd <client>`.
+  ip netns list 2>/dev/null | grep -qw "$netns" || as_root ip netns add "$netns"
+  as_root ip netns exec "$netns" ip link set lo up
+  say "board in network namespace '$netns'; in another terminal try:"
+  say "  sudo ip netns exec $netns tftp -m binary 192.168.0.10 -c put $build_dir/fixtures/app-0x08010000.bin"
+  say "  sudo kill -USR2 \$(pidof iapd)    # reset without Key: the board jumps to the new app"
+  cd "$build_dir"
+  exec as_root ip netns exec "$netns" ./iapd --foreground --flash "$build_dir/iapd-flash.bin" "$@"
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  deps)  install_packages; fetch_lwip ;;
+  build) install_packages; fetch_lwip; build ;;
+  boot)  install_packages; fetch_lwip; build; make -s -C "$build_dir" fixtures >/dev/null; boot "$@" ;;
+  check) install_packages; fetch_lwip; build; cd "$build_dir"; make -s check "$@" ;;
+  *) echo "usage: $0 boot|check|build|deps" >&2; exit 2 ;;
+esac
