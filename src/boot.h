@@ -1,0 +1,37 @@
+/*
+ * The reset decision of the bootloader (AN3376 Figure 1, with a real validity check):
+ * Key held, or no valid application in the user area, means IAP mode; otherwise jump.
+ */
+#ifndef IAPD_BOOT_H
+#define IAPD_BOOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image.h"
+
+enum boot_mode { BOOT_IAP_MODE, BOOT_APPLICATION };
+
+enum boot_reason {
+  BOOT_REASON_KEY,          /* Key held at reset: IAP mode asked for */
+  BOOT_REASON_NO_APP,       /* user area's vector table erased */
+  BOOT_REASON_INVALID_APP,  /* vector table present but not bootable */
+  BOOT_REASON_FLASH_ERROR,  /* vector table could not be read */
+  BOOT_REASON_VALID_APP,    /* jump */
+};
+
+struct boot_decision {
+  enum boot_mode mode;
+  enum boot_reason reason;
+  uint32_t msp;         /* vector table word 0, as stored */
+  uint32_t pc;          /* vector table word 1, as stored (Thumb bit included) */
+  char detail[192];     /* why, in words */
+};
+
+/* Reads the vector table at area->base through the flash seam and decides. */
+void boot_decide(bool key_held, const struct image_area *area, struct boot_decision *out);
+
+/* Short name of a reason, for logs and status. */
+const char *boot_reason_str(enum boot_reason reason);
+
+#endif

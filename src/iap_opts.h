@@ -1,0 +1,59 @@
+/*
+ * Compile-time options of the IAP code, with guarded defaults. Names follow AN3376's main.h,
+ * where a firmware engineer looks for them; override with -D or in the target's build.
+ */
+#ifndef IAPD_IAP_OPTS_H
+#define IAPD_IAP_OPTS_H
+
+/* Start of the user (application) area: sector 4, after the 64 KiB of bootloader sectors. */
+#if !defined USER_FLASH_FIRST_PAGE_ADDRESS
+#define USER_FLASH_FIRST_PAGE_ADDRESS 0x08010000u
+#endif
+
+/* End of the user area (exclusive): the end of the 1 MiB main flash. */
+#if !defined USER_FLASH_END_ADDRESS
+#define USER_FLASH_END_ADDRESS 0x08100000u
+#endif
+
+#if !defined USE_IAP_TFTP
+#define USE_IAP_TFTP 1
+#endif
+
+#if !defined USE_DHCP
+#define USE_DHCP 0
+#endif
+
+/* Log text in place of AN3376's USE_LCD: 0 drops every message from the image. */
+#if !defined IAP_LOG
+#define IAP_LOG 1
+#endif
+
+/* AN3376 5.1: default MAC 00:00:00:00:00:02 and static address 192.168.0.10/24. */
+#if !defined MAC_ADDR0
+#define MAC_ADDR0 0x00
+#define MAC_ADDR1 0x00
+#define MAC_ADDR2 0x00
+#define MAC_ADDR3 0x00
+#define MAC_ADDR4 0x00
+#define MAC_ADDR5 0x02
+#endif
+#if !defined IP_ADDR0
+#define IP_ADDR0 192
+#define IP_ADDR1 168
+#define IP_ADDR2 0
+#define IP_ADDR3 10
+#endif
+#if !defined NETMASK_ADDR0
+#define NETMASK_ADDR0 255
+#define NETMASK_ADDR1 255
+#define NETMASK_ADDR2 255
+#define NETMASK_ADDR3 0
+#endif
+#if !defined GW_ADDR0
+#define GW_ADDR0 192
+#define GW_ADDR1 168
+#define GW_ADDR2 0
+#define GW_ADDR3 1
+#endif
+
+#endif

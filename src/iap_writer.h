@@ -1,0 +1,56 @@
+/*
+ * The flash writer: streams an uploaded image into the user area through the flash seam, the
+ * same way for every protocol. What it promises:
+ *  - the vector table (first 8 bytes) is checked before anything is erased: a refused image
+ *    leaves flash untouched;
+ *  - sectors are erased as the image reaches them, not the whole area up front;
+ *  - the first 8 bytes (initial SP, reset vector) are held back and programmed last, after
+ *    everything else is programmed and read back equal, so an interrupted or refused upload
+ *    leaves 0xFFFFFFFF at the SP slot and the board stays in IAP mode;
+ *  - an image larger than the user area is refused at the first byte past its end;
+ *  - one upload at a time (IAP_ERR_BUSY).
+ */
+#ifndef IAPD_IAP_WRITER_H
+#define IAPD_IAP_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image.h"
+#include "image_sink.h"
+
+#define IAP_WRITER_HEAD_BYTES 8u  /* initial SP + reset vector */
+
+struct iap_writer {
+  struct image_area area;
+  bool active;
+  bool erase_started;             /* first sector erased: the old application is gone */
+  const char *protocol;
+  char peer[48];
+  uint32_t expected;              /* announced size, 0 when unknown */
+  uint32_t received;              /* bytes accepted so far */
+  uint32_t crc;                   /* CRC-32 of the bytes accepted so far */
+  uint32_t crc_body;              /* CRC-32 of those after the head */
+  int erased_through;             /* highest sector erased, -1 none */
+  uint8_t head[IAP_WRITER_HEAD_BYTES];
+  uint8_t tail[4];                /* bytes waiting for a whole word */
+  unsigned tail_len;
+  unsigned next_progress;         /* next progress step to log (tenths, or 64 KiB units) */
+};
+
+void iap_writer_init(struct iap_writer *w, const struct image_area *area);
+
+enum iap_status iap_writer_begin(struct iap_writer *w, const char *protocol, const char *peer,
+                                 uint32_t expected_size, struct iap_error *err);
+enum iap_status iap_writer_write(struct iap_writer *w, const uint8_t *data, size_t len,
+                                 struct iap_error *err);
+enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *result,
+                                  struct iap_error *err);
+void iap_writer_abort(struct iap_writer *w, const char *why);
+
+bool iap_writer_busy(const struct iap_writer *w);
+
+/* The writer as an image sink; ctx is the struct iap_writer. */
+extern const struct image_sink_ops iap_writer_sink_ops;
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * Logging seam: the board's LCD lines. iapd writes them to stderr (foreground) or syslog;
+ * the firmware to its UART. A module token ("tftp", "flash", "boot") starts every message.
+ * IAP_LOG=0 compiles the text out of the firmware.
+ */
+#ifndef IAPD_LOG_H
+#define IAPD_LOG_H
+
+#include "iap_opts.h"
+
+enum iap_log_level { IAP_LOG_ERR, IAP_LOG_WARN, IAP_LOG_INFO, IAP_LOG_DEBUG };
+
+#if IAP_LOG
+void iap_log(enum iap_log_level level, const char *module, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+#else
+#define iap_log(level, module, ...) do { (void)(level); (void)(module); } while (0)
+#endif
+
+#define log_err(mod, ...)   iap_log(IAP_LOG_ERR, mod, __VA_ARGS__)
+#define log_warn(mod, ...)  iap_log(IAP_LOG_WARN, mod, __VA_ARGS__)
+#define log_info(mod, ...)  iap_log(IAP_LOG_INFO, mod, __VA_ARGS__)
+#define log_debug(mod, ...) iap_log(IAP_LOG_DEBUG, mod, __VA_ARGS__)
+
+#endif

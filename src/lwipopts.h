@@ -1,0 +1,83 @@
+/*
+ * lwIP configuration for iapd and for the firmware: the same file for both, so the stack the
+ * developer tests on the laptop is the stack that ships. NO_SYS=1, raw API only, IPv4.
+ * Memory is bounded at compile time; sizes are for one TFTP transfer plus a few HTTP
+ * connections on a 128 KiB SRAM part.
+ */
+#ifndef IAPD_LWIPOPTS_H
+#define IAPD_LWIPOPTS_H
+
+#include "iap_opts.h"
+
+#define NO_SYS                      1
+#define SYS_LIGHTWEIGHT_PROT        0
+#define LWIP_NETCONN                0
+#define LWIP_SOCKET                 0
+#define LWIP_NETIF_API              0
+
+/* Memory: lwIP's own heap and pools, never the C library's malloc. */
+#define MEM_LIBC_MALLOC             0
+#define MEMP_MEM_MALLOC             0
+#define MEM_ALIGNMENT               4
+#define MEM_SIZE                    (16 * 1024)
+#define MEMP_NUM_PBUF               16
+#define MEMP_NUM_UDP_PCB            6
+#define MEMP_NUM_TCP_PCB            6
+#define MEMP_NUM_TCP_PCB_LISTEN     2
+#define MEMP_NUM_TCP_SEG            24
+#define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
+#define PBUF_POOL_SIZE              16
+#define PBUF_POOL_BUFSIZE           LWIP_MEM_ALIGN_SIZE(TCP_MSS + 40 + PBUF_LINK_ENCAPSULATION_HLEN + PBUF_LINK_HLEN)
+
+/* Protocols. */
+#define LWIP_IPV4                   1
+#define LWIP_IPV6                   0
+#define LWIP_ARP                    1
+#define LWIP_ETHERNET               1
+#define LWIP_ICMP                   1
+#define LWIP_RAW                    0
+#define LWIP_UDP                    1
+#define LWIP_TCP                    1
+#define LWIP_DHCP                   USE_DHCP
+#define LWIP_AUTOIP                 0
+#define LWIP_IGMP                   0
+#define LWIP_DNS                    0
+#define IP_REASSEMBLY               0
+#define IP_FRAG                     0
+#define ARP_TABLE_SIZE              4
+#define ARP_QUEUEING                1
+#define ETHARP_SUPPORT_STATIC_ENTRIES 0
+
+/* TCP: 1460-byte segments, a window of four of them. */
+#define TCP_MSS                     1460
+#define TCP_WND                     (4 * TCP_MSS)
+#define TCP_SND_BUF                 (4 * TCP_MSS)
+#define TCP_SND_QUEUELEN            (4 * TCP_SND_BUF / TCP_MSS)
+#define LWIP_TCP_KEEPALIVE          0
+
+/* Random numbers: local ports (each TFTP transfer's TID), TCP ISNs, DHCP xids. */
+#define LWIP_RANDOMIZE_INITIAL_LOCAL_PORTS 1
+#ifndef LWIP_RAND
+#include <stdint.h>
+uint32_t iap_random32(void);
+#define LWIP_RAND()                 iap_random32()
+#endif
+
+#define LWIP_NETIF_STATUS_CALLBACK  1
+#define LWIP_NETIF_LINK_CALLBACK    1
+#define LWIP_NETIF_HOSTNAME         0
+#define LWIP_SINGLE_NETIF           1
+
+#define LWIP_STATS                  0
+#define LWIP_PROVIDE_ERRNO          1
+
+/* Checksums in software on both targets (the MAC's checksum offload is not used yet). */
+#define CHECKSUM_GEN_IP             1
+#define CHECKSUM_GEN_UDP            1
+#define CHECKSUM_GEN_TCP            1
+#define CHECKSUM_GEN_ICMP           1
+#define CHECKSUM_CHECK_IP           1
+#define CHECKSUM_CHECK_UDP          1
+#define CHECKSUM_CHECK_TCP          1
+
+#endif
