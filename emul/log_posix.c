@@ -1,0 +1,37 @@
+/* The logging seam (src/log.h) on Linux. */
+#include "log_posix.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static bool use_syslog;
+static int verbose;
+
+void log_posix_setup(bool to_syslog, int verbosity)
+{
+  use_syslog = to_syslog;
+  verbose = verbosity;
+  if (use_syslog)
+    openlog("iapd", LOG_PID, LOG_DAEMON);
+}
+
+void iap_log(enum iap_log_level level, const char *module, const char *fmt, ...)
+{
+  static const int syslog_priority[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+  static const char *const prefix[] = { "error: ", "warning: ", "", "" };
+  char text[512];
+  va_list ap;
+
+  if (level == IAP_LOG_DEBUG && verbose < 1)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof(text), fmt, ap);
+  va_end(ap);
+  if (use_syslog)
+    syslog(syslog_priority[level], "%s: %s%s", module, prefix[level], text);
+  else
+    fprintf(stderr, "iapd: %s: %s%s\n", module, prefix[level], text);
+}

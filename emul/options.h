@@ -1,0 +1,47 @@
+/*
+ * iapd's settings: defaults, the configuration file and the command line (which wins).
+ * Every option has a config key of the same name (see man/iapd.8 and man/iapd.conf.5).
+ */
+#ifndef IAPD_OPTIONS_H
+#define IAPD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define IAPD_PATH_MAX 4096
+
+struct iapd_options {
+  bool foreground;                 /* --foreground: no fork, log to stderr */
+  char config_path[IAPD_PATH_MAX]; /* --config; empty: the default file, if it exists */
+  char tap[16];                    /* --tap NAME (IFNAMSIZ), default "iapd0" */
+  enum { HOST_ADDR_DEFAULT, HOST_ADDR_SET, HOST_ADDR_NONE } host_addr_mode; /* --host-addr */
+  uint8_t host_addr[4];            /* default 192.168.0.1 */
+  unsigned host_prefix;            /* default 24 */
+  char flash_path[IAPD_PATH_MAX];  /* --flash FILE, default "iapd-flash.bin" */
+  uint8_t ip[4];                   /* --ip, default 192.168.0.10 */
+  uint8_t netmask[4];              /* --netmask, default 255.255.255.0 */
+  uint8_t gateway[4];              /* --gateway, default 192.168.0.1 */
+  uint8_t mac[6];                  /* --mac, default 00:00:00:00:00:02 */
+  uint32_t user_flash;             /* --user-flash ADDR, sector aligned, default 0x08010000 */
+  bool key;                        /* --key: Key held at power-on */
+  bool exit_on_jump;               /* --exit-on-jump */
+  bool tftp;                       /* false with --no-tftp */
+  int verbose;                     /* --verbose, repeatable */
+};
+
+enum options_status {
+  OPTIONS_OK,         /* run the daemon */
+  OPTIONS_EXIT,       /* --help or --version printed: exit 0 */
+  OPTIONS_ERROR,      /* message printed to err: exit 2 */
+};
+
+void options_defaults(struct iapd_options *o);
+
+/* Defaults, then the configuration file (--config, or the default one if it exists), then
+ * the command line. Messages go to out (help, version) and err (errors, with file:line for
+ * the configuration file). */
+enum options_status options_parse(struct iapd_options *o, int argc, char **argv, FILE *out,
+                                  FILE *err);
+
+#endif
