@@ -126,7 +126,7 @@ static void handle_signals(struct board *b)
       board_reset(b, false);
       break;
     default:
-      log_info("board", "exiting on %s", strsignal((int)si.ssi_signo));
+      log_info("board", "exiting on %s", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
       b->quit = true;
       break;
     }
