@@ -1,0 +1,807 @@
+/*
+ * iapd's settings (options.h): built-in defaults, then the configuration file, then the
+ * command line. One table below names every option once; getopt_long's array, the short
+ * option string, the configuration keys and --help are all made from it, so they cannot
+ * drift apart. Every check of a value is written once and used for both sources.
+ */
+#include "config.h"
+#include "options.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "iap_opts.h"
+#include "lwip/init.h"
+#include "stm32f407.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG_PATH SYSCONFDIR "/iapd.conf"
+
+/* Options with a short form use its character as id; long-only ones count up from 256. */
+enum option_id {
+  OPT_FOREGROUND = 'f',
+  OPT_CONFIG = 'c',
+  OPT_TAP = 't',
+  OPT_KEY = 'k',
+  OPT_VERBOSE = 'v',
+  OPT_VERSION = 'V',
+  OPT_HELP = 'h',
+  OPT_HOST_ADDR = 256,
+  OPT_FLASH,
+  OPT_IP,
+  OPT_NETMASK,
+  OPT_GATEWAY,
+  OPT_MAC,
+  OPT_USER_FLASH,
+  OPT_EXIT_ON_JUMP,
+  OPT_NO_TFTP,
+};
+
+struct option_spec {
+  const char *name; /* long option, without the dashes */
+  int id;           /* enum option_id */
+  const char *arg;  /* argument name shown by --help; NULL: the option takes none */
+  const char *key;  /* configuration key; NULL: command line only */
+  const char *help; /* --help text, lines separated by '\n' */
+};
+
+static const struct option_spec specs[] = {
+  { "foreground", OPT_FOREGROUND, NULL, "foreground",
+    "stay in the foreground and log to stderr\n(default: detach and log to syslog)" },
+  { "config", OPT_CONFIG, "FILE", NULL,
+    "configuration file, read only if it exists\n(default: " DEFAULT_CONFIG_PATH ")" },
+  { "tap", OPT_TAP, "NAME", "tap",
+    "TAP device, created if absent (default: iapd0)" },
+  { "host-addr", OPT_HOST_ADDR, "ADDR/PREFIX|none", "host-addr",
+    "host side address of the TAP; the default,\n"
+    "192.168.0.1/24, is set only on a TAP iapd creates;\n"
+    "an address given here is set even on an existing\n"
+    "TAP; none leaves the TAP's addresses alone" },
+  { "flash", OPT_FLASH, "FILE", "flash",
+    "flash image file, 1 MiB, created erased if missing\n(default: iapd-flash.bin)" },
+  { "ip", OPT_IP, "ADDR", "ip",
+    "board IPv4 address (default: 192.168.0.10)" },
+  { "netmask", OPT_NETMASK, "ADDR", "netmask",
+    "board netmask (default: 255.255.255.0)" },
+  { "gateway", OPT_GATEWAY, "ADDR", "gateway",
+    "board gateway, 0.0.0.0 for none\n(default: 192.168.0.1)" },
+  { "mac", OPT_MAC, "XX:XX:XX:XX:XX:XX", "mac",
+    "board MAC address (default: 00:00:00:00:00:02)" },
+  { "user-flash", OPT_USER_FLASH, "ADDR", "user-flash",
+    "start of the application flash: the first address\n"
+    "of a sector from 1 to 11, in hex (0x...) or decimal\n"
+    "(default: 0x08010000)" },
+  { "key", OPT_KEY, NULL, "key",
+    "hold the Key button at power-on: IAP mode even\nwith a valid application" },
+  { "exit-on-jump", OPT_EXIT_ON_JUMP, NULL, "exit-on-jump",
+    "exit 0 right after reporting the jump to the\napplication" },
+  { "no-tftp", OPT_NO_TFTP, NULL, "tftp",
+    "do not start the TFTP server in IAP mode" },
+  { "verbose", OPT_VERBOSE, NULL, "verbose",
+    "log more (debug lines); repeat for more" },
+  { "version", OPT_VERSION, NULL, NULL,
+    "print the iapd and lwIP versions and exit" },
+  { "help", OPT_HELP, NULL, NULL,
+    "print this help and exit" },
+};
+
+#define SPEC_COUNT (sizeof(specs) / sizeof(specs[0]))
+#define WHY_SIZE 256
+#define VERBOSE_MAX 9
+
+/* The board's network and flash defaults are the firmware's (iap_opts.h, after AN3376), so
+ * an unconfigured iapd answers where an unconfigured board would. The --help text above and
+ * tests/check_options.c spell the same values out. */
+void options_defaults(struct iapd_options *o)
+{
+  static const uint8_t host_addr[4] = { 192, 168, 0, 1 };
+  static const uint8_t ip[4] = { IP_ADDR0, IP_ADDR1, IP_ADDR2, IP_ADDR3 };
+  static const uint8_t netmask[4] = { NETMASK_ADDR0, NETMASK_ADDR1, NETMASK_ADDR2,
+                                      NETMASK_ADDR3 };
+  static const uint8_t gateway[4] = { GW_ADDR0, GW_ADDR1, GW_ADDR2, GW_ADDR3 };
+  static const uint8_t mac[6] = { MAC_ADDR0, MAC_ADDR1, MAC_ADDR2, MAC_ADDR3, MAC_ADDR4,
+                                  MAC_ADDR5 };
+
+  memset(o, 0, sizeof(*o));
+  o->foreground = false;
+  o->config_path[0] = '\0';
+  strcpy(o->tap, "iapd0");
+  o->host_addr_mode = HOST_ADDR_DEFAULT;
+  memcpy(o->host_addr, host_addr, sizeof(o->host_addr));
+  o->host_prefix = 24;
+  strcpy(o->flash_path, "iapd-flash.bin");
+  memcpy(o->ip, ip, sizeof(o->ip));
+  memcpy(o->netmask, netmask, sizeof(o->netmask));
+  memcpy(o->gateway, gateway, sizeof(o->gateway));
+  memcpy(o->mac, mac, sizeof(o->mac));
+  o->user_flash = USER_FLASH_FIRST_PAGE_ADDRESS;
+  o->key = false;
+  o->exit_on_jump = false;
+  o->tftp = true;
+  o->verbose = 0;
+}
+
+static const struct option_spec *spec_by_id(int id)
+{
+  for (size_t i = 0; i < SPEC_COUNT; i++)
+    if (specs[i].id == id)
+      return &specs[i];
+  return NULL;
+}
+
+/* --- value checks: each returns false and says in why what is wrong with the text ------ */
+
+static uint32_t ipv4_to_u32(const uint8_t a[4])
+{
+  return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+}
+
+/* Dotted decimal only: inet_pton refuses the short and octal forms inet_aton would take. */
+static bool parse_ipv4(const char *text, uint8_t out[4], char *why, size_t size)
+{
+  struct in_addr a;
+
+  if (inet_pton(AF_INET, text, &a) != 1) {
+    snprintf(why, size, "is not an IPv4 address (expected four numbers from 0 to 255, "
+             "as in 192.168.0.10)");
+    return false;
+  }
+  memcpy(out, &a.s_addr, 4); /* network order: out[0] is the first number */
+  return true;
+}
+
+/* An address a host can own: not 0.x (this network), 127.x (loopback), 224.x and up
+ * (multicast, reserved, broadcast). */
+static bool parse_unicast(const char *text, uint8_t out[4], char *why, size_t size)
+{
+  uint8_t a[4];
+
+  if (!parse_ipv4(text, a, why, size))
+    return false;
+  if (a[0] == 0 || a[0] == 127 || a[0] >= 224) {
+    snprintf(why, size, "is not a unicast address (0.x.x.x, 127.x.x.x and 224.0.0.0 "
+             "and above are reserved; use one as in 192.168.0.10)");
+    return false;
+  }
+  memcpy(out, a, 4);
+  return true;
+}
+
+static bool parse_netmask(const char *text, uint8_t out[4], char *why, size_t size)
+{
+  uint8_t a[4];
+
+  if (!parse_ipv4(text, a, why, size))
+    return false;
+  uint32_t inverse = ~ipv4_to_u32(a);
+  /* Contiguous: the zero bits form one run at the bottom, so inverse + 1 is a power of 2. */
+  if (inverse == 0xFFFFFFFFu || (inverse & (inverse + 1)) != 0) {
+    snprintf(why, size, "is not a netmask (expected leading one bits followed by zero "
+             "bits, as in 255.255.255.0)");
+    return false;
+  }
+  memcpy(out, a, 4);
+  return true;
+}
+
+/* 0.0.0.0 means no gateway; lwIP then reaches only the board's own subnet. */
+static bool parse_gateway(const char *text, uint8_t out[4], char *why, size_t size)
+{
+  uint8_t a[4];
+
+  if (!parse_ipv4(text, a, why, size))
+    return false;
+  if (ipv4_to_u32(a) != 0 && !parse_unicast(text, a, why, size))
+    return false;
+  memcpy(out, a, 4);
+  return true;
+}
+
+static bool parse_host_addr(const char *text, struct iapd_options *o, char *why, size_t size)
+{
+  char addr[INET_ADDRSTRLEN];
+  const char *slash = strchr(text, '/');
+  uint8_t a[4];
+
+  if (strcmp(text, "none") == 0) {
+    o->host_addr_mode = HOST_ADDR_NONE;
+    return true;
+  }
+  if (slash == NULL || (size_t)(slash - text) >= sizeof(addr)) {
+    snprintf(why, size, "is not ADDR/PREFIX or none (expected as in 192.168.0.1/24)");
+    return false;
+  }
+  memcpy(addr, text, (size_t)(slash - text));
+  addr[slash - text] = '\0';
+  if (!parse_unicast(addr, a, why, size))
+    return false;
+
+  const char *p = slash + 1;
+  unsigned prefix = 0;
+  size_t digits = 0;
+  for (; *p >= '0' && *p <= '9' && digits < 3; p++, digits++)
+    prefix = prefix * 10 + (unsigned)(*p - '0');
+  if (digits == 0 || *p != '\0' || prefix < 1 || prefix > 32) {
+    snprintf(why, size, "has no valid prefix length (expected /1 to /32 after the "
+             "address, as in 192.168.0.1/24)");
+    return false;
+  }
+  o->host_addr_mode = HOST_ADDR_SET;
+  memcpy(o->host_addr, a, 4);
+  o->host_prefix = prefix;
+  return true;
+}
+
+static int hex_digit(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+static bool parse_mac(const char *text, uint8_t out[6], char *why, size_t size)
+{
+  uint8_t m[6];
+  const char *p = text;
+
+  for (int i = 0; i < 6; i++) {
+    int hi = hex_digit(p[0]);
+    int lo = hi < 0 ? -1 : hex_digit(p[1]);
+    char next = lo < 0 ? '\0' : p[2];
+    if (lo < 0 || next != (i < 5 ? ':' : '\0')) {
+      snprintf(why, size, "is not a MAC address (expected six two-digit hex numbers "
+               "separated by colons, as in 00:00:00:00:00:02)");
+      return false;
+    }
+    m[i] = (uint8_t)(hi << 4 | lo);
+    p += 3;
+  }
+  /* IEEE 802 I/G bit: a group address cannot be a station's source address. */
+  if (m[0] & 1) {
+    snprintf(why, size, "is a multicast address (the low bit of the first octet is set; "
+             "use an even first octet, as in 02:00:00:00:00:01)");
+    return false;
+  }
+  if ((m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0) {
+    snprintf(why, size, "is all zeros, which no station may use (use one as in "
+             "00:00:00:00:00:02)");
+    return false;
+  }
+  memcpy(out, m, 6);
+  return true;
+}
+
+/* Hex with 0x, or decimal: no octal surprise for a leading 0, no sign, no overflow. */
+static bool parse_address(const char *text, uint32_t *out)
+{
+  const char *p = text;
+  int base = 10;
+  uint64_t value = 0;
+
+  if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+    base = 16;
+    p += 2;
+  }
+  if (*p == '\0')
+    return false;
+  for (; *p != '\0'; p++) {
+    int d = hex_digit(*p);
+    if (d < 0 || d >= base)
+      return false;
+    value = value * (unsigned)base + (unsigned)d;
+    if (value > 0xFFFFFFFFu)
+      return false;
+  }
+  *out = (uint32_t)value;
+  return true;
+}
+
+static bool parse_user_flash(const char *text, uint32_t *out, char *why, size_t size)
+{
+  uint32_t addr;
+
+  if (!parse_address(text, &addr)) {
+    snprintf(why, size, "is not an address (expected hex with 0x, as in 0x08010000, "
+             "or decimal)");
+    return false;
+  }
+  int sector = stm32_flash_sector_of(addr);
+  if (sector < 0) {
+    snprintf(why, size, "is outside the flash (0x%08x to 0x%08x)",
+             (unsigned)STM32_FLASH_BASE, (unsigned)(STM32_FLASH_END - 1));
+    return false;
+  }
+  /* Sector 0 holds the bootloader's own vector table: the board boots from it. */
+  if (sector == 0) {
+    snprintf(why, size, "is in sector 0, which holds the bootloader (expected the start "
+             "of sector 1 to 11; sector 1 starts at 0x%08x)",
+             (unsigned)stm32_flash_sector_base(1));
+    return false;
+  }
+  if (!stm32_flash_is_sector_start(addr)) {
+    snprintf(why, size, "is not the start of a flash sector (sector %d starts at 0x%08x)",
+             sector, (unsigned)stm32_flash_sector_base((unsigned)sector));
+    return false;
+  }
+  *out = addr;
+  return true;
+}
+
+/* The kernel's dev_valid_name(): shorter than IFNAMSIZ, not . or .., no '/', ':' or blank. */
+static bool parse_tap(const char *text, char *out, size_t out_size, char *why, size_t size)
+{
+  size_t len = strlen(text);
+
+  if (len == 0) {
+    snprintf(why, size, "is empty (expected a device name, as in iapd0)");
+    return false;
+  }
+  if (len >= out_size) {
+    snprintf(why, size, "is longer than %zu characters, the kernel's limit for "
+             "interface names", out_size - 1);
+    return false;
+  }
+  if (strcmp(text, ".") == 0 || strcmp(text, "..") == 0 || strpbrk(text, "/: \t\n") != NULL) {
+    snprintf(why, size, "is not an interface name (expected no '/', ':' or blanks, "
+             "as in iapd0)");
+    return false;
+  }
+  memcpy(out, text, len + 1);
+  return true;
+}
+
+static bool parse_path(const char *text, char *out, size_t out_size, char *why, size_t size)
+{
+  size_t len = strlen(text);
+
+  if (len == 0) {
+    snprintf(why, size, "is empty (expected a file name)");
+    return false;
+  }
+  if (len >= out_size) {
+    snprintf(why, size, "is longer than %zu bytes", out_size - 1);
+    return false;
+  }
+  memcpy(out, text, len + 1);
+  return true;
+}
+
+static bool parse_bool(const char *text, bool *out, char *why, size_t size)
+{
+  static const char *const yes[] = { "yes", "true", "1" };
+  static const char *const no[] = { "no", "false", "0" };
+
+  for (size_t i = 0; i < 3; i++) {
+    if (strcasecmp(text, yes[i]) == 0) {
+      *out = true;
+      return true;
+    }
+    if (strcasecmp(text, no[i]) == 0) {
+      *out = false;
+      return true;
+    }
+  }
+  snprintf(why, size, "is not a boolean (expected yes, no, true, false, 1 or 0)");
+  return false;
+}
+
+static bool parse_verbosity(const char *text, int *out, char *why, size_t size)
+{
+  if (text[0] >= '0' && text[0] <= '0' + VERBOSE_MAX && text[1] == '\0') {
+    *out = text[0] - '0';
+    return true;
+  }
+  snprintf(why, size, "is not a verbosity level (expected a number from 0 to %d)",
+           VERBOSE_MAX);
+  return false;
+}
+
+/* --- applying one setting --------------------------------------------------------------- */
+
+/* An option with an argument, from either source. */
+static bool apply_value(struct iapd_options *o, int id, const char *text, char *why,
+                        size_t size)
+{
+  switch (id) {
+  case OPT_CONFIG:
+    return parse_path(text, o->config_path, sizeof(o->config_path), why, size);
+  case OPT_TAP:
+    return parse_tap(text, o->tap, sizeof(o->tap), why, size);
+  case OPT_HOST_ADDR:
+    return parse_host_addr(text, o, why, size);
+  case OPT_FLASH:
+    return parse_path(text, o->flash_path, sizeof(o->flash_path), why, size);
+  case OPT_IP:
+    return parse_unicast(text, o->ip, why, size);
+  case OPT_NETMASK:
+    return parse_netmask(text, o->netmask, why, size);
+  case OPT_GATEWAY:
+    return parse_gateway(text, o->gateway, why, size);
+  case OPT_MAC:
+    return parse_mac(text, o->mac, why, size);
+  case OPT_USER_FLASH:
+    return parse_user_flash(text, &o->user_flash, why, size);
+  default:
+    snprintf(why, size, "is not expected: the option takes no value");
+    return false;
+  }
+}
+
+/* A flag; on is what its configuration key says (tftp = yes is the opposite of --no-tftp). */
+static void apply_flag(struct iapd_options *o, int id, bool on)
+{
+  switch (id) {
+  case OPT_FOREGROUND:
+    o->foreground = on;
+    break;
+  case OPT_KEY:
+    o->key = on;
+    break;
+  case OPT_EXIT_ON_JUMP:
+    o->exit_on_jump = on;
+    break;
+  case OPT_NO_TFTP:
+    o->tftp = on;
+    break;
+  default:
+    break;
+  }
+}
+
+/* Values are shown as typed; quoted when they would otherwise be invisible or ambiguous. */
+static void print_value(FILE *f, const char *text)
+{
+  if (text[0] == '\0' || strpbrk(text, " \t") != NULL)
+    fprintf(f, "'%s'", text);
+  else
+    fputs(text, f);
+}
+
+/* --- the configuration file ------------------------------------------------------------- */
+
+static char *trim(char *s)
+{
+  while (*s == ' ' || *s == '\t')
+    s++;
+  size_t len = strlen(s);
+  while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
+                     s[len - 1] == '\n'))
+    s[--len] = '\0';
+  return s;
+}
+
+static void print_known_keys(FILE *err)
+{
+  const char *sep = "";
+
+  fputs(" (known keys:", err);
+  for (size_t i = 0; i < SPEC_COUNT; i++) {
+    if (specs[i].key != NULL) {
+      fprintf(err, "%s %s", sep, specs[i].key);
+      sep = ",";
+    }
+  }
+  fputs(")", err);
+}
+
+/* One "key = value" line; false after printing what is wrong with it. */
+static bool config_line(struct iapd_options *o, char *line, const char *path,
+                        unsigned lineno, FILE *err)
+{
+  char why[WHY_SIZE];
+  char *eq = strchr(line, '=');
+
+  if (eq == NULL) {
+    fprintf(err, "%s:%u: expected 'key = value', found '%s'\n", path, lineno, line);
+    return false;
+  }
+  *eq = '\0';
+  char *key = trim(line);
+  char *value = trim(eq + 1);
+  if (key[0] == '\0') {
+    fprintf(err, "%s:%u: expected 'key = value', found no key before '='\n", path, lineno);
+    return false;
+  }
+  for (char *p = key; *p != '\0'; p++) /* user_flash is taken for user-flash */
+    if (*p == '_')
+      *p = '-';
+
+  const struct option_spec *spec = NULL;
+  for (size_t i = 0; i < SPEC_COUNT && spec == NULL; i++)
+    if (specs[i].key != NULL && strcmp(specs[i].key, key) == 0)
+      spec = &specs[i];
+  if (spec == NULL) {
+    fprintf(err, "%s:%u: unknown key '%s'", path, lineno, key);
+    if (strcmp(key, "config") == 0 || strcmp(key, "help") == 0 ||
+        strcmp(key, "version") == 0)
+      fprintf(err, " (--%s exists on the command line only)", key);
+    else if (strcmp(key, "no-tftp") == 0)
+      fputs(" (write 'tftp = no')", err);
+    else
+      print_known_keys(err);
+    fputc('\n', err);
+    return false;
+  }
+
+  bool ok, on = false;
+  if (spec->arg != NULL) {
+    ok = apply_value(o, spec->id, value, why, sizeof(why));
+  } else if (spec->id == OPT_VERBOSE) {
+    ok = parse_verbosity(value, &o->verbose, why, sizeof(why));
+  } else {
+    ok = parse_bool(value, &on, why, sizeof(why));
+    if (ok)
+      apply_flag(o, spec->id, on);
+  }
+  if (!ok) {
+    fprintf(err, "%s:%u: bad value for %s: ", path, lineno, spec->key);
+    print_value(err, value);
+    fprintf(err, " %s\n", why);
+  }
+  return ok;
+}
+
+/* Reads every line and reports every bad one before giving up, as a compiler does. */
+static bool config_load(struct iapd_options *o, const char *path, bool must_exist, FILE *err)
+{
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    if (errno == ENOENT && !must_exist)
+      return true;
+    fprintf(err, "iapd: cannot open configuration file %s: %s%s\n", path, strerror(errno),
+            must_exist ? " (check the --config argument)" : "");
+    return false;
+  }
+
+  bool ok = true;
+  char *line = NULL;
+  size_t cap = 0;
+  unsigned lineno = 0;
+  while (getline(&line, &cap, f) >= 0) {
+    lineno++;
+    /* A '#' starts a comment at the start of a line or after a blank. */
+    for (char *p = line; *p != '\0'; p++) {
+      if (*p == '#' && (p == line || p[-1] == ' ' || p[-1] == '\t')) {
+        *p = '\0';
+        break;
+      }
+    }
+    char *text = trim(line);
+    if (text[0] == '\0')
+      continue;
+    if (!config_line(o, text, path, lineno, err))
+      ok = false;
+  }
+  if (ferror(f)) {
+    fprintf(err, "iapd: cannot read configuration file %s: %s\n", path, strerror(errno));
+    ok = false;
+  }
+  free(line);
+  fclose(f);
+  return ok;
+}
+
+/* --- the command line ------------------------------------------------------------------- */
+
+static void print_help(FILE *out)
+{
+  fputs("Usage: iapd [OPTION]...\n"
+        "Emulate an STM32F407 evaluation board running the Ethernet IAP bootloader:\n"
+        "flash in a file, network on a TAP device, TFTP uploads into the user flash.\n"
+        "\n", out);
+  for (size_t i = 0; i < SPEC_COUNT; i++) {
+    const struct option_spec *s = &specs[i];
+    char left[64];
+    int n;
+
+    if (s->id < 256)
+      n = snprintf(left, sizeof(left), "  -%c, --%s%s%s", s->id, s->name,
+                   s->arg ? " " : "", s->arg ? s->arg : "");
+    else
+      n = snprintf(left, sizeof(left), "      --%s%s%s", s->name, s->arg ? " " : "",
+                   s->arg ? s->arg : "");
+    fputs(left, out);
+    /* The text starts in column 27, or on the next line after a long option. */
+    int column = n;
+    if (column > 25) {
+      fputc('\n', out);
+      column = 0;
+    }
+    for (const char *p = s->help; *p != '\0'; column = 0) {
+      const char *end = strchr(p, '\n');
+      size_t len = end ? (size_t)(end - p) : strlen(p);
+      fprintf(out, "%*s%.*s\n", 27 - column, "", (int)len, p);
+      p += len;
+      if (*p == '\n')
+        p++;
+    }
+  }
+  fputs("\n"
+        "Every option but config, help and version is also a key of the configuration\n"
+        "file (key = value; flags take yes or no; tftp = no for no-tftp; verbose = N).\n"
+        "The command line wins over the file.\n"
+        "Signals: SIGUSR1 resets with the Key held, SIGUSR2 without; SIGTERM exits.\n"
+        "Exit status: 0 normal, 1 runtime error, 2 invalid option or configuration.\n"
+        "See iapd(8) and iapd.conf(5).\n", out);
+}
+
+static void print_version(FILE *out)
+{
+  fprintf(out, "iapd %s\nlwIP %s\n", PACKAGE_VERSION, LWIP_VERSION_STRING);
+}
+
+/* What getopt_long found that it could not take, in words that say what to fix. */
+static void print_getopt_error(int c, int optopt_value, const char *arg, FILE *err)
+{
+  const struct option_spec *spec = spec_by_id(optopt_value);
+
+  if (c == ':') {
+    if (spec != NULL && spec->id < 256 && arg != NULL && arg[1] != '-')
+      fprintf(err, "iapd: -%c needs a value: -%c %s\n", spec->id, spec->id, spec->arg);
+    else if (spec != NULL)
+      fprintf(err, "iapd: --%s needs a value: --%s %s\n", spec->name, spec->name, spec->arg);
+    else
+      fprintf(err, "iapd: option %s needs a value\n", arg ? arg : "");
+  } else if (spec != NULL) {
+    /* getopt_long reports "--key=value" for an option that takes no value this way. */
+    fprintf(err, "iapd: --%s takes no value\n", spec->name);
+  } else if (optopt_value != 0) {
+    fprintf(err, "iapd: unknown option -%c (see iapd --help)\n", optopt_value);
+  } else {
+    fprintf(err, "iapd: unknown or ambiguous option %s (see iapd --help)\n", arg ? arg : "");
+  }
+}
+
+struct cli_setting {
+  int id;
+  const char *value; /* points into argv */
+};
+
+/* Reads argv once: --help and --version answer at once, every value is checked, and the
+ * settings are kept in order so they can be applied after the configuration file. */
+static enum options_status cli_collect(int argc, char **argv, struct cli_setting **list,
+                                       size_t *count, const char **config_path, FILE *out,
+                                       FILE *err)
+{
+  size_t capacity = 0;
+  struct option longopts[SPEC_COUNT + 1];
+  char shortopts[2 * SPEC_COUNT + 2];
+  size_t ns = 0;
+  struct iapd_options scratch;
+  char why[WHY_SIZE];
+
+  shortopts[ns++] = ':'; /* report a missing value as ':' rather than '?' */
+  for (size_t i = 0; i < SPEC_COUNT; i++) {
+    longopts[i] = (struct option){ specs[i].name,
+                                   specs[i].arg ? required_argument : no_argument, NULL,
+                                   specs[i].id };
+    if (specs[i].id < 256) {
+      shortopts[ns++] = (char)specs[i].id;
+      if (specs[i].arg)
+        shortopts[ns++] = ':';
+    }
+  }
+  longopts[SPEC_COUNT] = (struct option){ NULL, 0, NULL, 0 };
+  shortopts[ns] = '\0';
+
+  options_defaults(&scratch);
+  *count = 0;
+  optind = 0; /* glibc: 0 re-initialises getopt completely, so options_parse can rerun */
+  opterr = 0;
+  for (;;) {
+    int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+    if (c == -1)
+      break;
+    if (c == '?' || c == ':') {
+      print_getopt_error(c, optopt, optind > 0 && optind <= argc ? argv[optind - 1] : NULL,
+                         err);
+      return OPTIONS_ERROR;
+    }
+    if (c == OPT_HELP) {
+      print_help(out);
+      return OPTIONS_EXIT;
+    }
+    if (c == OPT_VERSION) {
+      print_version(out);
+      return OPTIONS_EXIT;
+    }
+    const struct option_spec *spec = spec_by_id(c);
+    if (spec->arg != NULL && !apply_value(&scratch, c, optarg, why, sizeof(why))) {
+      fprintf(err, "iapd: --%s ", spec->name);
+      print_value(err, optarg);
+      fprintf(err, " %s\n", why);
+      return OPTIONS_ERROR;
+    }
+    if (c == OPT_CONFIG)
+      *config_path = optarg;
+    /* One argument can hold several settings (-vvv): grow as needed. */
+    if (*count == capacity) {
+      size_t bigger = capacity ? 2 * capacity : 16;
+      struct cli_setting *grown = realloc(*list, bigger * sizeof(**list));
+      if (grown == NULL) {
+        fprintf(err, "iapd: out of memory reading the command line\n");
+        return OPTIONS_ERROR;
+      }
+      *list = grown;
+      capacity = bigger;
+    }
+    (*list)[(*count)++] = (struct cli_setting){ c, optarg };
+  }
+  if (optind < argc) {
+    fprintf(err, "iapd: unexpected argument '%s' (iapd takes options only; see iapd --help)\n",
+            argv[optind]);
+    return OPTIONS_ERROR;
+  }
+  return OPTIONS_OK;
+}
+
+/* Settings that are each fine but clash with one another. */
+static bool check_combination(const struct iapd_options *o, FILE *err)
+{
+  char ip[INET_ADDRSTRLEN];
+
+  inet_ntop(AF_INET, o->ip, ip, sizeof(ip));
+  if (o->host_addr_mode != HOST_ADDR_NONE && memcmp(o->ip, o->host_addr, 4) == 0) {
+    fprintf(err, "iapd: the board address (ip) %s is also the host side address of the "
+            "TAP (host-addr%s); give them different addresses, or use host-addr none\n", ip,
+            o->host_addr_mode == HOST_ADDR_DEFAULT ? ", by default" : "");
+    return false;
+  }
+  if (memcmp(o->ip, o->gateway, 4) == 0) {
+    fprintf(err, "iapd: the gateway %s is the board's own address (ip); use the host's "
+            "address, or 0.0.0.0 for none\n", ip);
+    return false;
+  }
+  return true;
+}
+
+enum options_status options_parse(struct iapd_options *o, int argc, char **argv, FILE *out,
+                                  FILE *err)
+{
+  struct cli_setting *list = NULL;
+  const char *config_path = NULL;
+  size_t count = 0;
+
+  options_defaults(o);
+  enum options_status status = cli_collect(argc, argv, &list, &count, &config_path, out, err);
+  if (status != OPTIONS_OK)
+    goto done;
+
+  if (!config_load(o, config_path ? config_path : DEFAULT_CONFIG_PATH, config_path != NULL,
+                   err)) {
+    status = OPTIONS_ERROR;
+    goto done;
+  }
+
+  /* Command line last, so it wins; the values were checked by cli_collect. -v counts on
+   * the command line and replaces the file's verbose setting. */
+  int verbose = 0;
+  char why[WHY_SIZE];
+  for (size_t i = 0; i < count; i++) {
+    const struct option_spec *spec = spec_by_id(list[i].id);
+    if (spec->arg != NULL)
+      (void)apply_value(o, spec->id, list[i].value, why, sizeof(why));
+    else if (spec->id == OPT_VERBOSE)
+      verbose++;
+    else
+      apply_flag(o, spec->id, spec->id != OPT_NO_TFTP);
+  }
+  if (verbose > 0)
+    o->verbose = verbose;
+
+  if (!check_combination(o, err))
+    status = OPTIONS_ERROR;
+done:
+  free(list);
+  return status;
+}
