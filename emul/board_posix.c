@@ -2,6 +2,7 @@
 #include "board_posix.h"
 
 #include <stddef.h>
+#include <sys/random.h>
 
 #include "board.h"
 #include "log.h"
@@ -31,4 +32,17 @@ void board_jump_to_application(uint32_t msp, uint32_t pc)
   log_info("boot", "jump to application: MSP=0x%08x PC=0x%08x", msp, pc);
   if (jump_fn)
     jump_fn(msp, pc, jump_ctx);
+}
+
+bool board_random_bytes(void *buf, size_t len)
+{
+  uint8_t *p = buf;
+  while (len > 0) {
+    ssize_t n = getrandom(p, len, 0);
+    if (n <= 0)
+      return false;
+    p += n;
+    len -= (size_t)n;
+  }
+  return true;
 }

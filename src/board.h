@@ -6,6 +6,7 @@
 #define IAPD_BOARD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* True while the Key button is held (the eval board's Key is on PG15). */
@@ -15,5 +16,9 @@ bool board_key_pressed(void);
  * Thumb bit). Does not return on the real chip; the emulator reports it and stops the IAP
  * services, as the application now owns the board. */
 void board_jump_to_application(uint32_t msp, uint32_t pc);
+
+/* Fills buf with len bytes from a random source fit for session tokens (the host's
+ * getrandom(); the STM32's RNG peripheral on the board). False when none is available. */
+bool board_random_bytes(void *buf, size_t len);
 
 #endif
