@@ -42,7 +42,8 @@ bool image_check_vectors(const struct image_area *area, uint32_t sp, uint32_t re
   uint32_t target = reset & ~1u;
 
   if (sp == 0xFFFFFFFFu && reset == 0xFFFFFFFFu) {
-    snprintf(msg, msg_size, "no application: the vector table at 0x%08x is erased", area->base);
+    snprintf(msg, msg_size,
+             "not an application image: it starts with an erased (all 0xFF) vector table");
     return false;
   }
   if (target >= STM32_FLASH_BASE && target < STM32_FLASH_END
@@ -82,10 +83,15 @@ bool image_check_extent(const struct image_area *area, uint32_t reset, uint32_t 
   uint32_t target = reset & ~1u;
 
   if (target >= area->base + image_size) {
-    snprintf(msg, msg_size,
-             "image linked for 0x%08x, expected 0x%08x (reset vector 0x%08x points past the end "
-             "of the %u-byte image)", guess_link_address(reset), area->base, reset,
-             (unsigned)image_size);
+    uint32_t linked = guess_link_address(reset);
+    if (linked == area->base)
+      snprintf(msg, msg_size,
+               "image truncated: its reset vector 0x%08x points past the end of the %u-byte "
+               "image", reset, (unsigned)image_size);
+    else
+      snprintf(msg, msg_size,
+               "image linked for 0x%08x, expected 0x%08x (reset vector 0x%08x points past the "
+               "end of the %u-byte image)", linked, area->base, reset, (unsigned)image_size);
     return false;
   }
   return true;
