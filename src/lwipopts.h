@@ -18,7 +18,9 @@
 /* Memory: lwIP's own heap and pools, never the C library's malloc. */
 #define MEM_LIBC_MALLOC             0
 #define MEMP_MEM_MALLOC             0
-#define MEM_ALIGNMENT               4
+/* The pointer size: 4 on the Cortex-M4, 8 on an x86-64 host, where lwIP's pool headers hold
+ * pointers that must be 8-aligned (UBSan reports the misaligned accesses otherwise). */
+#define MEM_ALIGNMENT               __SIZEOF_POINTER__
 #define MEM_SIZE                    (16 * 1024)
 #define MEMP_NUM_PBUF               16
 #define MEMP_NUM_UDP_PCB            6
