@@ -67,7 +67,7 @@ static void start_iap_mode(struct board *b, const struct boot_decision *d)
 {
   char ip[16];
   b->state = BOARD_IAP_MODE;
-  log_info("boot", "IAP mode (%s)", d->detail);
+  log_info("boot", "IAP mode (%s)", boot_reason_str(d->reason));
   netif_set_up(&b->tap.netif);
   iap_writer_init(&b->writer, &b->area);
   if (!b->opt->tftp) {
