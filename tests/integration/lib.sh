@@ -1,0 +1,284 @@
+# Helpers for iapd's integration tests; sourced by each tests/integration/*.sh (bash).
+#
+# Every test runs iapd and the clients in a network namespace of its own: netns_enter re-runs
+# the calling script under `unshare -n`, so the TAP device, 192.168.0.0/24 and every packet
+# stay inside it and vanish with it. Nothing here touches the machine's own interfaces.
+#
+#   . "$TESTS_DIR/integration/lib.sh"
+#   netns_enter "$0" "$@"      # from here on: in the namespace, $WORK is a fresh directory
+#   board_start                # iapd on $WORK/flash.bin, ready for TFTP
+#   ...
+#   board_stop                 # SIGTERM, exit status 0 asserted
+#
+# Exit status (automake): 0 pass, 1 fail, 77 skip (no namespace / no TUN), 99 hard error
+# (the environment lacks a tool the test needs: scripts/bootstrap.sh deps installs them).
+#
+# Environment, set by `make check`: IAPD (the daemon), MKIMAGE (fixtures/mkimage), TESTS_DIR.
+# IAPD_TEST_KEEP=1 keeps the work directory (iapd.log, flash.bin, images) for a post-mortem.
+
+BOARD_IP=192.168.0.10
+HOST_IP=192.168.0.1
+READY_LINE="tftp: server ready on $BOARD_IP port 69"
+USER_FLASH_OFFSET=$((0x10000))   # 0x08010000 in the flash file
+FLASH_SIZE=1048576
+
+IAPD_PID=
+LOG_MARK=0
+
+say() { printf '%s: %s\n' "${TEST_NAME:-test}" "$*" >&2; }
+
+hard_error() {
+  printf '%s: ERROR: %s\n' "${TEST_NAME:-test}" "$*" >&2
+  exit 99
+}
+
+skip() {
+  printf 'SKIP: %s\n' "$*" >&2
+  exit 77
+}
+
+# fail MSG: the test failed; shows what iapd said last.
+fail() {
+  printf '%s: FAIL: %s\n' "${TEST_NAME:-test}" "$*" >&2
+  if [ -n "${WORK:-}" ] && [ -s "$WORK/iapd.log" ]; then
+    printf -- '--- last lines of iapd.log ---\n' >&2
+    tail -n 25 "$WORK/iapd.log" >&2
+    printf -- '------------------------------\n' >&2
+  fi
+  exit 1
+}
+
+# The tools every test uses; a missing one is an error of the test machine, not a skip.
+check_environment() {
+  local t
+  if [ -z "${IAPD:-}" ] || [ ! -x "$IAPD" ]; then
+    hard_error "IAPD must name the iapd binary (got '${IAPD:-}'): run the tests with make check"
+  fi
+  if [ -z "${MKIMAGE:-}" ] || [ ! -x "$MKIMAGE" ]; then
+    hard_error "MKIMAGE must name fixtures/mkimage (got '${MKIMAGE:-}'): run the tests with make check"
+  fi
+  for t in curl tftp atftp busybox ip python3 unshare timeout dd cmp sha256sum setpriv; do
+    command -v "$t" >/dev/null 2>&1 \
+      || hard_error "'$t' is not installed; scripts/bootstrap.sh deps installs the test tools"
+  done
+  # The netascii and error-text checks rely on tftp-hpa's client, not BSD tftp or inetutils.
+  tftp -V 2>&1 | grep -q 'tftp-hpa' \
+    || hard_error "'tftp' is not tftp-hpa's client ($(tftp -V 2>&1 | head -n 1)); install tftp-hpa"
+  busybox --list 2>/dev/null | grep -qx tftp \
+    || hard_error "this busybox has no tftp applet"
+}
+
+# proc_alive PID: true while PID runs (a zombie counts as gone).
+proc_alive() {
+  local state
+  [ -n "$1" ] || return 1
+  state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+cleanup() {
+  if proc_alive "$IAPD_PID"; then
+    kill -TERM "$IAPD_PID" 2>/dev/null
+    for _ in $(seq 1 30); do proc_alive "$IAPD_PID" || break; sleep 0.1; done
+    proc_alive "$IAPD_PID" && kill -KILL "$IAPD_PID" 2>/dev/null
+  fi
+  if [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then
+    if [ -n "${IAPD_TEST_KEEP:-}" ]; then say "kept $WORK (IAPD_TEST_KEEP is set)"
+    else rm -rf "$WORK"
+    fi
+  fi
+}
+
+# netns_enter "$0" "$@": re-runs the calling script in a new network namespace, once; inside,
+# brings up lo and makes $WORK (removed on exit, iapd killed with it).
+#
+# The re-run knows it is inside from IAPD_TEST_NETNS="PID:NETNS": the same process (exec keeps
+# the PID) in another namespace than the one it left. A stale or inherited value never
+# matches, so a test cannot end up running in the machine's own namespace.
+netns_enter() {
+  local script=$1 why here marker=${IAPD_TEST_NETNS:-}
+  shift
+  TEST_NAME=$(basename "$script" .sh)
+  here=$(readlink /proc/self/ns/net) || hard_error "cannot read /proc/self/ns/net"
+  if [ "${marker%%:*}" != "$$" ]; then
+    check_environment
+    [ -c /dev/net/tun ] || skip "cannot create a TAP device: /dev/net/tun is missing"
+    why=$(unshare -n true 2>&1) \
+      || skip "cannot create a network namespace: ${why:-unshare -n failed}"
+    export IAPD_TEST_NETNS="$$:$here"
+    # A failed exec ends a non-interactive bash with status 126 or 127: a hard error too.
+    exec unshare -n -- "${BASH:-/bin/bash}" "$script" "$@"
+  fi
+  [ "${marker#*:}" != "$here" ] \
+    || hard_error "still in the namespace the test started in ($here): refusing to run"
+  unset IAPD_TEST_NETNS
+  ip link set lo up || hard_error "cannot bring up lo in the test namespace"
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/iapd-test.XXXXXX") || hard_error "mktemp failed"
+  trap cleanup EXIT
+  trap 'exit 1' INT TERM HUP
+  : > "$WORK/iapd.log"
+}
+
+# --- the board -------------------------------------------------------------------------
+
+# log_mark: later board_wait / log_since_mark look only at what iapd logs from now on.
+log_mark() {
+  LOG_MARK=$(wc -l < "$WORK/iapd.log")
+}
+
+log_since_mark() {
+  tail -n "+$((LOG_MARK + 1))" "$WORK/iapd.log"
+}
+
+# log_has TEXT: true when iapd logged a line containing TEXT since the mark.
+log_has() {
+  log_since_mark | grep -qF -- "$1"
+}
+
+# board_launch [iapd args...]: starts iapd in the background on $WORK/flash.bin, tap0.
+board_launch() {
+  proc_alive "$IAPD_PID" && fail "board_launch: iapd (pid $IAPD_PID) is still running"
+  log_mark
+  "$IAPD" --foreground --tap tap0 --flash "$WORK/flash.bin" "$@" >> "$WORK/iapd.log" 2>&1 &
+  IAPD_PID=$!
+}
+
+# board_wait PATTERN [TIMEOUT_S]: waits until iapd logs a line containing PATTERN since the
+# mark; fails if it does not within TIMEOUT_S (default 10) or exits first.
+board_wait() {
+  local pattern=$1 timeout_s=${2:-10}
+  for _ in $(seq 1 $((timeout_s * 10))); do
+    log_has "$pattern" && return 0
+    if ! proc_alive "$IAPD_PID"; then
+      log_has "$pattern" && return 0
+      fail "iapd exited before logging '$pattern'"
+    fi
+    sleep 0.1
+  done
+  fail "iapd did not log '$pattern' within $timeout_s s"
+}
+
+# board_start [iapd args...]: board_launch, then wait until TFTP is ready.
+board_start() {
+  board_launch "$@"
+  board_wait "$READY_LINE"
+}
+
+# board_await_exit [TIMEOUT_S]: waits (bounded, default 10 s) for iapd to exit by itself and
+# sets BOARD_RC to its exit status. Not in $(...): only this shell can wait for its child.
+board_await_exit() {
+  local timeout_s=${1:-10}
+  for _ in $(seq 1 $((timeout_s * 10))); do
+    proc_alive "$IAPD_PID" || break
+    sleep 0.1
+  done
+  proc_alive "$IAPD_PID" && fail "iapd did not exit within $timeout_s s"
+  wait "$IAPD_PID"
+  BOARD_RC=$?
+  IAPD_PID=
+}
+
+# board_stop [SIGNAL]: SIGTERM (or SIGNAL), and iapd must exit 0 within 5 s.
+board_stop() {
+  local sig=${1:-TERM}
+  proc_alive "$IAPD_PID" || fail "board_stop: iapd is not running"
+  kill "-$sig" "$IAPD_PID"
+  board_await_exit 5
+  [ "$BOARD_RC" = 0 ] || fail "iapd exited with status $BOARD_RC on SIG$sig, expected 0"
+}
+
+# board_reset [key]: SIGUSR2 (reset) or, with "key", SIGUSR1 (reset with Key held).
+board_reset() {
+  proc_alive "$IAPD_PID" || fail "board_reset: iapd is not running"
+  log_mark
+  if [ "${1:-}" = key ]; then kill -USR1 "$IAPD_PID"; else kill -USR2 "$IAPD_PID"; fi
+}
+
+# --- flash and images --------------------------------------------------------------------
+
+# flash_erased FILE: writes a 1 MiB erased flash image (all 0xFF).
+flash_erased() {
+  head -c "$FLASH_SIZE" /dev/zero | tr '\0' '\377' > "$1"
+}
+
+# flash_region OFFSET LEN: the bytes of $WORK/flash.bin at file offset OFFSET (shell
+# arithmetic: 0x10000 is address 0x08010000) on stdout.
+flash_region() {
+  local off=$(($1)) len=$(($2))
+  dd if="$WORK/flash.bin" iflag=skip_bytes,count_bytes skip="$off" count="$len" bs=64K \
+    status=none
+}
+
+# file_region FILE OFFSET LEN: like flash_region, from any file.
+file_region() {
+  dd if="$1" iflag=skip_bytes,count_bytes skip="$(($2))" count="$(($3))" bs=64K status=none
+}
+
+# hex_at OFFSET LEN: flash bytes as lowercase hex without spaces ("ffffffff").
+hex_at() {
+  flash_region "$1" "$2" | od -An -v -tx1 | tr -d ' \n'
+}
+
+# mkimg FILE mkimage-args...: writes a test image or fails.
+mkimg() {
+  local out=$1
+  shift
+  "$MKIMAGE" "$@" -o "$out" || hard_error "mkimage $* failed"
+}
+
+# crc32_of FILE: "0x%08x", zlib's CRC-32 (the one iapd logs).
+crc32_of() {
+  python3 -c 'import sys, zlib
+print("0x%08x" % zlib.crc32(open(sys.argv[1], "rb").read()))' "$1"
+}
+
+# word_at FILE OFFSET: the little-endian 32-bit word at OFFSET, as 0x%08x.
+word_at() {
+  python3 -c 'import sys, struct
+d = open(sys.argv[1], "rb").read()
+o = int(sys.argv[2], 0)
+print("0x%08x" % struct.unpack_from("<I", d, o))' "$1" "$2"
+}
+
+# sector_end OFFSET: the file offset just past the STM32F407 sector holding OFFSET
+# (4 x 16 KiB, 1 x 64 KiB, 7 x 128 KiB).
+sector_end() {
+  local o=$(($1))
+  if [ "$o" -lt $((0x10000)) ]; then echo $(((o / 0x4000 + 1) * 0x4000))
+  elif [ "$o" -lt $((0x20000)) ]; then echo $((0x20000))
+  else echo $(((o / 0x20000 + 1) * 0x20000))
+  fi
+}
+
+# all_ff OFFSET LEN: true when that flash range is erased.
+all_ff() {
+  local len=$(($2))
+  [ "$len" -eq 0 ] && return 0
+  cmp -s <(flash_region "$1" "$len") <(head -c "$len" /dev/zero | tr '\0' '\377')
+}
+
+# check_flashed IMAGE BEFORE: after an upload of IMAGE (log mark set before it), with BEFORE a
+# copy of the flash file taken before the upload, asserts exactly what the writer promises:
+#   - iapd logged "done, N bytes at 0x08010000, CRC-32 <zlib crc32 of IMAGE>";
+#   - the user flash holds IMAGE byte for byte;
+#   - the rest of the image's last sector is erased (0xFF): erased, not left over;
+#   - the bootloader sectors and the sectors past the image are exactly as before.
+check_flashed() {
+  local img=$1 before=$2 n crc end_img end_sec
+  n=$(stat -c %s "$img")
+  crc=$(crc32_of "$img")
+  board_wait "flash: TFTP: done, $n bytes at 0x08010000, CRC-32 $crc" 10
+  log_has "tftp: transfer from $HOST_IP complete: $n bytes, CRC-32 $crc; reset to run it" \
+    || fail "no 'transfer from $HOST_IP complete: $n bytes, CRC-32 $crc' line"
+  cmp -s <(flash_region "$USER_FLASH_OFFSET" "$n") "$img" \
+    || fail "flash at 0x08010000 differs from $(basename "$img") ($n bytes): $(cmp <(flash_region "$USER_FLASH_OFFSET" "$n") "$img" 2>&1 | head -n 1)"
+  end_img=$((USER_FLASH_OFFSET + n))
+  end_sec=$(sector_end $((end_img - 1)))
+  all_ff "$end_img" $((end_sec - end_img)) \
+    || fail "flash after the $n-byte image up to the end of its sector (0x$(printf %x $((0x08000000 + end_sec)))) is not erased"
+  cmp -s <(flash_region 0 "$USER_FLASH_OFFSET") <(file_region "$before" 0 "$USER_FLASH_OFFSET") \
+    || fail "the bootloader sectors 0-3 changed during an upload"
+  cmp -s <(flash_region "$end_sec" $((FLASH_SIZE - end_sec))) \
+         <(file_region "$before" "$end_sec" $((FLASH_SIZE - end_sec))) \
+    || fail "sectors past the $n-byte image changed: the writer erased more than it needed"
+}

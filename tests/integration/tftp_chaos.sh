@@ -1,0 +1,27 @@
+#!/bin/bash
+# TFTP under adverse conditions: tftp_chaos.py, a scripted client, duplicates, drops, delays
+# and interleaves packets (duplicate DATA and WRQ, the Sorcerer's Apprentice, lost ACKs, a
+# client that goes quiet or vanishes, foreign TIDs, a second client, a lost final ACK,
+# malformed packets) and asserts every packet iapd sends back and the flash it leaves.
+# Runs in a network namespace of its own (lib.sh netns_enter); about 30 s.
+#
+# CHAOS_SCENARIOS=name,name,... runs only those scenarios (default: all).
+
+. "${TESTS_DIR:?TESTS_DIR must name the tests directory: run with make check}/integration/lib.sh"
+netns_enter "$0" "$@"
+
+# --verbose: the dup-wrq scenario counts iapd's "erased sector 4" debug lines.
+board_start --verbose
+
+timeout 180 python3 "$TESTS_DIR/integration/tftp_chaos.py" --server "$BOARD_IP" \
+  --flash "$WORK/flash.bin" --log "$WORK/iapd.log" --mkimage "$MKIMAGE" --workdir "$WORK" \
+  --scenario "${CHAOS_SCENARIOS:-all}"
+rc=$?
+[ "$rc" = 124 ] && fail "tftp_chaos.py did not finish within 180 s"
+[ "$rc" = 0 ] || fail "tftp_chaos.py: scenarios failed (exit status $rc), see above"
+proc_alive "$IAPD_PID" || fail "iapd exited during the scenarios"
+grep -E 'AddressSanitizer|UndefinedBehaviorSanitizer|runtime error:' "$WORK/iapd.log" >&2 \
+  && fail "iapd reported a sanitizer error"
+board_stop
+say "all TFTP chaos scenarios passed; iapd exited 0 on SIGTERM"
+exit 0
