@@ -122,7 +122,10 @@ boot() {
   say "  sudo ip netns exec $netns tftp -m binary 192.168.0.10 -c put $build_dir/fixtures/app-0x08010000.bin"
   say "  sudo kill -USR2 \$(pidof iapd)    # reset without Key: the board jumps to the new app"
   cd "$build_dir"
-  exec as_root ip netns exec "$netns" ./iapd --foreground --flash "$build_dir/iapd-flash.bin" "$@"
+  if [ "$(id -u)" -eq 0 ]; then
+    exec ip netns exec "$netns" ./iapd --foreground --flash "$build_dir/iapd-flash.bin" "$@"
+  fi
+  exec sudo ip netns exec "$netns" ./iapd --foreground --flash "$build_dir/iapd-flash.bin" "$@"
 }
 
 cmd=${1:-}
