@@ -70,18 +70,26 @@ static void glue_send(void *ctx, enum tftp_via via, const struct tftp_peer *to,
   udp_remove(pcb);
 }
 
+/* Copies a received packet into the flat buffer the core reads, and frees the pbuf. A packet
+ * longer than the buffer is cut to it: a cut request is no longer NUL-terminated and a cut
+ * DATA still longer than 516 bytes, so the core refuses both as what they are. */
+static u16_t take_packet(struct tftp_server *s, struct pbuf *p, const ip_addr_t *addr,
+                         u16_t port, struct tftp_peer *from)
+{
+  u16_t len = pbuf_copy_partial(p, s->rx, sizeof(s->rx), 0);
+  peer_from_lwip(addr, port, from);
+  pbuf_free(p);
+  return len;
+}
+
 static void on_session_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
                             const ip_addr_t *addr, u16_t port)
 {
   struct tftp_server *s = arg;
   struct tftp_peer from;
+  u16_t len = take_packet(s, p, addr, port, &from);
   (void)pcb;
-  peer_from_lwip(addr, port, &from);
-  /* A packet longer than the buffer is cut to it: still longer than any valid DATA, so the
-   * core refuses it as such. */
-  u16_t len = pbuf_copy_partial(p, s->rx, sizeof(s->rx), 0);
   tftp_core_on_session_packet(&s->core, &from, s->rx, len, sys_now());
-  pbuf_free(p);
 }
 
 static void on_request_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
@@ -89,12 +97,9 @@ static void on_request_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 {
   struct tftp_server *s = arg;
   struct tftp_peer from;
+  u16_t len = take_packet(s, p, addr, port, &from);
   (void)pcb;
-  peer_from_lwip(addr, port, &from);
-  /* A request cut to the buffer is no longer NUL-terminated; the core refuses it. */
-  u16_t len = pbuf_copy_partial(p, s->rx, sizeof(s->rx), 0);
   tftp_core_on_request(&s->core, &from, s->rx, len, sys_now());
-  pbuf_free(p);
 }
 
 static bool glue_open_session(void *ctx)
