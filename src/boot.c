@@ -30,7 +30,7 @@ void boot_decide(bool key_held, const struct image_area *area, struct boot_decis
   if (fr != FLASH_OK) {
     out->reason = BOOT_REASON_FLASH_ERROR;
     snprintf(out->detail, sizeof(out->detail), "cannot read the vector table at 0x%08x: %s",
-             area->base, flash_result_str(fr));
+             (unsigned)area->base, flash_result_str(fr));
     return;
   }
   out->msp = image_le32(vectors);
@@ -43,7 +43,8 @@ void boot_decide(bool key_held, const struct image_area *area, struct boot_decis
   }
   if (out->msp == 0xFFFFFFFFu && out->pc == 0xFFFFFFFFu) {
     out->reason = BOOT_REASON_NO_APP;
-    snprintf(out->detail, sizeof(out->detail), "no application at 0x%08x (erased)", area->base);
+    snprintf(out->detail, sizeof(out->detail), "no application at 0x%08x (erased)",
+             (unsigned)area->base);
     return;
   }
   if (!image_check_vectors(area, out->msp, out->pc, out->detail, sizeof(out->detail))) {
@@ -52,5 +53,6 @@ void boot_decide(bool key_held, const struct image_area *area, struct boot_decis
   }
   out->mode = BOOT_APPLICATION;
   out->reason = BOOT_REASON_VALID_APP;
-  snprintf(out->detail, sizeof(out->detail), "valid application at 0x%08x", area->base);
+  snprintf(out->detail, sizeof(out->detail), "valid application at 0x%08x",
+           (unsigned)area->base);
 }

@@ -65,7 +65,8 @@ enum iap_status iap_writer_begin(struct iap_writer *w, const char *protocol, con
   if (expected_size > capacity(w)) {
     fail(err, IAP_ERR_TOO_LARGE,
          "image too large: %u bytes, the user flash 0x%08x-0x%08x holds %u bytes",
-         (unsigned)expected_size, w->area.base, w->area.end - 1, (unsigned)capacity(w));
+         (unsigned)expected_size, (unsigned)w->area.base, (unsigned)(w->area.end - 1),
+         (unsigned)capacity(w));
     log_err("flash", "%s upload from %s refused: %s", protocol, peer, err->message);
     return err->status;
   }
@@ -92,12 +93,13 @@ static enum iap_status erase_through(struct iap_writer *w, uint32_t last, struct
     enum flash_result fr = flash_erase_sector(s);
     if (fr != FLASH_OK) {
       fail(err, IAP_ERR_FLASH, "flash erase of sector %u (0x%08x) failed: %s", s,
-           stm32_flash_sector_base(s), flash_result_str(fr));
+           (unsigned)stm32_flash_sector_base(s), flash_result_str(fr));
       return err->status;
     }
     w->erase_started = true;
     w->erased_through = (int)s;
-    log_debug("flash", "erased sector %u (0x%08x, %u KiB)", s, stm32_flash_sector_base(s),
+    log_debug("flash", "erased sector %u (0x%08x, %u KiB)", s,
+              (unsigned)stm32_flash_sector_base(s),
               (unsigned)(stm32_flash_sector_size(s) / 1024u));
   }
   return IAP_OK;
@@ -116,7 +118,8 @@ static enum iap_status program_verified(struct iap_writer *w, uint32_t off, cons
     return err->status;
   fr = flash_program(addr, data, len);
   if (fr != FLASH_OK) {
-    fail(err, IAP_ERR_FLASH, "flash program at 0x%08x failed: %s", addr, flash_result_str(fr));
+    fail(err, IAP_ERR_FLASH, "flash program at 0x%08x failed: %s", (unsigned)addr,
+         flash_result_str(fr));
     return err->status;
   }
   for (uint32_t done = 0; done < len;) {
@@ -124,7 +127,7 @@ static enum iap_status program_verified(struct iap_writer *w, uint32_t off, cons
     uint32_t n = len - done < VERIFY_CHUNK ? len - done : VERIFY_CHUNK;
     fr = flash_read(addr + done, back, n);
     if (fr != FLASH_OK) {
-      fail(err, IAP_ERR_FLASH, "flash read at 0x%08x failed: %s", addr + done,
+      fail(err, IAP_ERR_FLASH, "flash read at 0x%08x failed: %s", (unsigned)(addr + done),
            flash_result_str(fr));
       return err->status;
     }
@@ -132,7 +135,7 @@ static enum iap_status program_verified(struct iap_writer *w, uint32_t off, cons
       if (back[i] != data[done + i]) {
         fail(err, IAP_ERR_FLASH,
              "flash verify failed at 0x%08x: wrote 0x%02x, read back 0x%02x (sector not erased?)",
-             addr + done + i, data[done + i], back[i]);
+             (unsigned)(addr + done + i), data[done + i], back[i]);
         return err->status;
       }
     }
@@ -144,7 +147,9 @@ static enum iap_status program_verified(struct iap_writer *w, uint32_t off, cons
 static void log_progress(struct iap_writer *w)
 {
   if (w->expected) {
-    unsigned tenths = (unsigned)((uint64_t)w->received * 10u / w->expected);
+    /* received <= capacity <= 1 MiB, so received * 10 fits 32 bits: no 64-bit division (and
+     * no 700-byte libgcc routine in the firmware). */
+    unsigned tenths = (unsigned)(w->received * 10u / w->expected);
     if (tenths >= 10)
       return;  /* 100 % is the "done" line */
     while (w->next_progress <= tenths) {
@@ -177,7 +182,8 @@ static enum iap_status take_head(struct iap_writer *w, const uint8_t **data, siz
     return err->status;
   }
   log_info("flash", "%s: image for 0x%08x (MSP 0x%08x, reset 0x%08x), erasing as it arrives",
-           w->protocol, w->area.base, image_le32(w->head), image_le32(w->head + 4));
+           w->protocol, (unsigned)w->area.base, (unsigned)image_le32(w->head),
+           (unsigned)image_le32(w->head + 4));
   return erase_through(w, 0, err);
 }
 
@@ -190,8 +196,8 @@ enum iap_status iap_writer_write(struct iap_writer *w, const uint8_t *data, size
   }
   if (len > capacity(w) - w->received) {
     fail(err, IAP_ERR_TOO_LARGE,
-         "image too large: the user flash 0x%08x-0x%08x holds %u bytes", w->area.base,
-         w->area.end - 1, (unsigned)capacity(w));
+         "image too large: the user flash 0x%08x-0x%08x holds %u bytes",
+         (unsigned)w->area.base, (unsigned)(w->area.end - 1), (unsigned)capacity(w));
     return stop(w, err);
   }
   w->crc = crc32_update(w->crc, data, len);
@@ -234,7 +240,8 @@ static enum iap_status crc_of_flash(struct iap_writer *w, uint32_t from, uint32_
     uint32_t n = to - off < VERIFY_CHUNK ? to - off : VERIFY_CHUNK;
     enum flash_result fr = flash_read(w->area.base + off, buf, n);
     if (fr != FLASH_OK) {
-      fail(err, IAP_ERR_FLASH, "flash read at 0x%08x failed: %s", w->area.base + off,
+      fail(err, IAP_ERR_FLASH, "flash read at 0x%08x failed: %s",
+           (unsigned)(w->area.base + off),
            flash_result_str(fr));
       return err->status;
     }
@@ -276,7 +283,7 @@ enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *resul
     return stop(w, err);
   if (crc_body_flash != w->crc_body) {
     fail(err, IAP_ERR_FLASH, "flash verify failed: CRC-32 of the image body read back 0x%08x, "
-         "received 0x%08x", crc_body_flash, w->crc_body);
+         "received 0x%08x", (unsigned)crc_body_flash, (unsigned)w->crc_body);
     return stop(w, err);
   }
   if (program_verified(w, 0, w->head, IAP_WRITER_HEAD_BYTES, err) != IAP_OK)
@@ -290,7 +297,7 @@ enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *resul
     flash_sync();
     if (st == IAP_OK)
       fail(err, IAP_ERR_FLASH, "flash verify failed: CRC-32 read back 0x%08x, received 0x%08x; "
-           "application invalidated", crc_flash, w->crc);
+           "application invalidated", (unsigned)crc_flash, (unsigned)w->crc);
     return stop(w, err);
   }
   fr = flash_sync();
@@ -302,7 +309,7 @@ enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *resul
   result->crc32 = crc_flash;
   w->active = false;
   log_info("flash", "%s: done, %u bytes at 0x%08x, CRC-32 0x%08x", w->protocol,
-           (unsigned)w->received, w->area.base, crc_flash);
+           (unsigned)w->received, (unsigned)w->area.base, (unsigned)crc_flash);
   return IAP_OK;
 }
 

@@ -50,14 +50,15 @@ bool image_check_vectors(const struct image_area *area, uint32_t sp, uint32_t re
       && (target < area->base || target >= area->end)) {
     snprintf(msg, msg_size,
              "image linked for 0x%08x, expected 0x%08x (reset vector 0x%08x is outside the "
-             "user flash 0x%08x-0x%08x)", guess_link_address(reset), area->base, reset,
-             area->base, area->end - 1);
+             "user flash 0x%08x-0x%08x)", (unsigned)guess_link_address(reset),
+             (unsigned)area->base, (unsigned)reset, (unsigned)area->base,
+             (unsigned)(area->end - 1));
     return false;
   }
   if (!image_sp_valid(sp)) {
     snprintf(msg, msg_size,
              "not an application image: initial stack pointer 0x%08x is not a word-aligned "
-             "address in SRAM (0x%08x-0x%08x) or CCM RAM (0x%08x-0x%08x)", sp,
+             "address in SRAM (0x%08x-0x%08x) or CCM RAM (0x%08x-0x%08x)", (unsigned)sp,
              STM32_SRAM_BASE, STM32_SRAM_BASE + STM32_SRAM_SIZE,
              STM32_CCMRAM_BASE, STM32_CCMRAM_BASE + STM32_CCMRAM_SIZE);
     return false;
@@ -65,13 +66,14 @@ bool image_check_vectors(const struct image_area *area, uint32_t sp, uint32_t re
   if (target < area->base || target >= area->end) {
     snprintf(msg, msg_size,
              "not an application image: reset vector 0x%08x does not point into the user "
-             "flash 0x%08x-0x%08x", reset, area->base, area->end - 1);
+             "flash 0x%08x-0x%08x", (unsigned)reset, (unsigned)area->base,
+             (unsigned)(area->end - 1));
     return false;
   }
   if (!(reset & 1u)) {
     snprintf(msg, msg_size,
              "not an application image: reset vector 0x%08x lacks the Thumb bit (bit 0), "
-             "a Cortex-M4 faults on it", reset);
+             "a Cortex-M4 faults on it", (unsigned)reset);
     return false;
   }
   return true;
@@ -87,11 +89,12 @@ bool image_check_extent(const struct image_area *area, uint32_t reset, uint32_t 
     if (linked == area->base)
       snprintf(msg, msg_size,
                "image truncated: its reset vector 0x%08x points past the end of the %u-byte "
-               "image", reset, (unsigned)image_size);
+               "image", (unsigned)reset, (unsigned)image_size);
     else
       snprintf(msg, msg_size,
                "image linked for 0x%08x, expected 0x%08x (reset vector 0x%08x points past the "
-               "end of the %u-byte image)", linked, area->base, reset, (unsigned)image_size);
+               "end of the %u-byte image)", (unsigned)linked, (unsigned)area->base,
+               (unsigned)reset, (unsigned)image_size);
     return false;
   }
   return true;

@@ -180,7 +180,7 @@ static bool take_data(struct tftp_core *c, const uint8_t *payload, size_t len, b
     }
     c->stats.transfers_ok++;
     log_info("tftp", "transfer from %s complete: %u bytes, CRC-32 0x%08x; reset to run it",
-             c->peer_text, (unsigned)result.size, result.crc32);
+             c->peer_text, (unsigned)result.size, (unsigned)result.crc32);
   }
   return true;
 }
