@@ -1,0 +1,903 @@
+/*
+ * The HTTP IAP server's protocol core (src/http_core.c) driven without a network: requests in,
+ * exact responses out, uploads through the real flash writer into the emulated chip. Covers
+ * the login and session rules, the upload page flow of AN3376 section 4, the script endpoint,
+ * 100-continue, 413 before erasing, refused images, broken and dropped uploads, the reset
+ * seam, keep-alive and the timeouts.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crc32.h"
+#include "http_core.h"
+#include "http_fs.h"
+#include "iap_writer.h"
+#include "testlib.h"
+
+static struct tl_flash flash;
+static struct iap_writer writer;
+static const struct image_area user_area = { TL_USER_BASE, TL_USER_END };
+static struct http_app app;
+static struct http_conn conn;
+static uint32_t now_ms;
+static unsigned resets;
+
+/* What the core sent and did. */
+static struct {
+  char *out;
+  size_t len;
+  size_t cap;
+  size_t room;        /* bytes send() takes per call; 0: all */
+  bool closed;
+  bool close_reset;
+  unsigned closes;
+} io;
+
+static size_t fake_send(void *ctx, const void *data, size_t len, bool copy)
+{
+  (void)ctx;
+  (void)copy;
+  if (io.room && len > io.room)
+    len = io.room;
+  if (io.len + len + 1 > io.cap) {
+    io.cap = (io.len + len + 1) * 2;
+    io.out = realloc(io.out, io.cap);
+  }
+  memcpy(io.out + io.len, data, len);
+  io.len += len;
+  io.out[io.len] = '\0';
+  return len;
+}
+
+static void fake_flush(void *ctx)
+{
+  (void)ctx;
+}
+
+static void fake_close(void *ctx, bool reset)
+{
+  (void)ctx;
+  io.closed = true;
+  io.close_reset = reset;
+  io.closes++;
+}
+
+static const struct http_conn_ops fake_ops = { fake_send, fake_flush, fake_close };
+
+static void on_reset(void *ctx)
+{
+  (void)ctx;
+  resets++;
+}
+
+static void new_conn(void)
+{
+  free(io.out);
+  memset(&io, 0, sizeof(io));
+  http_conn_init(&conn, &app, &fake_ops, NULL, "192.0.2.7:40000", now_ms);
+}
+
+static void setup(void)
+{
+  struct http_server_config cfg = {
+    .sink = &iap_writer_sink_ops,
+    .sink_ctx = &writer,
+    .user = "user",
+    .password = "stm32",
+    .session_timeout_ms = 60000,
+    .user_flash_base = TL_USER_BASE,
+    .user_flash_size = TL_USER_CAPACITY,
+    .request_reset = on_reset,
+  };
+  tl_flash_open(&flash);
+  iap_writer_init(&writer, &user_area);
+  now_ms = 1000;
+  resets = 0;
+  http_app_init(&app, &cfg);
+  new_conn();
+}
+
+static void teardown(void)
+{
+  ck_assert(!iap_writer_busy(&writer) || conn.uploading);
+  tl_flash_close(&flash);
+  free(io.out);
+  memset(&io, 0, sizeof(io));
+}
+
+/* Feeds data in pieces of at most `piece` bytes (0: whole), as TCP would, pumping output
+ * whenever the core waits for it. */
+static void send_bytes(const void *data, size_t len, size_t piece)
+{
+  const uint8_t *p = data;
+  size_t at = 0;
+  int stalls = 0;
+  while (at < len && !io.closed) {
+    size_t n = piece && len - at > piece ? piece : len - at;
+    size_t used = http_conn_input(&conn, p + at, n, now_ms);
+    at += used;
+    if (used < n) {
+      http_conn_on_sent(&conn, now_ms);
+      ck_assert_int_lt(++stalls, 100000);
+    }
+  }
+}
+
+static void send_text(const char *text)
+{
+  send_bytes(text, strlen(text), 0);
+}
+
+/* --- reading responses ----------------------------------------------------------------------- */
+
+struct response {
+  int status;
+  char head[1024];
+  const char *body;     /* into io.out */
+  size_t body_len;
+};
+
+/* The n-th (0-based) final response in the output; 100 Continue lines are skipped. */
+static struct response response_at(unsigned n)
+{
+  struct response r;
+  const char *p = io.out ? io.out : "";
+  unsigned seen = 0;
+  for (;;) {
+    ck_assert_msg(strncmp(p, "HTTP/1.1 ", 9) == 0, "no response %u in: %.200s", n, p);
+    const char *end = strstr(p, "\r\n\r\n");
+    ck_assert_ptr_nonnull(end);
+    r.status = atoi(p + 9);
+    size_t hlen = (size_t)(end - p) + 4;
+    ck_assert_uint_lt(hlen, sizeof(r.head));
+    memcpy(r.head, p, hlen);
+    r.head[hlen] = '\0';
+    if (r.status == 100) {
+      ck_assert_str_eq(r.head, "HTTP/1.1 100 Continue\r\n\r\n");
+      p = end + 4;
+      continue;
+    }
+    const char *cl = strstr(r.head, "\r\nContent-Length: ");
+    ck_assert_ptr_nonnull(cl);
+    r.body_len = (size_t)atol(cl + 18);
+    r.body = end + 4;
+    ck_assert_uint_le((size_t)(r.body - io.out) + r.body_len, io.len);
+    if (seen++ == n)
+      return r;
+    p = r.body + r.body_len;
+  }
+}
+
+static struct response last_response(void)
+{
+  unsigned n = 0;
+  const char *p = io.out;
+  while ((p = strstr(p, "HTTP/1.1 ")) != NULL) {
+    if (strncmp(p + 9, "100", 3) != 0)
+      n++;
+    p += 9;
+  }
+  ck_assert_uint_gt(n, 0);
+  return response_at(n - 1);
+}
+
+static bool body_has(const struct response *r, const char *text)
+{
+  char *copy = strndup(r->body, r->body_len);
+  bool found = strstr(copy, text) != NULL;
+  free(copy);
+  return found;
+}
+
+/* The page file with text where its marker is, as the server must send it. */
+static char *expected_page(const char *path, const char *text)
+{
+  const struct http_fs_file *f = http_fs_find(path);
+  ck_assert_ptr_nonnull(f);
+  size_t tl = strlen(text);
+  char *page = malloc(f->len + tl + 1);
+  size_t before = f->marker < 0 ? f->len : (size_t)f->marker;
+  memcpy(page, f->data, before);
+  if (f->marker >= 0) {
+    memcpy(page + before, text, tl);
+    size_t after = f->len - before - strlen(HTTP_FS_MARKER);
+    memcpy(page + before + tl, f->data + before + strlen(HTTP_FS_MARKER), after);
+    page[before + tl + after] = '\0';
+  } else {
+    page[before] = '\0';
+  }
+  return page;
+}
+
+static void assert_page(const struct response *r, const char *path, const char *text)
+{
+  char *page = expected_page(path, text);
+  ck_assert_uint_eq(r->body_len, strlen(page));
+  ck_assert_msg(memcmp(r->body, page, r->body_len) == 0, "body is not %s with \"%s\"", path,
+                text);
+  free(page);
+}
+
+/* --- helpers for the flows ---------------------------------------------------------------- */
+
+static char token[64];
+
+static void login_ok(void)
+{
+  static const char body[] = "username=user&password=stm32";
+  char req[512];
+  snprintf(req, sizeof(req), "POST /checklogin.cgi HTTP/1.1\r\nHost: 192.168.0.10\r\n"
+           "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+           strlen(body), body);
+  new_conn();
+  send_text(req);
+  struct response r = last_response();
+  ck_assert_int_eq(r.status, 200);
+  const char *c = strstr(r.head, "\r\nSet-Cookie: iapd_session=");
+  ck_assert_ptr_nonnull(c);
+  c += strlen("\r\nSet-Cookie: iapd_session=");
+  ck_assert_uint_eq(strspn(c, "0123456789abcdef"), 32);
+  memcpy(token, c, 32);
+  token[32] = '\0';
+  ck_assert(strncmp(c + 32, "; Path=/; HttpOnly; SameSite=Strict\r\n", 37) == 0);
+}
+
+struct body {
+  uint8_t *p;
+  size_t len;
+};
+
+static struct body form_body(const char *boundary, const uint8_t *img, size_t n, bool close)
+{
+  struct body b;
+  char head[300];
+  int hl = snprintf(head, sizeof(head),
+                    "--%s\r\nContent-Disposition: form-data; name=\"datafile\"; "
+                    "filename=\"app.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+                    boundary);
+  char tail[100];
+  int tl = close ? snprintf(tail, sizeof(tail), "\r\n--%s--\r\n", boundary) : 0;
+  b.len = (size_t)hl + n + (size_t)tl;
+  b.p = malloc(b.len);
+  memcpy(b.p, head, (size_t)hl);
+  memcpy(b.p + hl, img, n);
+  memcpy(b.p + hl + n, tail, (size_t)tl);
+  return b;
+}
+
+/* Sends a POST /upload.cgi with the session cookie (if any) and the body in TCP-like pieces. */
+static void post_upload(const char *cookie, const struct body *b, uint32_t content_length,
+                        bool expect, size_t piece)
+{
+  char head[600];
+  snprintf(head, sizeof(head),
+           "POST /upload.cgi HTTP/1.1\r\nHost: 192.168.0.10\r\n"
+           "Content-Type: multipart/form-data; boundary=----WebKitFormBoundaryQ1\r\n"
+           "Content-Length: %u\r\n%s%s%s%s\r\n",
+           (unsigned)content_length, expect ? "Expect: 100-continue\r\n" : "",
+           cookie ? "Cookie: iapd_session=" : "", cookie ? cookie : "", cookie ? "\r\n" : "");
+  send_text(head);
+  if (b && !io.closed)
+    send_bytes(b->p, b->len, piece);
+}
+
+static void assert_flash_holds(const uint8_t *img, size_t n)
+{
+  ck_assert(memcmp(tl_flash_at(&flash, TL_USER_BASE), img, n) == 0);
+  ck_assert(tl_flash_is_erased(&flash, TL_USER_BASE + (uint32_t)n, 0x100));
+}
+
+static void assert_flash_untouched(void)
+{
+  ck_assert(tl_flash_is_erased(&flash, TL_USER_BASE, TL_USER_CAPACITY));
+  ck_assert_uint_eq(tl_total_erases(&flash), 0);
+}
+
+/* --- tests --------------------------------------------------------------------------------- */
+
+START_TEST(test_login_page_exact)
+{
+  send_text("GET / HTTP/1.1\r\nHost: 192.168.0.10\r\n\r\n");
+  struct response r = response_at(0);
+  char *page = expected_page("/login.html", "");
+  char head[512];
+  snprintf(head, sizeof(head),
+           "HTTP/1.1 200 OK\r\n"
+           "Content-Type: text/html; charset=utf-8\r\n"
+           "Content-Length: %zu\r\n"
+           "Cache-Control: no-store\r\n"
+           "X-Content-Type-Options: nosniff\r\n"
+           "X-Frame-Options: DENY\r\n"
+           "\r\n", strlen(page));
+  ck_assert_str_eq(r.head, head);
+  assert_page(&r, "/login.html", "");
+  ck_assert(body_has(&r, "<form action=\"/checklogin.cgi\" method=\"post\">"));
+  ck_assert(body_has(&r, "name=\"username\""));
+  ck_assert(body_has(&r, "name=\"password\""));
+  ck_assert(!io.closed);  /* keep-alive */
+  free(page);
+
+  /* the stylesheet, 404, 405, HEAD */
+  send_text("GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = response_at(1);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_ptr_nonnull(strstr(r.head, "Content-Type: text/css; charset=utf-8\r\n"));
+  assert_page(&r, "/style.css", "");
+  send_text("GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = response_at(2);
+  ck_assert_int_eq(r.status, 404);
+  send_text("GET /done.html HTTP/1.1\r\nHost: x\r\n\r\n");  /* templates are not files */
+  ck_assert_int_eq(response_at(3).status, 404);
+  send_text("DELETE / HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = response_at(4);
+  ck_assert_int_eq(r.status, 405);
+  ck_assert_ptr_nonnull(strstr(r.head, "\r\nAllow: GET, HEAD\r\n"));
+  new_conn();
+  send_text("HEAD /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
+  static const char css_head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/css; charset=utf-8\r\n";
+  ck_assert(strncmp(io.out, css_head, strlen(css_head)) == 0);
+  ck_assert(strcmp(io.out + io.len - 4, "\r\n\r\n") == 0);  /* no body after HEAD */
+}
+END_TEST
+
+START_TEST(test_login_and_session)
+{
+  login_ok();
+  struct response r = last_response();
+  char limit[160];
+  snprintf(limit, sizeof(limit), "Images up to %u bytes (%u KiB) fit the user flash at 0x%08x.",
+           TL_USER_CAPACITY, TL_USER_CAPACITY / 1024, TL_USER_BASE);
+  assert_page(&r, "/upload.html", limit);
+  ck_assert(body_has(&r, "enctype=\"multipart/form-data\""));
+  ck_assert(body_has(&r, "name=\"datafile\""));
+  ck_assert_uint_eq(http_auth_session_count(&app.auth, now_ms), 1);
+
+  /* the session opens the upload page; no or another cookie does not */
+  char req[256];
+  snprintf(req, sizeof(req),
+           "GET /upload.html HTTP/1.1\r\nHost: x\r\nCookie: iapd_session=%s\r\n\r\n", token);
+  new_conn();
+  send_text(req);
+  ck_assert_int_eq(last_response().status, 200);
+  new_conn();
+  send_text("GET /upload.html HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = last_response();
+  ck_assert_int_eq(r.status, 403);
+  assert_page(&r, "/login.html", "Please log in first (no session, or it expired).");
+  new_conn();
+  send_text("GET /upload.html HTTP/1.1\r\nHost: x\r\n"
+            "Cookie: iapd_session=00000000000000000000000000000000\r\n\r\n");
+  ck_assert_int_eq(last_response().status, 403);
+
+  /* expiry: idle for the timeout ends the session */
+  now_ms += 59999;
+  new_conn();
+  send_text(req);
+  ck_assert_int_eq(last_response().status, 200);  /* used: the idle time starts again */
+  now_ms += 60000;
+  new_conn();
+  send_text(req);
+  ck_assert_int_eq(last_response().status, 403);
+
+  /* logout */
+  login_ok();
+  snprintf(req, sizeof(req), "POST /logout.cgi HTTP/1.1\r\nHost: x\r\nCookie: iapd_session=%s\r\n"
+           "Content-Length: 0\r\n\r\n", token);
+  new_conn();
+  send_text(req);
+  r = last_response();
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_ptr_nonnull(strstr(r.head, "Set-Cookie: iapd_session=; Path=/; Max-Age=0;"));
+  assert_page(&r, "/login.html", "You are logged out.");
+  ck_assert_uint_eq(http_auth_session_count(&app.auth, now_ms), 0);
+}
+END_TEST
+
+static void post_login(const char *body)
+{
+  char req[512];
+  snprintf(req, sizeof(req), "POST /checklogin.cgi HTTP/1.1\r\nHost: x\r\n"
+           "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+  new_conn();
+  send_text(req);
+}
+
+START_TEST(test_wrong_logins_and_throttle)
+{
+  static const char *const wrong[] = {
+    "username=user&password=stm3", "username=user&password=stm322", "username=User&password=stm32",
+    "password=stm32", "username=user", "",
+  };
+  for (size_t i = 0; i < 2; i++) {
+    post_login(wrong[i]);
+    struct response r = last_response();
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_ptr_null(strstr(r.head, "Set-Cookie"));
+    assert_page(&r, "/login.html", "Wrong user ID or password.");
+    now_ms += 10;
+  }
+  post_login(wrong[2]);  /* the third failure: from now on, wait 1 s, then 2 s, ... */
+  ck_assert_int_eq(last_response().status, 403);
+  post_login("username=user&password=stm32");  /* even the right one waits */
+  struct response r = last_response();
+  ck_assert_int_eq(r.status, 429);
+  ck_assert_ptr_nonnull(strstr(r.head, "\r\nRetry-After: 1\r\n"));
+  assert_page(&r, "/login.html", "Too many failed logins: try again in 1 s.");
+  now_ms += 1000;
+  post_login(wrong[3]);  /* checked again, wrong: 2 s */
+  ck_assert_int_eq(last_response().status, 403);
+  now_ms += 1500;
+  post_login("username=user&password=stm32");
+  ck_assert_int_eq(last_response().status, 429);
+  now_ms += 500;
+  post_login("username=user&password=stm32");
+  ck_assert_int_eq(last_response().status, 200);  /* and the count starts again */
+  for (size_t i = 3; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+    post_login(wrong[i]);
+    ck_assert_int_eq(last_response().status, 403);
+  }
+  post_login(wrong[0]);
+  ck_assert_int_eq(last_response().status, 429);
+  /* urlencoding: '+' and %XX */
+  now_ms += 60000;
+  http_auth_init(&app.auth, "a user", "p&ss=%", 60000);
+  post_login("username=a+user&password=p%26ss%3D%25");
+  ck_assert_int_eq(last_response().status, 200);
+}
+END_TEST
+
+START_TEST(test_upload_form_flow)
+{
+  size_t n = 70001;
+  uint8_t *img = tl_app(n, 11);
+  /* "\r\n--" and the boundary's start inside the image */
+  memcpy(img + 5000, "\r\n------WebKitFormBoundaryQ", 27);
+  memcpy(img + 9000, "\r\n--", 4);
+  struct body b = form_body("----WebKitFormBoundaryQ1", img, n, true);
+
+  login_ok();
+  new_conn();
+  post_upload(token, &b, (uint32_t)b.len, false, 1460);
+  struct response r = last_response();
+  ck_assert_int_eq(r.status, 200);
+  char text[160];
+  snprintf(text, sizeof(text), "%zu bytes written at 0x%08x, CRC-32 0x%08x.", n, TL_USER_BASE,
+           crc32_update(0, img, n));
+  assert_page(&r, "/done.html", text);
+  ck_assert(body_has(&r, "<form action=\"/resetmcu.cgi\" method=\"post\">"));
+  ck_assert(body_has(&r, "RESET MCU"));
+  assert_flash_holds(img, n);
+  ck_assert(!iap_writer_busy(&writer));
+  ck_assert(!io.closed);
+  ck_assert_uint_eq(app.uploads_ok, 1);
+
+  /* RESET MCU: the page, then close with reset; the callback is the glue's to call */
+  char req[256];
+  snprintf(req, sizeof(req), "POST /resetmcu.cgi HTTP/1.1\r\nHost: x\r\nCookie: iapd_session=%s\r\n"
+           "Content-Length: 0\r\n\r\n", token);
+  new_conn();
+  send_text(req);
+  r = last_response();
+  ck_assert_int_eq(r.status, 200);
+  assert_page(&r, "/reset.html", "Resetting the board.");
+  ck_assert_ptr_nonnull(strstr(r.head, "Connection: close\r\n"));
+  ck_assert(io.closed);
+  ck_assert(io.close_reset);
+  ck_assert_uint_eq(io.closes, 1);
+
+  /* without a session: no reset */
+  new_conn();
+  send_text("POST /resetmcu.cgi HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+  ck_assert_int_eq(last_response().status, 403);
+  ck_assert(!io.close_reset);
+  free(b.p);
+  free(img);
+}
+END_TEST
+
+START_TEST(test_upload_segmentations)
+{
+  /* The same upload through the core in many TCP segmentations, a small send window too. */
+  size_t n = 3001;
+  uint8_t *img = tl_app(n, 12);
+  struct body b = form_body("----WebKitFormBoundaryQ1", img, n, true);
+  uint32_t rng = 5;
+  login_ok();
+  for (int round = 0; round < 40; round++) {
+    memset(flash.mem + (TL_USER_BASE - STM32_FLASH_BASE), 0xFF, 0x10000);
+    new_conn();
+    io.room = round % 3 == 0 ? 7 : 0;
+    post_upload(token, &b, (uint32_t)b.len, round % 2 == 0, 1 + tl_rand(&rng) % 700);
+    ck_assert_int_eq(last_response().status, 200);
+    assert_flash_holds(img, n);
+  }
+  free(b.p);
+  free(img);
+}
+END_TEST
+
+START_TEST(test_upload_without_session)
+{
+  uint8_t *img = tl_app(2000, 13);
+  struct body b = form_body("----WebKitFormBoundaryQ1", img, 2000, true);
+  post_upload(NULL, &b, (uint32_t)b.len, false, 500);
+  struct response r = last_response();
+  ck_assert_int_eq(r.status, 403);
+  assert_page(&r, "/login.html", "Please log in first (no session, or it expired).");
+  ck_assert(io.closed);  /* after the body was read and dropped */
+  assert_flash_untouched();
+  /* with 100-continue: answered at once, no 100, closed */
+  new_conn();
+  post_upload("0123456789abcdef0123456789abcdef", NULL, (uint32_t)b.len, true, 0);
+  ck_assert_int_eq(last_response().status, 403);
+  ck_assert_ptr_null(strstr(io.out, "100 Continue"));
+  ck_assert(io.closed);
+  assert_flash_untouched();
+  free(b.p);
+  free(img);
+}
+END_TEST
+
+START_TEST(test_upload_too_large)
+{
+  login_ok();
+  new_conn();
+  post_upload(token, NULL, TL_USER_CAPACITY + 1000u, true, 0);
+  struct response r = last_response();
+  ck_assert_int_eq(r.status, 413);
+  char text[300];
+  snprintf(text, sizeof(text), "413 Payload Too Large: image too large: the request is %u bytes, "
+           "the user flash 0x%08x-0x%08x holds %u bytes", TL_USER_CAPACITY + 1000u, TL_USER_BASE,
+           TL_USER_END - 1, TL_USER_CAPACITY);
+  assert_page(&r, "/error.html", text);
+  ck_assert_ptr_null(strstr(io.out, "100 Continue"));
+  ck_assert(io.closed);
+  assert_flash_untouched();
+  ck_assert(!iap_writer_busy(&writer));
+
+  /* a body that fits the limit on Content-Length but whose file does not: 413 at the first
+   * byte past the user area, and nothing bootable */
+  size_t n = TL_USER_CAPACITY + 4;
+  uint8_t *img = tl_app(n, 14);
+  struct body b = form_body("----WebKitFormBoundaryQ1", img, n, true);
+  new_conn();
+  post_upload(token, &b, (uint32_t)b.len, false, 1460);
+  r = last_response();
+  ck_assert_int_eq(r.status, 413);
+  ck_assert(body_has(&r, "holds 983040 bytes"));
+  ck_assert_uint_eq(tl_flash_le32(&flash, TL_USER_BASE), 0xFFFFFFFFu);
+  ck_assert(!iap_writer_busy(&writer));
+  free(b.p);
+  free(img);
+}
+END_TEST
+
+START_TEST(test_upload_wrong_link_address)
+{
+  uint8_t *img = tl_image(4000, TL_SP, 0x08000000u + 0x1C9u, 15);
+  struct body b = form_body("----WebKitFormBoundaryQ1", img, 4000, true);
+  login_ok();
+  new_conn();
+  post_upload(token, &b, (uint32_t)b.len, false, 1460);
+  struct response r = last_response();
+  ck_assert_int_eq(r.status, 422);
+  ck_assert(body_has(&r, "422 Unprocessable Entity: "));
+  ck_assert(body_has(&r, "0x08010000"));
+  assert_flash_untouched();
+  ck_assert(io.closed);
+  ck_assert(!iap_writer_busy(&writer));
+  free(b.p);
+  free(img);
+}
+END_TEST
+
+START_TEST(test_upload_broken_bodies)
+{
+  size_t n = 50000;
+  uint8_t *img = tl_app(n, 16);
+  struct body open_ended = form_body("----WebKitFormBoundaryQ1", img, n, false);
+  struct body whole = form_body("----WebKitFormBoundaryQ1", img, n, true);
+  login_ok();
+
+  /* Content-Length reached without the closing boundary */
+  new_conn();
+  post_upload(token, &open_ended, (uint32_t)open_ended.len, false, 1460);
+  struct response r = last_response();
+  ck_assert_int_eq(r.status, 400);
+  assert_page(&r, "/error.html", "400 Bad Request: the upload ended before the closing boundary "
+              "(incomplete body)");
+  ck_assert_uint_eq(tl_flash_le32(&flash, TL_USER_BASE), 0xFFFFFFFFu);
+  ck_assert(!iap_writer_busy(&writer));
+
+  /* connection dropped mid-body */
+  new_conn();
+  struct body half = { whole.p, whole.len / 2 };
+  post_upload(token, &half, (uint32_t)whole.len, false, 1460);
+  ck_assert(iap_writer_busy(&writer));
+  http_conn_closed(&conn, "the connection was reset by the client");
+  ck_assert(!iap_writer_busy(&writer));
+  ck_assert_uint_eq(tl_flash_le32(&flash, TL_USER_BASE), 0xFFFFFFFFu);
+  ck_assert_uint_eq(app.uploads_failed, 2);
+
+  /* idle: the client stops sending */
+  new_conn();
+  post_upload(token, &half, (uint32_t)whole.len, false, 1460);
+  now_ms += HTTP_IDLE_TIMEOUT_MS - 1;
+  http_conn_poll(&conn, now_ms);
+  ck_assert(iap_writer_busy(&writer));
+  now_ms += 1;
+  http_conn_poll(&conn, now_ms);
+  ck_assert(!iap_writer_busy(&writer));
+  ck_assert(io.closed);
+  ck_assert_uint_eq(tl_flash_le32(&flash, TL_USER_BASE), 0xFFFFFFFFu);
+
+  /* and the next upload works */
+  login_ok();
+  new_conn();
+  post_upload(token, &whole, (uint32_t)whole.len, false, 1460);
+  ck_assert_int_eq(last_response().status, 200);
+  assert_flash_holds(img, n);
+  free(open_ended.p);
+  free(whole.p);
+  free(img);
+}
+END_TEST
+
+START_TEST(test_upload_busy)
+{
+  struct iap_error err;
+  uint8_t *img = tl_app(1000, 17);
+  struct body b = form_body("----WebKitFormBoundaryQ1", img, 1000, true);
+  login_ok();
+  ck_assert_int_eq(iap_writer_begin(&writer, "TFTP", "192.0.2.9", 0, &err), IAP_OK);
+  new_conn();
+  post_upload(token, &b, (uint32_t)b.len, true, 0);
+  struct response r = last_response();
+  ck_assert_int_eq(r.status, 409);
+  assert_page(&r, "/error.html",
+              "409 Conflict: board busy: a TFTP upload from 192.0.2.9 is in progress");
+  iap_writer_abort(&writer, "test");
+  /* and the other way round: an HTTP upload in progress makes the writer busy for TFTP */
+  new_conn();
+  struct body half = { b.p, 300 };
+  post_upload(token, &half, (uint32_t)b.len, false, 0);
+  ck_assert_int_eq(iap_writer_begin(&writer, "TFTP", "192.0.2.9", 0, &err), IAP_ERR_BUSY);
+  http_conn_closed(&conn, "test over");
+  free(b.p);
+  free(img);
+}
+END_TEST
+
+static void put_firmware(const char *auth, const uint8_t *img, size_t n, bool chunked,
+                         bool expect)
+{
+  char head[400];
+  snprintf(head, sizeof(head), "PUT /firmware HTTP/1.1\r\nHost: 192.168.0.10\r\n%s%s%s"
+           "User-Agent: curl/7.88.1\r\nAccept: */*\r\n", auth ? "Authorization: " : "",
+           auth ? auth : "", auth ? "\r\n" : "");
+  char *p = head + strlen(head);
+  if (chunked)
+    p += sprintf(p, "Transfer-Encoding: chunked\r\n");
+  else
+    p += sprintf(p, "Content-Length: %zu\r\n", n);
+  if (expect)
+    p += sprintf(p, "Expect: 100-continue\r\n");
+  sprintf(p, "\r\n");
+  new_conn();
+  send_text(head);
+  if (io.closed)
+    return;
+  if (!chunked) {
+    send_bytes(img, n, 1460);
+    return;
+  }
+  for (size_t at = 0; at < n && !io.closed;) {
+    size_t c = n - at < 4000 ? n - at : 4000;
+    char size[16];
+    snprintf(size, sizeof(size), "%zx\r\n", c);
+    send_text(size);
+    send_bytes(img + at, c, 1460);
+    send_text("\r\n");
+    at += c;
+  }
+  send_text("0\r\n\r\n");
+}
+
+START_TEST(test_put_firmware)
+{
+  size_t n = 20000;
+  uint8_t *img = tl_app(n, 18);
+  char json[200];
+  snprintf(json, sizeof(json), "{\"ok\":true,\"size\":%zu,\"crc32\":\"0x%08x\",\"address\":"
+           "\"0x08010000\"}\n", n, crc32_update(0, img, n));
+
+  put_firmware("Basic dXNlcjpzdG0zMg==", img, n, false, true);  /* user:stm32 */
+  struct response r = last_response();
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_ptr_nonnull(strstr(io.out, "HTTP/1.1 100 Continue\r\n\r\n"));
+  ck_assert_ptr_nonnull(strstr(r.head, "Content-Type: application/json\r\n"));
+  ck_assert_uint_eq(r.body_len, strlen(json));
+  ck_assert(memcmp(r.body, json, r.body_len) == 0);
+  assert_flash_holds(img, n);
+
+  /* chunked (curl -T -) */
+  memset(flash.mem + (TL_USER_BASE - STM32_FLASH_BASE), 0xFF, 0x10000);
+  put_firmware("Basic dXNlcjpzdG0zMg==", img, n, true, false);
+  r = last_response();
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(memcmp(r.body, json, r.body_len) == 0);
+  assert_flash_holds(img, n);
+
+  /* POST with application/octet-stream works too; another type does not */
+  char head[300];
+  snprintf(head, sizeof(head), "POST /firmware HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+           "dXNlcjpzdG0zMg==\r\nContent-Type: application/octet-stream\r\nContent-Length: %zu"
+           "\r\n\r\n", n);
+  new_conn();
+  send_text(head);
+  send_bytes(img, n, 1000);
+  ck_assert_int_eq(last_response().status, 200);
+  new_conn();
+  send_text("POST /firmware HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 0\r\n\r\n");
+  ck_assert_int_eq(last_response().status, 415);
+  /* no type at all: what fetch() sends cross-site without a preflight; refused too */
+  new_conn();
+  send_text("POST /firmware HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dXNlcjpzdG0zMg==\r\n"
+            "Content-Length: 0\r\n\r\n");
+  ck_assert_int_eq(last_response().status, 415);
+  free(img);
+}
+END_TEST
+
+START_TEST(test_put_refusals)
+{
+  size_t n = 5000;
+  uint8_t *img = tl_app(n, 19);
+  static const char www[] = "\r\nWWW-Authenticate: Basic realm=\"iapd\", charset=\"UTF-8\"\r\n";
+
+  put_firmware(NULL, img, n, false, true);
+  struct response r = last_response();
+  ck_assert_int_eq(r.status, 401);
+  ck_assert_ptr_nonnull(strstr(r.head, www));
+  ck_assert_ptr_null(strstr(io.out, "100 Continue"));
+  static const char e401[] = "{\"ok\":false,\"status\":401,\"error\":\"authentication required "
+                             "(HTTP Basic: curl -u user:password)\"}\n";
+  ck_assert_uint_eq(r.body_len, strlen(e401));
+  ck_assert(memcmp(r.body, e401, r.body_len) == 0);
+  ck_assert(io.closed);
+
+  put_firmware("Basic dXNlcjpzdG0zMw==", img, n, false, false);  /* user:stm33 */
+  r = last_response();
+  ck_assert_int_eq(r.status, 401);
+  ck_assert(io.closed);  /* after the body was read and dropped */
+  put_firmware("Basic !!!", img, n, false, false);
+  ck_assert_int_eq(last_response().status, 401);
+  put_firmware("Bearer x", img, n, false, false);
+  ck_assert_int_eq(last_response().status, 401);
+  assert_flash_untouched();
+
+  /* too large: refused on Content-Length, before anything is erased */
+  char head[300];
+  snprintf(head, sizeof(head), "PUT /firmware HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+           "dXNlcjpzdG0zMg==\r\nContent-Length: %u\r\nExpect: 100-continue\r\n\r\n",
+           TL_USER_CAPACITY + 1u);
+  new_conn();
+  send_text(head);
+  r = last_response();
+  ck_assert_int_eq(r.status, 413);
+  ck_assert(body_has(&r, "\"error\":\"image too large: 983041 bytes, the user flash "
+                         "0x08010000-0x080fffff holds 983040 bytes\""));
+  assert_flash_untouched();
+
+  /* wrong link address */
+  uint8_t *bad = tl_image(n, TL_SP, 0x08000000u + 0x1C9u, 20);
+  put_firmware("Basic dXNlcjpzdG0zMg==", bad, n, false, false);
+  r = last_response();
+  ck_assert_int_eq(r.status, 422);
+  assert_flash_untouched();
+
+  /* no length */
+  new_conn();
+  send_text("PUT /firmware HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dXNlcjpzdG0zMg==\r\n\r\n");
+  ck_assert_int_eq(last_response().status, 411);
+  /* empty */
+  put_firmware("Basic dXNlcjpzdG0zMg==", img, 0, false, false);
+  r = last_response();
+  ck_assert_int_eq(r.status, 422);
+  ck_assert(body_has(&r, "image too small: 0 bytes"));
+  /* chunked body broken mid-way: 400, nothing bootable */
+  new_conn();
+  send_text("PUT /firmware HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dXNlcjpzdG0zMg==\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n10\r\n");
+  send_bytes(img, 16, 0);
+  send_text("XX");
+  ck_assert_int_eq(last_response().status, 400);
+  ck_assert(!iap_writer_busy(&writer));
+  ck_assert_uint_eq(tl_flash_le32(&flash, TL_USER_BASE), 0xFFFFFFFFu);
+  free(bad);
+  free(img);
+}
+END_TEST
+
+START_TEST(test_bad_heads_close)
+{
+  send_text("POST /firmware HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n");
+  struct response r = last_response();
+  ck_assert_int_eq(r.status, 400);
+  ck_assert_ptr_nonnull(strstr(r.head, "Connection: close\r\n"));
+  ck_assert(io.closed);
+
+  new_conn();
+  char *big = malloc(HTTP_HEADER_BLOCK_MAX + 200);
+  strcpy(big, "GET / HTTP/1.1\r\nHost: x\r\n");
+  while (strlen(big) < HTTP_HEADER_BLOCK_MAX + 50)
+    strcat(big, "X-Pad: 0123456789012345678901234567890123456789\r\n");
+  strcat(big, "\r\n");
+  send_text(big);
+  r = last_response();
+  ck_assert_int_eq(r.status, 431);
+  ck_assert(strncmp(r.head, "HTTP/1.1 431 Request Header Fields Too Large\r\n", 46) == 0);
+  ck_assert(io.closed);
+  free(big);
+}
+END_TEST
+
+START_TEST(test_keep_alive_pipelined)
+{
+  static const char two[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+                            "GET /style.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  io.room = 100;  /* the second request waits until the first answer is out */
+  send_bytes(two, sizeof(two) - 1, 0);
+  ck_assert_int_eq(response_at(0).status, 200);
+  struct response r = response_at(1);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_ptr_nonnull(strstr(r.head, "text/css"));
+  ck_assert_ptr_nonnull(strstr(r.head, "Connection: close\r\n"));
+  ck_assert(io.closed);
+
+  /* HTTP/1.0: closes unless asked not to */
+  new_conn();
+  send_text("GET / HTTP/1.0\r\n\r\n");
+  ck_assert(io.closed);
+  new_conn();
+  send_text("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  ck_assert(!io.closed);
+  ck_assert_ptr_nonnull(strstr(response_at(0).head, "Connection: keep-alive\r\n"));
+  /* idle keep-alive connections close */
+  now_ms += HTTP_IDLE_TIMEOUT_MS;
+  http_conn_poll(&conn, now_ms);
+  ck_assert(io.closed);
+}
+END_TEST
+
+static Suite *http_suite(void)
+{
+  Suite *s = suite_create("http");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, test_login_page_exact);
+  tcase_add_test(tc, test_login_and_session);
+  tcase_add_test(tc, test_wrong_logins_and_throttle);
+  tcase_add_test(tc, test_upload_form_flow);
+  tcase_add_test(tc, test_upload_segmentations);
+  tcase_add_test(tc, test_upload_without_session);
+  tcase_add_test(tc, test_upload_too_large);
+  tcase_add_test(tc, test_upload_wrong_link_address);
+  tcase_add_test(tc, test_upload_broken_bodies);
+  tcase_add_test(tc, test_upload_busy);
+  tcase_add_test(tc, test_put_firmware);
+  tcase_add_test(tc, test_put_refusals);
+  tcase_add_test(tc, test_bad_heads_close);
+  tcase_add_test(tc, test_keep_alive_pipelined);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  return tl_run(http_suite());
+}
