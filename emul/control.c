@@ -1,0 +1,643 @@
+/* The control server on libmicrohttpd, in the daemon's poll loop (see control.h). */
+#include "control.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock_posix.h"
+#include "control_events.h"
+#include "control_www.h"
+
+/* Bounds on what clients can make the server hold. */
+#define CONNECTION_LIMIT      16u
+#define CONNECTION_MEMORY     (32u * 1024u)   /* headers and buffers per connection */
+#define CONNECTION_TIMEOUT_S  30u             /* idle connections are closed */
+#define LISTEN_BACKLOG        16u
+#define BODY_MAX              256u            /* POST /api/reset body */
+#define EVENT_CLIENTS_MAX     8u
+#define EVENT_QUEUE_BYTES     (64u * 1024u)   /* per client; a client this far behind is dropped */
+#define EVENT_MAX             1024u           /* one formatted event */
+#define EVENT_BLOCK           4096u
+#define BACKLOG_LINES         16u             /* log lines a new client gets first: the LCD */
+#define PROGRESS_INTERVAL_MS  100u
+#define KEEPALIVE_MS          15000u          /* below CONNECTION_TIMEOUT_S, for proxies too */
+#define JSON_MAX              (64u * 1024u)
+
+struct sse_client {
+  struct control *ctl;
+  struct MHD_Connection *conn;
+  struct event_queue queue;
+  bool suspended;
+  struct sse_client *next;
+};
+
+/* Per-request state, for requests with a body. */
+struct request {
+  size_t len;
+  bool too_large;
+  char body[BODY_MAX];
+};
+
+struct control {
+  struct MHD_Daemon *mhd;
+  struct control_board board;
+  char last_error[256];       /* libmicrohttpd's last message, for control_start errors */
+  uint32_t start_ms;
+  uint32_t now_ms;
+
+  struct sse_client *clients;
+  unsigned client_count;
+  uint32_t last_keepalive_ms;
+
+  char backlog[BACKLOG_LINES][EVENT_MAX];
+  size_t backlog_len[BACKLOG_LINES];
+  unsigned backlog_next, backlog_count;
+
+  /* The transfer as last seen, for progress events and the rate. */
+  bool transfer_seen;
+  uint32_t transfer_start_ms;
+  uint32_t transfer_bytes;
+  char transfer_peer[48];
+  uint32_t last_progress_ms;
+};
+
+/* --- libmicrohttpd's messages ------------------------------------------------------------ */
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+  struct control *c = cls;
+  char text[256];
+  vsnprintf(text, sizeof(text), fmt, ap);
+  size_t n = strlen(text);
+  while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+    text[--n] = '\0';
+  snprintf(c->last_error, sizeof(c->last_error), "%s", text);
+  log_debug("control", "libmicrohttpd: %s", text);
+}
+
+/* --- responses --------------------------------------------------------------------------- */
+
+static void add_common_headers(struct MHD_Response *r, const char *type)
+{
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+}
+
+static enum MHD_Result queue_buffer(struct MHD_Connection *conn, unsigned status,
+                                    const char *type, void *data, size_t len,
+                                    enum MHD_ResponseMemoryMode mode, const char *allow)
+{
+  struct MHD_Response *r = MHD_create_response_from_buffer(len, data, mode);
+  if (r == NULL) {
+    if (mode == MHD_RESPMEM_MUST_FREE)
+      free(data);
+    return MHD_NO;
+  }
+  add_common_headers(r, type);
+  if (allow != NULL)
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+  enum MHD_Result ret = MHD_queue_response(conn, status, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+/* JSON from a finished writer; a writer that failed is a 500. */
+static enum MHD_Result queue_json(struct MHD_Connection *conn, unsigned status, struct json *j,
+                                  const char *allow)
+{
+  size_t len;
+  char *text = json_take(j, &len);
+  json_free(j);
+  if (text == NULL) {
+    static char oops[] = "{\"error\":\"internal error: the reply did not fit\"}";
+    return queue_buffer(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "application/json", oops,
+                        sizeof(oops) - 1, MHD_RESPMEM_PERSISTENT, NULL);
+  }
+  return queue_buffer(conn, status, "application/json", text, len, MHD_RESPMEM_MUST_FREE,
+                      allow);
+}
+
+/* Every refusal: a 4xx with {"error": "what is wrong"}. */
+static enum MHD_Result queue_error(struct MHD_Connection *conn, unsigned status,
+                                   const char *allow, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+
+static enum MHD_Result queue_error(struct MHD_Connection *conn, unsigned status,
+                                   const char *allow, const char *fmt, ...)
+{
+  char message[400];
+  struct json j;
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof(message), fmt, ap);
+  va_end(ap);
+  json_init(&j, 1024);
+  json_object_begin(&j);
+  json_key(&j, "error");
+  json_string(&j, message);
+  json_object_end(&j);
+  return queue_json(conn, status, &j, allow);
+}
+
+/* --- the status snapshot ----------------------------------------------------------------- */
+
+static void fill_transfer(const struct control *c, struct control_transfer *t)
+{
+  const struct iap_writer *w = c->board.writer;
+  memset(t, 0, sizeof(*t));
+  if (w == NULL || !w->active)
+    return;
+  t->active = true;
+  t->protocol = w->protocol;
+  t->peer = w->peer;
+  t->bytes = w->received;
+  t->expected = w->expected;
+  t->elapsed_ms = c->transfer_seen ? c->now_ms - c->transfer_start_ms : 0;
+}
+
+static void fill_status(const struct control *c, struct board_status *s)
+{
+  memset(s, 0, sizeof(*s));
+  c->board.status(c->board.ctx, s);
+  s->uptime_ms = c->now_ms - c->start_ms;
+  fill_transfer(c, &s->transfer);
+  if (c->board.flash != NULL) {
+    s->protected_sectors = c->board.flash->protected_sectors;
+    for (unsigned n = 0; n < STM32_FLASH_SECTOR_COUNT; n++) {
+      s->erased[n] = flash_model_sector_erased(c->board.flash, n);
+      s->erase_count[n] = c->board.flash->erase_count[n];
+    }
+  }
+}
+
+/* --- server-sent events ------------------------------------------------------------------ */
+
+static void client_push(struct sse_client *cl, const char *data, size_t len)
+{
+  if (!event_queue_push(&cl->queue, data, len))
+    log_debug("control", "event client too slow (%u bytes queued): dropping it",
+              (unsigned)cl->queue.len);
+  /* Wake the connection either way: with data it sends, overflowed it closes. */
+  if (cl->suspended) {
+    cl->suspended = false;
+    MHD_resume_connection(cl->conn);
+  }
+}
+
+static void broadcast(struct control *c, const char *data, size_t len)
+{
+  for (struct sse_client *cl = c->clients; cl != NULL; cl = cl->next)
+    client_push(cl, data, len);
+}
+
+static void broadcast_event(struct control *c, const char *event, struct json *j)
+{
+  char buf[EVENT_MAX];
+  const char *text = json_text(j);
+  if (text == NULL)
+    return;
+  size_t n = control_sse_format(buf, sizeof(buf), event, text, json_len(j));
+  if (n > 0)
+    broadcast(c, buf, n);
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+  struct sse_client *cl = cls;
+  (void)pos;
+  if (cl->queue.overflowed)
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+  size_t n = event_queue_pop(&cl->queue, buf, max);
+  if (n > 0)
+    return (ssize_t)n;
+  /* Nothing to send: park the connection until client_push() wakes it, rather than have
+   * libmicrohttpd call again at once. */
+  cl->suspended = true;
+  MHD_suspend_connection(cl->conn);
+  return 0;
+}
+
+static void sse_free(void *cls)
+{
+  struct sse_client *cl = cls;
+  struct control *c = cl->ctl;
+  for (struct sse_client **p = &c->clients; *p != NULL; p = &(*p)->next) {
+    if (*p == cl) {
+      *p = cl->next;
+      break;
+    }
+  }
+  c->client_count--;
+  event_queue_free(&cl->queue);
+  free(cl);
+}
+
+static enum MHD_Result serve_events(struct control *c, struct MHD_Connection *conn)
+{
+  if (c->client_count >= EVENT_CLIENTS_MAX)
+    return queue_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
+                       "too many event streams open (%u); close one and retry",
+                       EVENT_CLIENTS_MAX);
+  struct sse_client *cl = calloc(1, sizeof(*cl));
+  if (cl == NULL || !event_queue_init(&cl->queue, EVENT_QUEUE_BYTES)) {
+    free(cl);
+    return MHD_NO;
+  }
+  cl->ctl = c;
+  cl->conn = conn;
+
+  /* The stream starts with the reconnect delay, the LCD's last lines and the transfer. */
+  static const char hello[] = "retry: 2000\n\n";
+  event_queue_push(&cl->queue, hello, sizeof(hello) - 1);
+  for (unsigned i = 0; i < c->backlog_count; i++) {
+    unsigned k = (c->backlog_next + BACKLOG_LINES - c->backlog_count + i) % BACKLOG_LINES;
+    event_queue_push(&cl->queue, c->backlog[k], c->backlog_len[k]);
+  }
+  struct control_transfer t;
+  struct json j;
+  char buf[EVENT_MAX];
+  fill_transfer(c, &t);
+  json_init(&j, EVENT_MAX);
+  control_transfer_json(&j, &t);
+  size_t n = json_text(&j) ? control_sse_format(buf, sizeof(buf), "progress", json_text(&j),
+                                                json_len(&j)) : 0;
+  json_free(&j);
+  if (n > 0)
+    event_queue_push(&cl->queue, buf, n);
+
+  struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, EVENT_BLOCK,
+                                                             sse_read, cl, sse_free);
+  if (r == NULL) {
+    event_queue_free(&cl->queue);
+    free(cl);
+    return MHD_NO;
+  }
+  cl->next = c->clients;
+  c->clients = cl;
+  c->client_count++;
+  add_common_headers(r, "text/event-stream");
+  enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+void control_log(struct control *c, enum iap_log_level level, const char *module,
+                 const char *text)
+{
+  static const char *const names[] = { "error", "warning", "info", "debug" };
+  char buf[EVENT_MAX];
+  struct json j;
+
+  if (c == NULL)
+    return;
+  json_init(&j, EVENT_MAX);
+  json_object_begin(&j);
+  json_key(&j, "level");
+  json_string(&j, (unsigned)level < 4 ? names[level] : "info");
+  json_key(&j, "module");
+  json_string(&j, module);
+  json_key(&j, "text");
+  json_string(&j, text);
+  json_key(&j, "uptime_ms");
+  json_uint(&j, clock_now_ms() - c->start_ms);  /* lines come from outside control_run too */
+  json_object_end(&j);
+  size_t n = json_text(&j) ? control_sse_format(buf, sizeof(buf), "log", json_text(&j),
+                                                json_len(&j)) : 0;
+  json_free(&j);
+  if (n == 0)
+    return;
+  if (level != IAP_LOG_DEBUG) {
+    memcpy(c->backlog[c->backlog_next], buf, n);
+    c->backlog_len[c->backlog_next] = n;
+    c->backlog_next = (c->backlog_next + 1) % BACKLOG_LINES;
+    if (c->backlog_count < BACKLOG_LINES)
+      c->backlog_count++;
+  }
+  broadcast(c, buf, n);
+}
+
+/* Progress events: at most every PROGRESS_INTERVAL_MS while bytes arrive, and one null when
+ * the transfer ends. */
+static void track_transfer(struct control *c)
+{
+  const struct iap_writer *w = c->board.writer;
+  bool active = w != NULL && w->active;
+  bool changed = false;
+
+  if (active) {
+    if (!c->transfer_seen || w->received < c->transfer_bytes ||
+        strcmp(w->peer, c->transfer_peer) != 0) {
+      c->transfer_seen = true;
+      c->transfer_start_ms = c->now_ms;
+      snprintf(c->transfer_peer, sizeof(c->transfer_peer), "%s", w->peer);
+      changed = true;
+    } else if (w->received != c->transfer_bytes &&
+               c->now_ms - c->last_progress_ms >= PROGRESS_INTERVAL_MS) {
+      changed = true;
+    }
+  } else if (c->transfer_seen) {
+    c->transfer_seen = false;
+    changed = true;
+  }
+  if (!changed)
+    return;
+  c->transfer_bytes = active ? w->received : 0;
+  c->last_progress_ms = c->now_ms;
+  if (c->clients == NULL)
+    return;
+  struct control_transfer t;
+  struct json j;
+  fill_transfer(c, &t);
+  json_init(&j, EVENT_MAX);
+  control_transfer_json(&j, &t);
+  broadcast_event(c, "progress", &j);
+  json_free(&j);
+}
+
+/* --- requests ---------------------------------------------------------------------------- */
+
+static bool is_get(const char *method)
+{
+  return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+static enum MHD_Result serve_status(struct control *c, struct MHD_Connection *conn)
+{
+  struct board_status s;
+  struct json j;
+  fill_status(c, &s);
+  json_init(&j, JSON_MAX);
+  control_status_json(&j, &s);
+  return queue_json(conn, MHD_HTTP_OK, &j, NULL);
+}
+
+static enum MHD_Result serve_flash(struct control *c, struct MHD_Connection *conn)
+{
+  if (c->board.flash == NULL || c->board.flash->mem == NULL)
+    return queue_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "no flash attached");
+  /* A copy: the dump is the flash at one instant even while an upload writes it. */
+  struct MHD_Response *r = MHD_create_response_from_buffer(STM32_FLASH_SIZE,
+                                                           c->board.flash->mem,
+                                                           MHD_RESPMEM_MUST_COPY);
+  if (r == NULL)
+    return MHD_NO;
+  add_common_headers(r, "application/octet-stream");
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
+                          "attachment; filename=\"iapd-flash.bin\"");
+  enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+static enum MHD_Result serve_reset(struct control *c, struct MHD_Connection *conn,
+                                   const struct request *req)
+{
+  char why[200];
+  bool key;
+  struct board_status s;
+  struct json j;
+
+  if (req->too_large)
+    return queue_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
+                       "body larger than %u bytes: expected {\"key\": true} or "
+                       "{\"key\": false}", BODY_MAX);
+  if (!control_parse_reset(req->body, req->len, &key, why, sizeof(why)))
+    return queue_error(conn, MHD_HTTP_BAD_REQUEST, NULL, "%s", why);
+  log_info("control", "reset%s (POST /api/reset)", key ? " with Key held" : "");
+  c->board.reset(c->board.ctx, key);
+  fill_status(c, &s);
+  json_init(&j, 1024);
+  json_object_begin(&j);
+  json_key(&j, "reset");
+  json_bool(&j, true);
+  json_key(&j, "key");
+  json_bool(&j, key);
+  json_key(&j, "mode");
+  json_string(&j, s.application ? "application" : "iap");
+  json_object_end(&j);
+  return queue_json(conn, MHD_HTTP_OK, &j, NULL);
+}
+
+static const struct www_asset *find_asset(const char *url)
+{
+  if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
+    url = "/board.html";
+  for (size_t i = 0; i < www_asset_count; i++)
+    if (strcmp(www_assets[i].path, url) == 0)
+      return &www_assets[i];
+  return NULL;
+}
+
+static enum MHD_Result serve_asset(struct MHD_Connection *conn, const struct www_asset *a)
+{
+  struct MHD_Response *r = MHD_create_response_from_buffer(a->size, (void *)a->data,
+                                                           MHD_RESPMEM_PERSISTENT);
+  if (r == NULL)
+    return MHD_NO;
+  add_common_headers(r, a->content_type);
+  MHD_add_response_header(r, "Content-Security-Policy",
+                          "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+  MHD_add_response_header(r, "X-Frame-Options", "DENY");
+  enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+/* A POST must say it sends JSON (which a cross-site form cannot without a CORS preflight
+ * this server never answers) and, from a browser, come from a page of this server. */
+static const char *post_refusal(struct MHD_Connection *conn, unsigned *status)
+{
+  const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+  const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+  const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+
+  if (type == NULL || strncasecmp(type, "application/json", 16) != 0 ||
+      (type[16] != '\0' && type[16] != ';' && type[16] != ' ')) {
+    *status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+    return "Content-Type must be application/json";
+  }
+  if (origin != NULL) {
+    if (host == NULL || strncmp(origin, "http://", 7) != 0 || strcmp(origin + 7, host) != 0) {
+      *status = MHD_HTTP_FORBIDDEN;
+      return "cross-origin request refused: Origin is not this server";
+    }
+  }
+  return NULL;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+  struct control *c = cls;
+  struct request *req = *con_cls;
+  bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+  (void)version;
+
+  if (req == NULL && post && strcmp(url, "/api/reset") == 0) {
+    /* First call for a POST: headers only. Refuse early, or get ready for the body. */
+    unsigned status;
+    const char *why = post_refusal(conn, &status);
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_HOST);
+    if (!control_host_allowed(host))
+      return queue_error(conn, MHD_HTTP_FORBIDDEN, NULL,
+                         "Host '%s' is not an address of this server (name it by IP "
+                         "address or localhost)", host);
+    if (why != NULL)
+      return queue_error(conn, status, NULL, "%s", why);
+    req = calloc(1, sizeof(*req));
+    if (req == NULL)
+      return MHD_NO;
+    *con_cls = req;
+    return MHD_YES;
+  }
+  if (req != NULL && *upload_size > 0) {
+    size_t room = sizeof(req->body) - req->len;
+    if (*upload_size > room)
+      req->too_large = true;
+    else
+      memcpy(req->body + req->len, upload_data, *upload_size);
+    if (!req->too_large)
+      req->len += *upload_size;
+    *upload_size = 0;
+    return MHD_YES;
+  }
+
+  const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+  if (!control_host_allowed(host))
+    return queue_error(conn, MHD_HTTP_FORBIDDEN, NULL,
+                       "Host '%s' is not an address of this server (name it by IP address "
+                       "or localhost)", host);
+
+  if (strcmp(url, "/api/reset") == 0) {
+    if (!post)
+      return queue_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "POST",
+                         "%s /api/reset: use POST with {\"key\": true} or {\"key\": false}",
+                         method);
+    return serve_reset(c, conn, req);
+  }
+
+  const struct www_asset *asset = find_asset(url);
+  bool known = asset != NULL || strcmp(url, "/api/status") == 0 ||
+               strcmp(url, "/api/flash") == 0 || strcmp(url, "/api/events") == 0;
+  if (!known)
+    return queue_error(conn, MHD_HTTP_NOT_FOUND, NULL,
+                       "no such resource: %s (the API is /api/status, /api/reset, "
+                       "/api/flash, /api/events; the board page is /)", url);
+  if (!is_get(method))
+    return queue_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET, HEAD",
+                       "%s %s: only GET and HEAD are allowed here", method, url);
+  if (asset != NULL)
+    return serve_asset(conn, asset);
+  if (strcmp(url, "/api/status") == 0)
+    return serve_status(c, conn);
+  if (strcmp(url, "/api/flash") == 0)
+    return serve_flash(c, conn);
+  return serve_events(c, conn);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+  (void)cls;
+  (void)conn;
+  (void)why;
+  free(*con_cls);
+  *con_cls = NULL;
+}
+
+/* --- life cycle and the poll loop -------------------------------------------------------- */
+
+struct control *control_start(const struct control_listen *where,
+                              const struct control_board *board, uint32_t now_ms, char *err,
+                              size_t err_size)
+{
+  struct control *c = calloc(1, sizeof(*c));
+  if (c == NULL) {
+    snprintf(err, err_size, "control server: out of memory");
+    return NULL;
+  }
+  c->board = *board;
+  c->start_ms = c->now_ms = c->last_keepalive_ms = now_ms;
+
+  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+  uint16_t port_be = ((const struct sockaddr_in *)&where->addr)->sin_port;
+  if (where->addr.ss_family == AF_INET6) {
+    flags |= MHD_USE_IPv6;
+    port_be = ((const struct sockaddr_in6 *)&where->addr)->sin6_port;
+  }
+  /* The port is in the address too; given here, libmicrohttpd's messages name it. */
+  c->mhd = MHD_start_daemon(flags, ntohs(port_be), NULL, NULL, on_request, c,
+                            MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&where->addr,
+                            MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+                            MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, c,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, c,
+                            MHD_OPTION_END);
+  if (c->mhd == NULL) {
+    snprintf(err, err_size, "control server: cannot listen on %s: %s (use --control "
+             "ADDR:PORT for another address, or --control none)", where->text,
+             c->last_error[0] ? c->last_error : "libmicrohttpd refused to start");
+    free(c);
+    return NULL;
+  }
+  return c;
+}
+
+int control_fd(const struct control *c)
+{
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(c->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+  return info ? info->epoll_fd : -1;
+}
+
+int control_timeout_ms(struct control *c)
+{
+  MHD_UNSIGNED_LONG_LONG t;
+  if (MHD_get_timeout(c->mhd, &t) != MHD_YES)
+    return -1;
+  return t > 1000000u ? 1000000 : (int)t;
+}
+
+void control_run(struct control *c, uint32_t now_ms)
+{
+  c->now_ms = now_ms;
+  MHD_run(c->mhd);
+  track_transfer(c);
+  if (now_ms - c->last_keepalive_ms >= KEEPALIVE_MS) {
+    static const char keepalive[] = ": keepalive\n\n";
+    c->last_keepalive_ms = now_ms;
+    broadcast(c, keepalive, sizeof(keepalive) - 1);
+  }
+}
+
+void control_stop(struct control *c)
+{
+  if (c == NULL)
+    return;
+  /* libmicrohttpd must not be stopped with suspended connections: wake every stream and
+   * make it end. */
+  for (struct sse_client *cl = c->clients; cl != NULL; cl = cl->next) {
+    cl->queue.overflowed = true;
+    if (cl->suspended) {
+      cl->suspended = false;
+      MHD_resume_connection(cl->conn);
+    }
+  }
+  MHD_run(c->mhd);
+  MHD_stop_daemon(c->mhd);
+  free(c);
+}

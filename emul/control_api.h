@@ -1,0 +1,87 @@
+/*
+ * The control API without HTTP: what the board reports (a status snapshot and its JSON), what
+ * a client may send (the reset request body), where the server listens, which Host headers it
+ * answers, and the server-sent-events framing. Pure functions, so the unit tests check every
+ * byte; emul/control.c puts them on libmicrohttpd.
+ */
+#ifndef IAPD_CONTROL_API_H
+#define IAPD_CONTROL_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "json.h"
+#include "stm32f407.h"
+
+#define CONTROL_DEFAULT_LISTEN "127.0.0.1:8069"
+
+/* The upload in progress, as the board's flash writer sees it. */
+struct control_transfer {
+  bool active;
+  const char *protocol;   /* "TFTP", "HTTP" */
+  const char *peer;       /* "192.168.0.1:37713" */
+  uint32_t bytes;         /* received so far */
+  uint32_t expected;      /* announced size, 0 when the client did not say */
+  uint32_t elapsed_ms;    /* since the transfer began */
+};
+
+struct board_status {
+  /* The board: IAP mode, or the application running. */
+  bool application;
+  const char *reason;     /* boot_reason_str() of the last reset */
+  const char *detail;     /* why, in words, as logged */
+  bool key_held;          /* Key as of the last reset */
+  uint32_t msp, pc;       /* the application's vectors, when it runs */
+  uint32_t uptime_ms;
+  /* The network. */
+  const char *backend;    /* "tap" or "pcap" */
+  const char *interface;
+  uint8_t mac[6];
+  uint8_t ip[4], netmask[4], gateway[4];
+  const char *address_source;  /* "static", "dhcp", "fallback" or "pending" */
+  bool up;                /* lwIP's interface is up (down while the application runs) */
+  uint32_t rx_frames, tx_frames;
+  /* The upload in progress (transfer.active false: none). */
+  struct control_transfer transfer;
+  /* The flash. */
+  uint32_t user_flash;              /* first address of the user area */
+  uint32_t protected_sectors;       /* bit n: sector n holds the bootloader */
+  bool erased[STM32_FLASH_SECTOR_COUNT];
+  uint32_t erase_count[STM32_FLASH_SECTOR_COUNT];
+};
+
+/* GET /api/status: the whole snapshot as one JSON object (fields in man/iapd.8). */
+void control_status_json(struct json *j, const struct board_status *s);
+
+/* The transfer object of the status and of "progress" events; null when none. */
+void control_transfer_json(struct json *j, const struct control_transfer *t);
+
+/* POST /api/reset body: exactly {"key": true} or {"key": false}, blanks allowed. False with
+ * a sentence in why for anything else. */
+bool control_parse_reset(const char *body, size_t len, bool *key_held, char *why,
+                         size_t why_size);
+
+/* --control ADDR:PORT | none: an IPv4 address or [IPv6] address, or localhost, and a port
+ * from 1 to 65535. */
+struct control_listen {
+  bool enabled;
+  bool loopback;              /* 127.0.0.0/8 or ::1 */
+  struct sockaddr_storage addr;
+  socklen_t addr_len;
+  char text[64];              /* as given, for messages */
+};
+bool control_parse_listen(const char *text, struct control_listen *out, char *why,
+                          size_t why_size);
+
+/* DNS rebinding defence: the Host header must name the server by address ("127.0.0.1:8069",
+ * "[::1]:8069") or be localhost; a missing Host (HTTP/1.0) is allowed. */
+bool control_host_allowed(const char *host);
+
+/* One server-sent event, "event: NAME\ndata: DATA\n\n", into buf. DATA must be one line
+ * (JSON from json.h is). Returns its length, 0 when it does not fit or DATA has a newline. */
+size_t control_sse_format(char *buf, size_t size, const char *event, const char *data,
+                          size_t data_len);
+
+#endif

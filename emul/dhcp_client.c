@@ -1,0 +1,123 @@
+/* The board's address: static, or DHCP with a fallback (see dhcp_client.h). */
+#include "dhcp_client.h"
+
+#include <string.h>
+
+#include "log.h"
+#include "lwip/dhcp.h"
+#include "lwip/timeouts.h"
+
+const char *dhcp_client_source_str(enum address_source source)
+{
+  switch (source) {
+  case ADDRESS_STATIC:   return "static";
+  case ADDRESS_PENDING:  return "pending";
+  case ADDRESS_DHCP:     return "dhcp";
+  case ADDRESS_FALLBACK: return "fallback";
+  }
+  return "unknown";
+}
+
+void dhcp_client_init(struct dhcp_client *d, struct netif *netif, const ip4_addr_t *ip,
+                      const ip4_addr_t *netmask, const ip4_addr_t *gateway, bool use_dhcp,
+                      void (*ready)(void *ctx), void *ctx)
+{
+  memset(d, 0, sizeof(*d));
+  d->netif = netif;
+  d->ip = *ip;
+  d->netmask = *netmask;
+  d->gateway = *gateway;
+  d->use_dhcp = use_dhcp;
+  d->source = use_dhcp ? ADDRESS_PENDING : ADDRESS_STATIC;
+  d->fallback_ms = DHCP_FALLBACK_MS;
+  d->ready = ready;
+  d->ctx = ctx;
+}
+
+static void set_static(struct dhcp_client *d)
+{
+  netif_set_addr(d->netif, &d->ip, &d->netmask, &d->gateway);
+}
+
+#if LWIP_DHCP
+static void on_fallback(void *arg)
+{
+  struct dhcp_client *d = arg;
+  char ip[16];
+
+  if (d->source != ADDRESS_PENDING)
+    return;
+  dhcp_release_and_stop(d->netif);
+  set_static(d);
+  d->source = ADDRESS_FALLBACK;
+  ip4addr_ntoa_r(&d->ip, ip, sizeof(ip));
+  log_warn("net", "DHCP: no answer within %u s; using the static address %s",
+           (unsigned)(d->fallback_ms / 1000u), ip);
+  d->ready(d->ctx);
+}
+
+/* lwIP's status callback has no context pointer; one board, one client. */
+static struct dhcp_client *status_owner;
+
+/* lwIP calls this when the interface's address changes (and when it goes up or down). */
+static void on_address(struct netif *netif)
+{
+  struct dhcp_client *d = status_owner;
+  char ip[16], mask[16], gw[16], server[16];
+
+  if (d == NULL || d->netif != netif || d->source != ADDRESS_PENDING ||
+      !dhcp_supplied_address(netif))
+    return;
+  sys_untimeout(on_fallback, d);
+  d->source = ADDRESS_DHCP;
+  const struct dhcp *lease = netif_dhcp_data(netif);
+  ip4addr_ntoa_r(netif_ip4_addr(netif), ip, sizeof(ip));
+  ip4addr_ntoa_r(netif_ip4_netmask(netif), mask, sizeof(mask));
+  ip4addr_ntoa_r(netif_ip4_gw(netif), gw, sizeof(gw));
+  ip4addr_ntoa_r(ip_2_ip4(&lease->server_ip_addr), server, sizeof(server));
+  log_info("net", "DHCP: address %s netmask %s gateway %s from server %s, lease %u s",
+           ip, mask, gw, server, (unsigned)lease->offered_t0_lease);
+  d->ready(d->ctx);
+}
+#endif
+
+void dhcp_client_start(struct dhcp_client *d)
+{
+  if (!d->use_dhcp) {
+    d->source = ADDRESS_STATIC;
+    set_static(d);
+    d->ready(d->ctx);
+    return;
+  }
+#if LWIP_DHCP
+  d->source = ADDRESS_PENDING;
+  netif_set_addr(d->netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
+  status_owner = d;
+  netif_set_status_callback(d->netif, on_address);
+  log_info("net", "DHCP: looking for a server (static address after %u s without answer)",
+           (unsigned)(d->fallback_ms / 1000u));
+  if (dhcp_start(d->netif) != ERR_OK) {
+    log_err("net", "DHCP: cannot start the client (lwIP out of memory)");
+    d->source = ADDRESS_PENDING;
+    on_fallback(d);
+    return;
+  }
+  sys_timeout(d->fallback_ms, on_fallback, d);
+#else
+  log_warn("net", "DHCP: not compiled in (USE_DHCP=0); using the static address");
+  d->source = ADDRESS_FALLBACK;
+  set_static(d);
+  d->ready(d->ctx);
+#endif
+}
+
+void dhcp_client_stop(struct dhcp_client *d)
+{
+  if (!d->use_dhcp)
+    return;
+#if LWIP_DHCP
+  sys_untimeout(on_fallback, d);
+  dhcp_release_and_stop(d->netif);
+#endif
+  d->source = ADDRESS_PENDING;
+}

@@ -1,0 +1,52 @@
+/*
+ * The board's address at each start of IAP mode (AN3376 5.1): the static address, or with
+ * --dhcp, lwIP's DHCP client, falling back to the static address when no server answers
+ * within DHCP_FALLBACK_MS. Says in the log which one the board uses, and calls ready() once
+ * the address is settled so that the IAP services start on it. lwIP context only (NO_SYS).
+ */
+#ifndef IAPD_DHCP_CLIENT_H
+#define IAPD_DHCP_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+
+/* The seed gives DHCP four tries (MAX_DHCP_TRIES) before the static address; lwIP's client
+ * sends its fourth DISCOVER about 10 s after the first. */
+#ifndef DHCP_FALLBACK_MS
+#define DHCP_FALLBACK_MS 10000u
+#endif
+
+enum address_source {
+  ADDRESS_STATIC,     /* no --dhcp */
+  ADDRESS_PENDING,    /* DHCP asked, no answer yet */
+  ADDRESS_DHCP,       /* leased */
+  ADDRESS_FALLBACK,   /* no DHCP answer in time: the static address */
+};
+
+struct dhcp_client {
+  struct netif *netif;
+  ip4_addr_t ip, netmask, gateway;     /* the static address */
+  bool use_dhcp;
+  enum address_source source;
+  uint32_t fallback_ms;
+  void (*ready)(void *ctx);
+  void *ctx;
+};
+
+void dhcp_client_init(struct dhcp_client *d, struct netif *netif, const ip4_addr_t *ip,
+                      const ip4_addr_t *netmask, const ip4_addr_t *gateway, bool use_dhcp,
+                      void (*ready)(void *ctx), void *ctx);
+
+/* The netif is up: settle its address (at once when static), then call ready(). */
+void dhcp_client_start(struct dhcp_client *d);
+
+/* Reset or jump: stop asking, release a lease, forget a pending fallback. */
+void dhcp_client_stop(struct dhcp_client *d);
+
+/* "static", "pending", "dhcp", "fallback". */
+const char *dhcp_client_source_str(enum address_source source);
+
+#endif

@@ -1,0 +1,547 @@
+/*
+ * The control API without HTTP: the status JSON byte for byte, the transfer object, the
+ * reset body parser and its messages, --control addresses, the Host check, SSE framing, the
+ * bounded event queue, and the systemd notification datagram.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control_api.h"
+#include "control_events.h"
+#include "json.h"
+#include "options.h"
+#include "sd_notify.h"
+#include "testlib.h"
+
+/* --- status JSON ---------------------------------------------------------------------- */
+
+static char *render_status(const struct board_status *s)
+{
+  struct json j;
+  json_init(&j, 65536);
+  control_status_json(&j, s);
+  char *text = json_take(&j, NULL);
+  json_free(&j);
+  ck_assert_ptr_nonnull(text);
+  return text;
+}
+
+static void iap_board(struct board_status *s)
+{
+  static const uint8_t mac[6] = { 0, 0, 0, 0, 0, 2 };
+  memset(s, 0, sizeof(*s));
+  s->reason = "no application";
+  s->detail = "no application at 0x08010000 (erased)";
+  s->uptime_ms = 1234;
+  s->backend = "tap";
+  s->interface = "tap0";
+  memcpy(s->mac, mac, 6);
+  memcpy(s->ip, (uint8_t[4]){ 192, 168, 0, 10 }, 4);
+  memcpy(s->netmask, (uint8_t[4]){ 255, 255, 255, 0 }, 4);
+  memcpy(s->gateway, (uint8_t[4]){ 192, 168, 0, 1 }, 4);
+  s->address_source = "static";
+  s->up = true;
+  s->rx_frames = 7;
+  s->tx_frames = 5;
+  s->user_flash = 0x08010000u;
+  s->protected_sectors = 0x0F;
+  for (unsigned n = 0; n < STM32_FLASH_SECTOR_COUNT; n++)
+    s->erased[n] = n >= 5;
+  s->erase_count[4] = 3;
+}
+
+static const char *const sectors_json =
+  "\"sectors\":["
+  "{\"sector\":0,\"address\":\"0x08000000\",\"size\":16384,\"bootloader\":true,\"erased\":false,\"erase_count\":0},"
+  "{\"sector\":1,\"address\":\"0x08004000\",\"size\":16384,\"bootloader\":true,\"erased\":false,\"erase_count\":0},"
+  "{\"sector\":2,\"address\":\"0x08008000\",\"size\":16384,\"bootloader\":true,\"erased\":false,\"erase_count\":0},"
+  "{\"sector\":3,\"address\":\"0x0800c000\",\"size\":16384,\"bootloader\":true,\"erased\":false,\"erase_count\":0},"
+  "{\"sector\":4,\"address\":\"0x08010000\",\"size\":65536,\"bootloader\":false,\"erased\":false,\"erase_count\":3},"
+  "{\"sector\":5,\"address\":\"0x08020000\",\"size\":131072,\"bootloader\":false,\"erased\":true,\"erase_count\":0},"
+  "{\"sector\":6,\"address\":\"0x08040000\",\"size\":131072,\"bootloader\":false,\"erased\":true,\"erase_count\":0},"
+  "{\"sector\":7,\"address\":\"0x08060000\",\"size\":131072,\"bootloader\":false,\"erased\":true,\"erase_count\":0},"
+  "{\"sector\":8,\"address\":\"0x08080000\",\"size\":131072,\"bootloader\":false,\"erased\":true,\"erase_count\":0},"
+  "{\"sector\":9,\"address\":\"0x080a0000\",\"size\":131072,\"bootloader\":false,\"erased\":true,\"erase_count\":0},"
+  "{\"sector\":10,\"address\":\"0x080c0000\",\"size\":131072,\"bootloader\":false,\"erased\":true,\"erase_count\":0},"
+  "{\"sector\":11,\"address\":\"0x080e0000\",\"size\":131072,\"bootloader\":false,\"erased\":true,\"erase_count\":0}]";
+
+START_TEST(status_iap_mode_exact)
+{
+  struct board_status s;
+  char want[8192];
+  iap_board(&s);
+  char *text = render_status(&s);
+  snprintf(want, sizeof(want),
+           "{\"board\":{\"mode\":\"iap\",\"reason\":\"no application\","
+           "\"detail\":\"no application at 0x08010000 (erased)\",\"key_held\":false,"
+           "\"application\":null,\"uptime_ms\":1234},"
+           "\"network\":{\"backend\":\"tap\",\"interface\":\"tap0\","
+           "\"mac\":\"00:00:00:00:00:02\",\"ip\":\"192.168.0.10\","
+           "\"netmask\":\"255.255.255.0\",\"gateway\":\"192.168.0.1\","
+           "\"address_source\":\"static\",\"up\":true,\"rx_frames\":7,\"tx_frames\":5},"
+           "\"transfer\":null,"
+           "\"flash\":{\"size\":1048576,\"user_flash\":\"0x08010000\",%s}}", sectors_json);
+  ck_assert_str_eq(text, want);
+  free(text);
+}
+END_TEST
+
+START_TEST(status_application_and_transfer)
+{
+  struct board_status s;
+  iap_board(&s);
+  s.application = true;
+  s.reason = "valid application";
+  s.msp = 0x20020000u;
+  s.pc = 0x080101c1u;
+  s.transfer = (struct control_transfer){ true, "TFTP", "192.168.0.1:37713", 5120, 20000,
+                                          2000 };
+  char *text = render_status(&s);
+  tl_assert_contains(text, "\"board\":{\"mode\":\"application\",\"reason\":\"valid application\"");
+  tl_assert_contains(text, "\"application\":{\"msp\":\"0x20020000\",\"pc\":\"0x080101c1\"}");
+  tl_assert_contains(text, "\"transfer\":{\"protocol\":\"TFTP\",\"peer\":\"192.168.0.1:37713\","
+                     "\"bytes\":5120,\"expected_bytes\":20000,\"percent\":25,"
+                     "\"rate_bytes_per_s\":2560,\"elapsed_ms\":2000}");
+  free(text);
+}
+END_TEST
+
+static char *render_transfer(const struct control_transfer *t)
+{
+  struct json j;
+  json_init(&j, 4096);
+  control_transfer_json(&j, t);
+  char *text = json_take(&j, NULL);
+  json_free(&j);
+  ck_assert_ptr_nonnull(text);
+  return text;
+}
+
+START_TEST(transfer_unknown_size_and_zero_time)
+{
+  struct control_transfer t = { true, "TFTP", "10.0.0.1:1", 512, 0, 0 };
+  char *text = render_transfer(&t);
+  ck_assert_str_eq(text, "{\"protocol\":\"TFTP\",\"peer\":\"10.0.0.1:1\",\"bytes\":512,"
+                   "\"expected_bytes\":null,\"percent\":null,\"rate_bytes_per_s\":0,"
+                   "\"elapsed_ms\":0}");
+  free(text);
+  t.active = false;
+  text = render_transfer(&t);
+  ck_assert_str_eq(text, "null");
+  free(text);
+}
+END_TEST
+
+START_TEST(transfer_percent_rounds_down_and_caps)
+{
+  struct control_transfer t = { true, "HTTP", "p", 19999, 20000, 1 };
+  char *text = render_transfer(&t);
+  tl_assert_contains(text, "\"percent\":99,");
+  tl_assert_contains(text, "\"rate_bytes_per_s\":19999000,");
+  free(text);
+  t.bytes = 30000;  /* more than announced: the writer refuses it, the bar stops at 100 */
+  text = render_transfer(&t);
+  tl_assert_contains(text, "\"percent\":100,");
+  free(text);
+}
+END_TEST
+
+/* --- POST /api/reset body ----------------------------------------------------------------- */
+
+static bool reset_ok(const char *body, bool want)
+{
+  char why[200] = "";
+  bool key = !want;
+  bool ok = control_parse_reset(body, strlen(body), &key, why, sizeof(why));
+  ck_assert_msg(ok, "body '%s' refused: %s", body, why);
+  return key == want;
+}
+
+static void reset_refused(const char *body, const char *want_why)
+{
+  char why[200] = "";
+  bool key = false;
+  ck_assert_msg(!control_parse_reset(body, strlen(body), &key, why, sizeof(why)),
+                "body '%s' accepted", body);
+  ck_assert_str_eq(why, want_why);
+}
+
+START_TEST(reset_bodies_accepted)
+{
+  ck_assert(reset_ok("{\"key\": true}", true));
+  ck_assert(reset_ok("{\"key\":false}", false));
+  ck_assert(reset_ok(" \r\n\t{ \"key\" :\ttrue }\n", true));
+}
+END_TEST
+
+#define EXP ": expected {\"key\": true} or {\"key\": false}"
+
+START_TEST(reset_bodies_refused)
+{
+  reset_refused("", "empty body" EXP);
+  reset_refused("  ", "empty body" EXP);
+  reset_refused("[]", "not a JSON object" EXP);
+  reset_refused("{}", "no \"key\" member" EXP);
+  reset_refused("{\"Key\": true}", "unknown member \"Key\"" EXP);
+  reset_refused("{\"key\": true, \"force\": 1}", "unknown member \"force\"" EXP);
+  reset_refused("{\"key\": true, \"key\": false}", "\"key\" given twice" EXP);
+  reset_refused("{\"key\": 1}", "\"key\" must be true or false" EXP);
+  reset_refused("{\"key\": \"true\"}", "\"key\" must be true or false" EXP);
+  reset_refused("{\"key\" true}", "expected ':' after \"key\"" EXP);
+  reset_refused("{\"key\": true", "expected '}' after the value" EXP);
+  reset_refused("{\"key\": true} x", "text after the object" EXP);
+  reset_refused("{key: true}", "expected a member name in double quotes" EXP);
+  reset_refused("{\"k\\u0065y\": true}", "bad member name" EXP);
+  reset_refused("{\"key\": truex}", "expected '}' after the value" EXP);
+}
+END_TEST
+
+START_TEST(reset_body_not_nul_terminated)
+{
+  /* The parser reads len bytes only: a body is not a C string. */
+  char body[13];
+  memcpy(body, "{\"key\":true}", 12);
+  body[12] = 'X';
+  bool key = false;
+  char why[200];
+  ck_assert(control_parse_reset(body, 12, &key, why, sizeof(why)));
+  ck_assert(key);
+}
+END_TEST
+
+/* --- --control ---------------------------------------------------------------------------- */
+
+START_TEST(listen_accepted)
+{
+  struct control_listen l;
+  char why[200];
+
+  ck_assert(control_parse_listen("127.0.0.1:8069", &l, why, sizeof(why)));
+  ck_assert(l.enabled && l.loopback);
+  ck_assert_int_eq(l.addr.ss_family, AF_INET);
+  const struct sockaddr_in *sin = (const struct sockaddr_in *)&l.addr;
+  ck_assert_uint_eq(ntohs(sin->sin_port), 8069);
+  ck_assert_uint_eq(ntohl(sin->sin_addr.s_addr), 0x7F000001u);
+
+  ck_assert(control_parse_listen("localhost:1", &l, why, sizeof(why)));
+  ck_assert(l.enabled && l.loopback);
+
+  ck_assert(control_parse_listen("0.0.0.0:65535", &l, why, sizeof(why)));
+  ck_assert(l.enabled && !l.loopback);
+
+  ck_assert(control_parse_listen("[::1]:8069", &l, why, sizeof(why)));
+  ck_assert(l.enabled && l.loopback);
+  ck_assert_int_eq(l.addr.ss_family, AF_INET6);
+  ck_assert_uint_eq(ntohs(((const struct sockaddr_in6 *)&l.addr)->sin6_port), 8069);
+
+  ck_assert(control_parse_listen("none", &l, why, sizeof(why)));
+  ck_assert(!l.enabled);
+}
+END_TEST
+
+#define LEXP " (expected ADDR:PORT as in 127.0.0.1:8069 or [::1]:8069, or none)"
+
+static void listen_refused(const char *text, const char *want)
+{
+  struct control_listen l;
+  char why[200] = "";
+  ck_assert_msg(!control_parse_listen(text, &l, why, sizeof(why)), "'%s' accepted", text);
+  ck_assert_str_eq(why, want);
+}
+
+START_TEST(listen_refused_with_reason)
+{
+  listen_refused("127.0.0.1", "has no port" LEXP);
+  listen_refused("127.0.0.1:0", "has no valid port (1 to 65535)" LEXP);
+  listen_refused("127.0.0.1:65536", "has no valid port (1 to 65535)" LEXP);
+  listen_refused("127.0.0.1:80x", "has no valid port (1 to 65535)" LEXP);
+  listen_refused("127.0.0.1:", "has no valid port (1 to 65535)" LEXP);
+  listen_refused("example.org:80", "has no valid address" LEXP);
+  listen_refused("::1:8069", "has no valid address" LEXP);
+  listen_refused("[127.0.0.1]:8069", "has no valid address" LEXP);
+  listen_refused("[::1]8069", "is not an address and port" LEXP);
+  listen_refused("", "has no port" LEXP);
+}
+END_TEST
+
+START_TEST(host_header_check)
+{
+  ck_assert(control_host_allowed(NULL));
+  ck_assert(control_host_allowed("127.0.0.1:8069"));
+  ck_assert(control_host_allowed("127.0.0.1"));
+  ck_assert(control_host_allowed("localhost:8069"));
+  ck_assert(control_host_allowed("LOCALHOST"));
+  ck_assert(control_host_allowed("[::1]:8069"));
+  ck_assert(control_host_allowed("10.1.2.3:80"));
+  ck_assert(!control_host_allowed("evil.example:8069"));
+  ck_assert(!control_host_allowed("127.0.0.1.evil.example"));
+  ck_assert(!control_host_allowed("localhost.evil.example:8069"));
+  ck_assert(!control_host_allowed("127.0.0.1:80x"));
+  ck_assert(!control_host_allowed("[::1"));
+  ck_assert(!control_host_allowed("[::1]x"));
+  ck_assert(!control_host_allowed(""));
+}
+END_TEST
+
+/* --- server-sent events --------------------------------------------------------------------- */
+
+START_TEST(sse_framing)
+{
+  char buf[64];
+  ck_assert_uint_eq(control_sse_format(buf, sizeof(buf), "log", "{\"a\":1}", 7), 26);
+  ck_assert_str_eq(buf, "event: log\ndata: {\"a\":1}\n\n");
+  ck_assert_uint_eq(control_sse_format(buf, sizeof(buf), "log", "a\nb", 3), 0);
+  ck_assert_uint_eq(control_sse_format(buf, sizeof(buf), "log", "a\rb", 3), 0);
+  ck_assert_uint_eq(control_sse_format(buf, 10, "log", "{}", 2), 0);
+}
+END_TEST
+
+START_TEST(event_queue_wraps_in_order)
+{
+  struct event_queue q;
+  char out[16];
+  ck_assert(event_queue_init(&q, 10));
+  ck_assert(event_queue_push(&q, "abcdef", 6));
+  ck_assert_uint_eq(event_queue_pop(&q, out, 4), 4);
+  ck_assert_int_eq(memcmp(out, "abcd", 4), 0);
+  ck_assert(event_queue_push(&q, "ghijklmn", 8));    /* wraps around the end */
+  ck_assert_uint_eq(q.len, 10);
+  ck_assert_uint_eq(event_queue_pop(&q, out, sizeof(out)), 10);
+  ck_assert_int_eq(memcmp(out, "efghijklmn", 10), 0);
+  ck_assert_uint_eq(event_queue_pop(&q, out, sizeof(out)), 0);
+  ck_assert(!q.overflowed);
+  event_queue_free(&q);
+}
+END_TEST
+
+START_TEST(event_queue_overflow_drops_whole_event_and_sticks)
+{
+  struct event_queue q;
+  char out[16];
+  ck_assert(event_queue_init(&q, 8));
+  ck_assert(event_queue_push(&q, "12345", 5));
+  ck_assert(!event_queue_push(&q, "6789", 4));       /* would not fit: nothing of it queued */
+  ck_assert(q.overflowed);
+  ck_assert_uint_eq(q.len, 5);
+  ck_assert(!event_queue_push(&q, "x", 1));          /* the client is dropped: no more */
+  ck_assert_uint_eq(event_queue_pop(&q, out, sizeof(out)), 5);
+  ck_assert_int_eq(memcmp(out, "12345", 5), 0);
+  event_queue_free(&q);
+}
+END_TEST
+
+/* --- systemd notification ------------------------------------------------------------------- */
+
+START_TEST(notify_reaches_socket)
+{
+  char dir[] = "/tmp/check_control.XXXXXX";
+  char path[64], err[200] = "", buf[256];
+  struct sockaddr_un sun;
+
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(path, sizeof(path), "%s/notify", dir);
+  int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  ck_assert_int_ge(fd, 0);
+  memset(&sun, 0, sizeof(sun));
+  sun.sun_family = AF_UNIX;
+  snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+  ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+
+  unsetenv("NOTIFY_SOCKET");
+  ck_assert(!sd_notify_wanted());
+  ck_assert_int_eq(sd_notify_send("READY=1", err, sizeof(err)), 0);
+
+  setenv("NOTIFY_SOCKET", path, 1);
+  ck_assert(sd_notify_wanted());
+  ck_assert_int_eq(sd_notify_send("READY=1\nSTATUS=IAP mode", err, sizeof(err)), 1);
+  ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+  ck_assert_int_eq(n, 23);
+  buf[n] = '\0';
+  ck_assert_str_eq(buf, "READY=1\nSTATUS=IAP mode");
+
+  setenv("NOTIFY_SOCKET", "relative/path", 1);
+  ck_assert_int_eq(sd_notify_send("READY=1", err, sizeof(err)), -1);
+  ck_assert_str_eq(err, "NOTIFY_SOCKET=relative/path is not a socket path or abstract name");
+
+  unlink(path);
+  setenv("NOTIFY_SOCKET", path, 1);
+  ck_assert_int_eq(sd_notify_send("READY=1", err, sizeof(err)), -1);
+  tl_assert_contains(err, "cannot notify systemd at ");
+  unsetenv("NOTIFY_SOCKET");
+  close(fd);
+  rmdir(dir);
+}
+END_TEST
+
+/* --- the options of this issue -------------------------------------------------------------- */
+
+static char opt_err[2048];
+
+/* options_parse on argv (NULL-terminated, without "iapd"); --config /dev/null unless given. */
+static enum options_status parse_opts(struct iapd_options *o, const char *const *args)
+{
+  char *argv[24];
+  int argc = 0;
+  bool has_config = false;
+  argv[argc++] = (char *)"iapd";
+  for (; *args != NULL; args++) {
+    has_config = has_config || strcmp(*args, "--config") == 0;
+    argv[argc++] = (char *)*args;
+  }
+  if (!has_config) {
+    argv[argc++] = (char *)"--config";
+    argv[argc++] = (char *)"/dev/null";
+  }
+  argv[argc] = NULL;
+  memset(opt_err, 0, sizeof(opt_err));
+  FILE *out = fopen("/dev/null", "w");
+  FILE *err = fmemopen(opt_err, sizeof(opt_err) - 1, "w");
+  ck_assert_ptr_nonnull(out);
+  ck_assert_ptr_nonnull(err);
+  enum options_status st = options_parse(o, argc, argv, out, err);
+  fclose(out);
+  fclose(err);
+  return st;
+}
+
+START_TEST(options_defaults_of_this_issue)
+{
+  struct iapd_options o;
+  ck_assert_int_eq(parse_opts(&o, (const char *[]){ NULL }), OPTIONS_OK);
+  ck_assert_str_eq(o.control, "127.0.0.1:8069");
+  ck_assert_str_eq(o.pcap_path, "");
+  ck_assert_str_eq(o.attach, "");
+  ck_assert(!o.dhcp);
+}
+END_TEST
+
+START_TEST(options_command_line)
+{
+  struct iapd_options o;
+  ck_assert_int_eq(parse_opts(&o, (const char *[]){ "--control", "[::1]:9000", "--pcap",
+                                                    "/tmp/x.pcap", "--attach", "veth1",
+                                                    "--dhcp", NULL }), OPTIONS_OK);
+  ck_assert_str_eq(o.control, "[::1]:9000");
+  ck_assert_str_eq(o.pcap_path, "/tmp/x.pcap");
+  ck_assert_str_eq(o.attach, "veth1");
+  ck_assert(o.dhcp);
+  ck_assert_int_eq(parse_opts(&o, (const char *[]){ "--control", "none", NULL }), OPTIONS_OK);
+  ck_assert_str_eq(o.control, "none");
+
+  ck_assert_int_eq(parse_opts(&o, (const char *[]){ "--control", "8069", NULL }),
+                   OPTIONS_ERROR);
+  ck_assert_str_eq(opt_err, "iapd: --control 8069 has no port (expected ADDR:PORT as in "
+                   "127.0.0.1:8069 or [::1]:8069, or none)\n");
+  ck_assert_int_eq(parse_opts(&o, (const char *[]){ "--attach", "veth1", "--tap", "tap0",
+                                                    NULL }), OPTIONS_ERROR);
+  ck_assert_str_eq(opt_err, "iapd: tap tap0 and attach veth1 both set: the board has one "
+                   "Ethernet port; use tap for a TAP device iapd creates, attach for an "
+                   "existing interface\n");
+  ck_assert_int_eq(parse_opts(&o, (const char *[]){ "--attach", "veth1", "--host-addr",
+                                                    "10.0.0.1/24", NULL }), OPTIONS_ERROR);
+  tl_assert_contains(opt_err, "iapd: host-addr applies to the TAP device, not to an interface "
+                     "given with attach (veth1)");
+}
+END_TEST
+
+START_TEST(options_config_keys_and_command_line_wins)
+{
+  char dir[] = "/tmp/check_control.XXXXXX";
+  char path[64];
+  struct iapd_options o;
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(path, sizeof(path), "%s/iapd.conf", dir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("control = 127.0.0.1:9001\npcap = /var/tmp/b.pcap\ndhcp = yes\ntap = tap7\n", f);
+  fclose(f);
+
+  ck_assert_int_eq(parse_opts(&o, (const char *[]){ "--config", path, NULL }), OPTIONS_OK);
+  ck_assert_str_eq(o.control, "127.0.0.1:9001");
+  ck_assert_str_eq(o.pcap_path, "/var/tmp/b.pcap");
+  ck_assert(o.dhcp);
+  ck_assert_str_eq(o.tap, "tap7");
+  /* --attach on the command line replaces the file's tap; --control wins over the file's. */
+  ck_assert_int_eq(parse_opts(&o, (const char *[]){ "--config", path, "--attach", "veth1",
+                                                    "--control", "none", NULL }), OPTIONS_OK);
+  ck_assert_str_eq(o.attach, "veth1");
+  ck_assert_str_eq(o.control, "none");
+
+  f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("control = 127.0.0.1\ndhcp = maybe\nattach = a b\npcap =\n", f);
+  fclose(f);
+  ck_assert_int_eq(parse_opts(&o, (const char *[]){ "--config", path, NULL }), OPTIONS_ERROR);
+  char want[1024];
+  snprintf(want, sizeof(want),
+           "%s:1: bad value for control: 127.0.0.1 has no port (expected ADDR:PORT as in "
+           "127.0.0.1:8069 or [::1]:8069, or none)\n"
+           "%s:2: bad value for dhcp: maybe is not a boolean (expected yes, no, true, false, "
+           "1 or 0)\n"
+           "%s:3: bad value for attach: 'a b' is not an interface name (expected no '/', ':' "
+           "or blanks, as in iapd0)\n"
+           "%s:4: bad value for pcap: '' is empty (expected a file name)\n",
+           path, path, path, path);
+  ck_assert_str_eq(opt_err, want);
+  unlink(path);
+  rmdir(dir);
+}
+END_TEST
+
+/* The shipped example sets every key to its default: parsing it changes nothing. */
+START_TEST(options_example_file_is_the_defaults)
+{
+  const char *tests_dir = getenv("TESTS_DIR");
+  char path[4096];
+  struct iapd_options o, d;
+  if (tests_dir == NULL)
+    tests_dir = "tests";
+  snprintf(path, sizeof(path), "%s/../fixtures/iapd.conf.example", tests_dir);
+  ck_assert_int_eq(parse_opts(&d, (const char *[]){ NULL }), OPTIONS_OK);
+  ck_assert_msg(parse_opts(&o, (const char *[]){ "--config", path, NULL }) == OPTIONS_OK,
+                "%s: %s", path, opt_err);
+  ck_assert_str_eq(o.control, d.control);
+  ck_assert_str_eq(o.pcap_path, d.pcap_path);
+  ck_assert_str_eq(o.attach, d.attach);
+  ck_assert_int_eq(o.dhcp, d.dhcp);
+}
+END_TEST
+
+static Suite *control_suite(void)
+{
+  Suite *s = suite_create("control");
+  TCase *tc = tcase_create("api");
+  tcase_add_test(tc, status_iap_mode_exact);
+  tcase_add_test(tc, status_application_and_transfer);
+  tcase_add_test(tc, transfer_unknown_size_and_zero_time);
+  tcase_add_test(tc, transfer_percent_rounds_down_and_caps);
+  tcase_add_test(tc, reset_bodies_accepted);
+  tcase_add_test(tc, reset_bodies_refused);
+  tcase_add_test(tc, reset_body_not_nul_terminated);
+  tcase_add_test(tc, listen_accepted);
+  tcase_add_test(tc, listen_refused_with_reason);
+  tcase_add_test(tc, host_header_check);
+  tcase_add_test(tc, sse_framing);
+  tcase_add_test(tc, event_queue_wraps_in_order);
+  tcase_add_test(tc, event_queue_overflow_drops_whole_event_and_sticks);
+  tcase_add_test(tc, notify_reaches_socket);
+  tcase_add_test(tc, options_defaults_of_this_issue);
+  tcase_add_test(tc, options_command_line);
+  tcase_add_test(tc, options_config_keys_and_command_line_wins);
+  tcase_add_test(tc, options_example_file_is_the_defaults);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  return tl_run(control_suite());
+}
