@@ -8,6 +8,7 @@
 static struct flash_model *model;
 static enum flash_result (*sync_fn)(void *ctx);
 static void *sync_ctx;
+static const struct flash_posix_route *route;
 
 void flash_posix_attach(struct flash_model *m, enum flash_result (*sync)(void *ctx),
                         void *ctx)
@@ -17,8 +18,15 @@ void flash_posix_attach(struct flash_model *m, enum flash_result (*sync)(void *c
   sync_ctx = ctx;
 }
 
+void flash_posix_set_route(const struct flash_posix_route *r)
+{
+  route = r;
+}
+
 enum flash_result flash_erase_sector(unsigned sector)
 {
+  if (route != NULL)
+    return route->erase_sector(sector);
   if (model == NULL)
     return FLASH_ERR_RANGE;
   return flash_model_erase_sector(model, sector);
@@ -46,6 +54,8 @@ static unsigned access_width(uint32_t addr, size_t left)
 
 enum flash_result flash_program(uint32_t addr, const void *data, size_t len)
 {
+  if (route != NULL)
+    return route->program(addr, data, len);
   if (model == NULL)
     return FLASH_ERR_RANGE;
   const uint8_t *p = data;
@@ -65,6 +75,8 @@ enum flash_result flash_program(uint32_t addr, const void *data, size_t len)
 
 enum flash_result flash_read(uint32_t addr, void *buf, size_t len)
 {
+  if (route != NULL)
+    return route->read(addr, buf, len);
   if (model == NULL)
     return FLASH_ERR_RANGE;
   return flash_model_read(model, addr, buf, len);

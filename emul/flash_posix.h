@@ -12,4 +12,16 @@
 void flash_posix_attach(struct flash_model *m, enum flash_result (*sync)(void *ctx),
                         void *ctx);
 
+/* Another implementation of erase/program/read to route the seam through, e.g. the STM32
+ * FLASH driver over the register model (emul/flash_regs_model.h); flash_sync() still goes to
+ * the backing store. */
+struct flash_posix_route {
+  enum flash_result (*erase_sector)(unsigned sector);
+  enum flash_result (*program)(uint32_t addr, const void *data, size_t len);
+  enum flash_result (*read)(uint32_t addr, void *buf, size_t len);
+};
+
+/* route NULL (the default): straight to the attached model. */
+void flash_posix_set_route(const struct flash_posix_route *route);
+
 #endif

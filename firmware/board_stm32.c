@@ -1,0 +1,82 @@
+/* Key button and the jump to the application on the STM324xG-EVAL (see board_stm32.h). */
+#include "board_stm32.h"
+
+#include "board.h"
+#include "clock.h"
+#include "gpio.h"
+#include "iap_opts.h"
+#include "log.h"
+#include "log_uart.h"
+#include "regs.h"
+
+void board_key_init(void)
+{
+  RCC_AHB1ENR |= RCC_AHB1_GPIOG;
+  (void)RCC_AHB1ENR;
+  gpio_input_pullup('G', 15);
+  /* The pull-up needs a moment to charge the pin before the first read. */
+  clock_delay_us(10);
+}
+
+bool board_key_pressed(void)
+{
+  return !(GPIO_IDR('G') & (1u << 15));
+}
+
+void board_system_reset(void)
+{
+  log_uart_flush();
+  __asm volatile ("dsb" ::: "memory");
+  SCB_AIRCR = SCB_AIRCR_VECTKEY | (SCB_AIRCR & SCB_AIRCR_PRIGROUP_Msk)
+              | SCB_AIRCR_SYSRESETREQ;
+  __asm volatile ("dsb" ::: "memory");
+  for (;;)
+    ;
+}
+
+/* Every peripheral the bootloader may have used, through its RCC reset bit: the application
+ * finds them as after a reset. Then their clocks off, to the reset values of the enable
+ * registers (CCM RAM's clock is on at reset). */
+static void reset_peripherals(void)
+{
+  RCC_AHB1RSTR = RCC_AHB1_GPIO_ALL | RCC_AHB1RSTR_ETHMACRST;
+  RCC_AHB2RSTR = RCC_AHB2_RNG;
+  RCC_APB1RSTR = RCC_APB1_USART3;
+  RCC_APB2RSTR = RCC_APB2_SYSCFG;
+  RCC_AHB1RSTR = 0;
+  RCC_AHB2RSTR = 0;
+  RCC_APB1RSTR = 0;
+  RCC_APB2RSTR = 0;
+  RCC_AHB1ENR = RCC_AHB1ENR_CCMDATARAMEN;
+  RCC_AHB2ENR = 0;
+  RCC_APB1ENR = 0;
+  RCC_APB2ENR = 0;
+}
+
+void board_jump_to_application(uint32_t msp, uint32_t pc)
+{
+  log_info("boot", "jump to application: MSP=0x%08x PC=0x%08x", (unsigned)msp, (unsigned)pc);
+  log_uart_flush();
+
+  /* Nothing may interrupt from here: no exception of ours can run once VTOR moves. */
+  __asm volatile ("cpsid i" ::: "memory");
+  clock_deinit();                             /* SysTick off, HSI, PLL/HSE off, ACR reset */
+  SCB_ICSR = SCB_ICSR_PENDSTCLR | SCB_ICSR_PENDSVCLR;
+  for (unsigned i = 0; i < NVIC_REGS; i++) {
+    NVIC_ICER(i) = 0xFFFFFFFFu;
+    NVIC_ICPR(i) = 0xFFFFFFFFu;
+  }
+  reset_peripherals();
+
+  /* The application's vector table, its stack, its reset handler; interrupts enabled again
+   * (PRIMASK = 0, as after a reset) since nothing is enabled or pending any more. */
+  SCB_VTOR = USER_FLASH_FIRST_PAGE_ADDRESS;
+  __asm volatile (
+    "dsb\n\t"
+    "isb\n\t"
+    "msr msp, %0\n\t"
+    "cpsie i\n\t"
+    "bx %1\n\t"
+    : : "r"(msp), "r"(pc) : "memory");
+  __builtin_unreachable();
+}

@@ -1,0 +1,165 @@
+# The iapd bootloader for the STM324xG-EVAL (STM32F407), cross-compiled with arm-none-eabi-gcc
+# and newlib-nano. `make firmware` in the host build (mk/firmware.am) runs this file and passes
+# the lists of src/ and lwIP files it builds iapd from, so both are built from the same files
+# with the same src/lwipopts.h:
+#
+#   make -f firmware/firmware.mk SRCDIR=/abs/srcdir LWIP_DIR=/abs/lwip OUT=fw \
+#        IAP_SRCS='src/boot.c ...' GEN_SRCS='/abs/build/src/http_fsdata.c' \
+#        LWIP_SRCS='core/init.c ...' [DEFS='-DUSE_DHCP=1'] image
+#
+# Targets:
+#   image   OUT/iapd-boot.elf .bin .hex .map, and one size line
+#   blink   the demo application for IAP (fixtures/blink) linked at 0x08010000, and the
+#           deliberately wrong one linked at 0x08000000: OUT/blink-0x08010000.{elf,bin}, ...
+#   sizes   every configuration of AN3376 Table 4, built in OUT/size/NAME/, and the report
+#
+# DEFS takes the compile-time options of src/iap_opts.h, src/http_opts.h and
+# firmware/board_opts.h: -DUSE_IAP_HTTP=0 -DUSE_DHCP=1 -DIAP_LOG=0 -DRMII_MODE ...
+
+CROSS ?= arm-none-eabi-
+CC := $(CROSS)gcc
+OBJCOPY := $(CROSS)objcopy
+SIZE := $(CROSS)size
+NM := $(CROSS)nm
+NAME ?= iapd-boot
+OUT ?= fw
+DEFS ?=
+WARN_CFLAGS ?= -Wall -Wextra -Werror
+
+ifeq ($(SRCDIR),)
+$(error SRCDIR must name the iapd source tree; run `make firmware` in the build directory)
+endif
+ifeq ($(wildcard $(LWIP_DIR)/src/core/init.c),)
+$(error LWIP_DIR=$(LWIP_DIR) holds no lwIP tree; run `make firmware` in the build directory)
+endif
+
+FW_SRCS := startup.c clock.c log_uart.c board_stm32.c rng.c eth_stm32.c flash_stm32.c \
+	flash_seam.c mmio_stm32.c iap_http.c lwip_assert.c no_heap.c main.c
+
+# Size first: -Os, one section per function and object so the linker drops what is not
+# used, link-time optimisation across src/, lwIP and firmware/, newlib-nano without float
+# printf. __FILE__ relative to the trees (lwIP's assertion texts are compiled out anyway).
+ARCH := -mcpu=cortex-m4 -mthumb -mfloat-abi=soft
+FW_CPPFLAGS := -I$(SRCDIR)/firmware/lwip-arch -I$(SRCDIR)/firmware -I$(SRCDIR)/src \
+	-I$(LWIP_DIR)/src/include $(DEFS)
+FW_CFLAGS := $(ARCH) -std=gnu11 -Os -g -flto -ffunction-sections -fdata-sections \
+	-fno-common -fno-unwind-tables -fno-asynchronous-unwind-tables \
+	-fmacro-prefix-map=$(LWIP_DIR)/=lwip/ -fmacro-prefix-map=$(SRCDIR)/=
+FW_LDFLAGS := $(ARCH) -Os -g -flto -flto-partition=one --specs=nano.specs -nostartfiles -Wl,--gc-sections
+
+# The user area, as src/iap_opts.h (or DEFS) defines it: the linker refuses to reach it.
+USER_FLASH := $(shell echo USER_FLASH_FIRST_PAGE_ADDRESS \
+	| $(CC) -E -P $(FW_CPPFLAGS) -include iap_opts.h -x c - | tail -n 1 \
+	| sed -e 's/[() ]//g' -e 's/[uUlL]*$$//')
+
+# Without USE_IAP_HTTP lwIP has no TCP (src/lwipopts.h), and the HTTP server's files (named
+# src/http_*, src/multipart*, and the generated pages) are left out.
+opt_value = $(shell echo $(1) | $(CC) -E -P $(FW_CPPFLAGS) -include $(2) -x c - | tail -n 1)
+USE_HTTP := $(call opt_value,USE_IAP_HTTP,http_opts.h)
+HTTP_SRCS := src/http_% src/multipart%
+BUILD_SRCS := $(if $(filter 0,$(USE_HTTP)),$(filter-out $(HTTP_SRCS),$(IAP_SRCS)),$(IAP_SRCS))
+BUILD_GEN := $(if $(filter 0,$(USE_HTTP)),,$(GEN_SRCS))
+BUILD_FW := $(if $(filter 0,$(USE_HTTP)),$(filter-out iap_http.c,$(FW_SRCS)),$(FW_SRCS))
+
+OBJS := $(addprefix $(OUT)/obj/,$(BUILD_SRCS:.c=.o)) \
+	$(addprefix $(OUT)/obj/gen/,$(notdir $(BUILD_GEN:.c=.o))) \
+	$(addprefix $(OUT)/obj/lwip/,$(LWIP_SRCS:.c=.o)) \
+	$(addprefix $(OUT)/obj/firmware/,$(BUILD_FW:.c=.o))
+
+# Objects are rebuilt when the compiler command changes (other DEFS, another compiler).
+STAMP := $(OUT)/obj/.flags
+STAMP_TEXT := $(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) $(WARN_CFLAGS)
+$(shell mkdir -p $(OUT)/obj && { [ "$$(cat $(STAMP) 2>/dev/null)" = '$(STAMP_TEXT)' ] \
+	|| echo '$(STAMP_TEXT)' > $(STAMP); })
+
+.PHONY: image blink sizes
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+image: $(OUT)/$(NAME).bin $(OUT)/$(NAME).hex
+	@$(SIZE) $(OUT)/$(NAME).elf | awk 'NR == 2 { printf "firmware: %s: %u bytes of flash (code %u + data %u) below %s, %u bytes of SRAM (data + bss)\n", "$(OUT)/$(NAME).elf", $$1 + $$2, $$1, $$2, "$(USER_FLASH)", $$2 + $$3 }'
+
+$(OUT)/obj/src/%.o: $(SRCDIR)/src/%.c $(STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC(arm)  $(@:$(OUT)/obj/%=%)"
+	@$(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) $(WARN_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(OUT)/obj/firmware/%.o: $(SRCDIR)/firmware/%.c $(STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC(arm)  $(@:$(OUT)/obj/%=%)"
+	@$(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) $(WARN_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Sources the host build generates (the HTTP pages as C data).
+define gen_rule
+$(OUT)/obj/gen/$(notdir $(1:.c=.o)): $(1) $(STAMP)
+	@mkdir -p $$(@D)
+	@echo "  CC(arm)  gen/$(notdir $(1:.c=.o))"
+	@$$(CC) $$(FW_CPPFLAGS) $$(FW_CFLAGS) $$(WARN_CFLAGS) -MMD -MP -c -o $$@ $$<
+endef
+$(foreach g,$(BUILD_GEN),$(eval $(call gen_rule,$(g))))
+
+# lwIP is third-party code: our warnings (and -Werror) are for our code only.
+$(OUT)/obj/lwip/%.o: $(LWIP_DIR)/src/%.c $(STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC(arm)  lwip/$*.o"
+	@$(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) -w -MMD -MP -c -o $@ $<
+
+$(OUT)/$(NAME).elf: $(OBJS) $(SRCDIR)/firmware/stm32f407-boot.ld
+	@case '$(USER_FLASH)' in 0x[0-9a-fA-F]*) ;; *) echo "firmware.mk: cannot read USER_FLASH_FIRST_PAGE_ADDRESS from iap_opts.h (got '$(USER_FLASH)')" >&2; exit 1 ;; esac
+	@echo "  LD(arm)  $@"
+	@$(CC) $(FW_LDFLAGS) -T $(SRCDIR)/firmware/stm32f407-boot.ld \
+		-Wl,--defsym=USER_FLASH_FIRST_PAGE_ADDRESS=$(USER_FLASH) \
+		-Wl,-Map=$(OUT)/$(NAME).map -o $@ $(OBJS) \
+	|| { echo "firmware: $(OUT)/$(NAME).elf not linked; the bootloader must end below the user flash at $(USER_FLASH) ($(DEFS))" >&2; exit 1; }
+
+$(OUT)/$(NAME).bin: $(OUT)/$(NAME).elf
+	@$(OBJCOPY) -O binary $< $@
+
+$(OUT)/$(NAME).hex: $(OUT)/$(NAME).elf
+	@$(OBJCOPY) -O ihex $< $@
+
+# ---- the demo application (fixtures/blink) ----------------------------------------------
+BLINK_SRC := $(SRCDIR)/fixtures/blink/blink.c
+BLINK_LD := $(SRCDIR)/fixtures/blink/blink.ld
+BLINK_BASES := 0x08010000 0x08000000
+
+blink: $(foreach b,$(BLINK_BASES),$(OUT)/blink-$(b).bin)
+
+$(OUT)/blink-%.elf: $(BLINK_SRC) $(BLINK_LD)
+	@mkdir -p $(@D)
+	@echo "  LD(arm)  $@"
+	@$(CC) $(ARCH) -std=gnu11 -Os -g -ffunction-sections -fdata-sections $(WARN_CFLAGS) \
+		-ffreestanding -nostdlib -Wl,--gc-sections -T $(BLINK_LD) -Wl,--defsym=APP_BASE=$* \
+		-Wl,-Map=$(@:.elf=.map) -o $@ $(BLINK_SRC)
+
+$(OUT)/blink-%.bin: $(OUT)/blink-%.elf
+	@$(OBJCOPY) -O binary $< $@
+
+# ---- the size report (AN3376 Table 4) ---------------------------------------------------
+# name|USE_IAP_TFTP|USE_IAP_HTTP|IAP_LOG|USE_DHCP|AN3376's bytes for that row ("-": none)
+SIZE_ROWS := \
+	tftp|1|0|0|0|19796 tftp-log|1|0|1|0|22956 tftp-log-dhcp|1|0|1|1|28500 tftp-dhcp|1|0|0|1|- \
+	http|0|1|0|0|31484 http-log|0|1|1|0|33884 http-log-dhcp|0|1|1|1|39820 http-dhcp|0|1|0|1|- \
+	both|1|1|0|0|- both-dhcp|1|1|0|1|- both-log|1|1|1|0|- both-log-dhcp|1|1|1|1|41196
+HAVE_HTTP := $(if $(filter src/http_server.c,$(IAP_SRCS)),yes,no)
+row_field = $(word $(2),$(subst |, ,$(1)))
+row_defs = -DUSE_IAP_TFTP=$(call row_field,$(1),2) -DUSE_IAP_HTTP=$(call row_field,$(1),3) \
+	-DIAP_LOG=$(call row_field,$(1),4) -DUSE_DHCP=$(call row_field,$(1),5)
+BUILT_ROWS := $(if $(filter yes,$(HAVE_HTTP)),$(SIZE_ROWS),\
+	$(foreach r,$(SIZE_ROWS),$(if $(filter 0,$(call row_field,$(r),3)),$(r))))
+
+sizes: $(foreach r,$(BUILT_ROWS),size-$(call row_field,$(r),1))
+	@sh $(SRCDIR)/firmware/size-report.sh $(SIZE) $(NM) $(OUT)/size $(HAVE_HTTP) \
+		$(SRCDIR) $(LWIP_DIR) $(foreach r,$(SIZE_ROWS),'$(r)')
+
+size-%:
+	@$(MAKE) --no-print-directory -f $(SRCDIR)/firmware/firmware.mk SRCDIR=$(SRCDIR) \
+		LWIP_DIR=$(LWIP_DIR) IAP_SRCS='$(IAP_SRCS)' GEN_SRCS='$(GEN_SRCS)' \
+		LWIP_SRCS='$(LWIP_SRCS)' WARN_CFLAGS='$(WARN_CFLAGS)' CROSS=$(CROSS) \
+		OUT=$(OUT)/size/$* DEFS='$(call row_defs,$(filter $*|%,$(SIZE_ROWS))) $(DEFS)' bin
+
+.PHONY: bin
+bin: $(OUT)/$(NAME).bin
+	@:
+
+-include $(OBJS:.o=.d)

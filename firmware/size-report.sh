@@ -1,0 +1,87 @@
+#!/bin/sh
+# The bootloader's size report in the shape of AN3376 Table 4, AN3376's figures beside ours,
+# and, for each row above AN3376's figure, where the bytes go.
+#
+#   size-report.sh SIZE NM DIR HAVE_HTTP SRCDIR LWIP_DIR ROW...
+#
+# ROW is name|USE_IAP_TFTP|USE_IAP_HTTP|IAP_LOG|USE_DHCP|AN3376's bytes or "-"; DIR/name/
+# holds that build's iapd-boot.elf. "flash" is what the image occupies in flash: code,
+# read-only data and the initial values of .data (text + data in `size` terms), the .bin.
+# The breakdown reads the symbols' sizes and source files from the ELF's debug information
+# (nm -S -l): with link-time optimisation the map no longer knows the object files.
+set -eu
+size_tool=$1 nm_tool=$2 dir=$3 have_http=$4 srcdir=$5 lwip_dir=$6
+shift 6
+
+x() { if [ "$1" = 1 ]; then echo X; else echo .; fi; }
+
+printf '\nBootloader code size vs. configuration options (AN3376 Table 4; IAP_LOG for USE_LCD)\n\n'
+printf '%-14s %4s %4s %7s %4s %10s %10s %9s %9s\n' build TFTP HTTP IAP_LOG DHCP \
+  "flash (B)" "AN3376 (B)" "vs AN3376" "SRAM (B)"
+above=
+for row in "$@"; do
+  old_ifs=$IFS; IFS='|'
+  # shellcheck disable=SC2086
+  set -- $row
+  IFS=$old_ifs
+  name=$1 tftp=$2 http=$3 log=$4 dhcp=$5 an=$6
+  printf '%-14s %4s %4s %7s %4s ' "$name" "$(x "$tftp")" "$(x "$http")" "$(x "$log")" "$(x "$dhcp")"
+  if [ "$http" = 1 ] && [ "$have_http" != yes ]; then
+    printf '%10s %10s   (HTTP server not built yet: no src/http_server.c)\n' n/a "$an"
+    continue
+  fi
+  # shellcheck disable=SC2046
+  set -- $("$size_tool" "$dir/$name/iapd-boot.elf" | awk 'NR == 2 { print $1 + $2, $2 + $3 }')
+  if [ "$an" = - ]; then
+    printf '%10s %10s %9s %9s\n' "$1" - "" "$2"
+  else
+    printf '%10s %10s %+9d %9s\n' "$1" "$an" $(($1 - an)) "$2"
+    if [ "$1" -gt "$an" ]; then above="$above $name"; fi
+  fi
+done
+printf '\nflash: code + read-only data + .data initial values (the .bin). SRAM: .data + .bss\n'
+printf '(lwIP heap and pools, Ethernet DMA buffers); the stack gets the rest of the 128 KiB.\n'
+printf 'AN3376: IAR EWARM 6.21, high size optimisation, lwIP 1.3.2, ST peripheral library.\n'
+
+for name in $above; do
+  elf=$dir/$name/iapd-boot.elf
+  total=$("$size_tool" "$elf" | awk 'NR == 2 { print $1 + $2 }')
+  printf '\nWhere the %s bytes of "%s" go:\n' "$total" "$name"
+  "$nm_tool" -S -l --size-sort "$elf" | awk -v total="$total" -v lwip="$lwip_dir/" \
+    -v src="$srcdir/src/" -v fw="$srcdir/firmware/" '
+    function hex(s,   i, v) {
+      v = 0; s = tolower(s)
+      for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+      return v
+    }
+    $3 !~ /^[TtRrDdWw]$/ { next }
+    $1 in seen { next }   # an alias (snprintf/sniprintf): same bytes, counted once
+    { seen[$1] = 1 }
+    {
+      size = hex($2); file = (NF >= 5) ? $5 : ""; sub(/:[0-9]+$/, "", file)
+      if (index(file, lwip) == 1) { c = "lwIP 2.1"; f = "lwip/" substr(file, length(lwip) + 1) }
+      else if (index(file, src) == 1) { c = "src/ (IAP code)"; f = "src/" substr(file, length(src) + 1) }
+      else if (index(file, fw) == 1) { c = "firmware/ (STM32 layer)"; f = "firmware/" substr(file, length(fw) + 1) }
+      else if (file ~ /newlib/) { c = "newlib-nano (printf, mem*, str*)"; f = "" }
+      else if (file ~ /libgcc/) { c = "libgcc"; f = "" }
+      else if (file ~ /fsdata/ || (file == "" && $4 ~ /^(file_|http_fs_files)/))
+        { c = "web pages (generated http_fsdata.c)"; f = "" }   # names from tools/mkfsdata.py
+      else if (file != "") { c = "other"; f = file }
+      else { c = "tables without line info (vectors, pools)"; f = "" }
+      sum[c] += size; counted += size
+      if (f != "") { byfile[f] += size }
+      sym[$4 " (" (f != "" ? f : c) ")"] = size
+    }
+    END {
+      sum["constants and strings without a symbol"] = total - counted
+      for (c in sum) printf "C\t%d\t%s\n", sum[c], c
+      for (f in byfile) printf "F\t%d\t%s\n", byfile[f], f
+      for (s in sym) printf "S\t%d\t%s\n", sym[s], s
+    }' | sort -t '	' -k1,1 -k2,2nr > "$dir/$name/where.txt"
+  awk -F '\t' -v total="$total" '$1 == "C" { printf "  %-42s %6d B %5.1f%%\n", $3, $2, 100 * $2 / total }' \
+    "$dir/$name/where.txt"
+  printf '  largest source files:\n'
+  awk -F '\t' '$1 == "F" { printf "    %6d B  %s\n", $2, $3 }' "$dir/$name/where.txt" | head -n 10
+  printf '  largest functions and tables:\n'
+  awk -F '\t' '$1 == "S" { printf "    %6d B  %s\n", $2, $3 }' "$dir/$name/where.txt" | head -n 10
+done

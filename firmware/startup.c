@@ -1,0 +1,58 @@
+/*
+ * Reset and the vector table of the bootloader (ARMv7-M B1.5.3, RM0090 Table 61): word 0 is
+ * the initial MSP, word 1 the reset handler, then the 14 system exceptions and the
+ * STM32F407's 82 interrupts. Only SysTick is used (the Ethernet is polled); every other
+ * vector goes to one handler that stops the CPU where a debugger can see it.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "clock.h"
+
+#define IRQ_COUNT 82u  /* STM32F405/407: positions 0 (WWDG) to 81 (FPU) */
+
+/* From the linker script. */
+extern uint32_t _estack, _sidata, _sdata, _edata, _sbss, _ebss;
+
+int main(void);
+void Reset_Handler(void);
+void Default_Handler(void);
+
+typedef void (*vector_t)(void);
+
+__attribute__((section(".isr_vector"), used))
+static const vector_t vector_table[16u + IRQ_COUNT] = {
+  [0] = (vector_t)(uintptr_t)&_estack,
+  [1] = Reset_Handler,
+  [2] = Default_Handler,              /* NMI */
+  [3] = Default_Handler,              /* HardFault */
+  [4] = Default_Handler,              /* MemManage */
+  [5] = Default_Handler,              /* BusFault */
+  [6] = Default_Handler,              /* UsageFault */
+  /* 7-10 reserved */
+  [11] = Default_Handler,             /* SVCall */
+  [12] = Default_Handler,             /* DebugMonitor */
+  /* 13 reserved */
+  [14] = Default_Handler,             /* PendSV */
+  [15] = SysTick_Handler,
+  [16 ... 16u + IRQ_COUNT - 1u] = Default_Handler,
+};
+
+/* An exception the bootloader does not expect (a fault, or an interrupt enabled by mistake):
+ * stop here; IPSR in a debugger says which. */
+void Default_Handler(void)
+{
+  for (;;)
+    ;
+}
+
+void Reset_Handler(void)
+{
+  /* .data from its load address in flash, .bss zeroed: the C run-time's promise. */
+  memcpy(&_sdata, &_sidata, (size_t)((uintptr_t)&_edata - (uintptr_t)&_sdata));
+  memset(&_sbss, 0, (size_t)((uintptr_t)&_ebss - (uintptr_t)&_sbss));
+  clock_init();
+  main();
+  for (;;)
+    ;
+}
