@@ -12,8 +12,13 @@
 #include "board.h"
 #include "board_posix.h"
 #include "boot.h"
+#include "clock_posix.h"
+#include "control.h"
+#include "dhcp_client.h"
 #include "flash_file.h"
 #include "flash_posix.h"
+#include "flash_regs_model.h"
+#include "http_server.h"
 #include "iap_writer.h"
 #include "log.h"
 #include "log_posix.h"
@@ -22,6 +27,10 @@
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
+#include "netif_backend.h"
+#include "pcap_capture.h"
+#include "pcapif.h"
+#include "sd_notify.h"
 #include "stm32f407.h"
 #include "tapif.h"
 #include "tftp_server.h"
@@ -34,12 +43,22 @@ enum board_state { BOARD_IAP_MODE, BOARD_APPLICATION };
 struct board {
   const struct iapd_options *opt;
   struct flash_file flash;
+  struct flash_regs_model flash_regs; /* --flash-driver stm32: the FLASH interface */
   struct tapif tap;
+  struct pcapif pcapif;
+  struct netif_backend port;   /* the Ethernet port, over the TAP or over pcapif */
+  struct pcap_capture capture; /* --pcap */
+  bool capturing;
+  struct dhcp_client addr;     /* static address, or DHCP with fallback */
+  struct control *control;     /* --control; NULL when off */
   struct image_area area;
   struct iap_writer writer;
   enum board_state state;
+  struct boot_decision boot;   /* what the last reset decided, and why */
+  bool key_at_reset;
   int sigfd;
   bool quit;
+  bool reset_requested;        /* RESET MCU on the HTTP page: reset in the main loop */
 };
 
 static enum flash_result sync_flash_file(void *ctx)
@@ -55,7 +74,9 @@ static void on_jump(uint32_t msp, uint32_t pc, void *ctx)
   (void)pc;
   b->state = BOARD_APPLICATION;
   tftp_server_stop();
-  netif_set_down(&b->tap.netif);
+  http_server_stop();
+  dhcp_client_stop(&b->addr);
+  netif_set_down(&b->port.netif);
   log_info("boot", "application running: IAP services stopped (SIGUSR1 resets with Key held)");
   if (b->opt->exit_on_jump) {
     log_info("boot", "--exit-on-jump: exiting");
@@ -63,23 +84,68 @@ static void on_jump(uint32_t msp, uint32_t pc, void *ctx)
   }
 }
 
-static void start_iap_mode(struct board *b, const struct boot_decision *d)
+/* RESET MCU (POST /resetmcu.cgi) asks for a reset without Key from inside lwIP's callbacks,
+ * once its page is acknowledged: the main loop does it, outside lwIP. */
+static void on_http_reset(void *ctx)
 {
+  struct board *b = ctx;
+  b->reset_requested = true;
+}
+
+static void start_http(struct board *b)
+{
+  const struct iapd_options *o = b->opt;
+  struct http_server_config cfg = {
+    .sink = &iap_writer_sink_ops,
+    .sink_ctx = &b->writer,
+    .user = o->http_user,
+    .password = o->http_password,
+    .session_timeout_ms = o->http_session_timeout * 1000u,
+    .user_flash_base = b->area.base,
+    .user_flash_size = b->area.end - b->area.base,
+    .request_reset = on_http_reset,
+    .reset_ctx = b,
+  };
   char ip[16];
-  b->state = BOARD_IAP_MODE;
-  log_info("boot", "IAP mode (%s)", boot_reason_str(d->reason));
-  netif_set_up(&b->tap.netif);
-  iap_writer_init(&b->writer, &b->area);
+
+  if (!o->http) {
+    log_info("http", "disabled (--no-http)");
+    return;
+  }
+  ip4addr_ntoa_r(netif_ip4_addr(&b->port.netif), ip, sizeof(ip));
+  if (http_server_start(&cfg) != ERR_OK) {
+    log_err("http", "cannot listen on TCP port %u (lwIP out of memory)", (unsigned)HTTP_PORT);
+    return;
+  }
+  log_info("http", "server ready on %s port %u", ip, (unsigned)HTTP_PORT);
+}
+
+/* The board's address is settled (static, leased, or the fallback): the IAP services start
+ * on it. */
+static void start_services(void *ctx)
+{
+  struct board *b = ctx;
+  char ip[16];
+  start_http(b);
   if (!b->opt->tftp) {
     log_info("tftp", "disabled (--no-tftp)");
     return;
   }
-  ip4addr_ntoa_r(netif_ip4_addr(&b->tap.netif), ip, sizeof(ip));
+  ip4addr_ntoa_r(netif_ip4_addr(&b->port.netif), ip, sizeof(ip));
   if (tftp_server_start(&iap_writer_sink_ops, &b->writer) != ERR_OK) {
     log_err("tftp", "cannot listen on UDP port 69 (lwIP out of memory)");
     return;
   }
   log_info("tftp", "server ready on %s port 69", ip);
+}
+
+static void start_iap_mode(struct board *b, const struct boot_decision *d)
+{
+  b->state = BOARD_IAP_MODE;
+  log_info("boot", "IAP mode (%s)", boot_reason_str(d->reason));
+  netif_set_up(&b->port.netif);
+  iap_writer_init(&b->writer, &b->area);
+  dhcp_client_start(&b->addr);  /* start_services() once the address is settled */
 }
 
 /* Power-on or reset: what the chip does after the reset vector of the bootloader. */
@@ -88,8 +154,15 @@ static void board_reset(struct board *b, bool key_held)
   struct boot_decision d;
 
   tftp_server_stop();  /* a transfer in progress dies with the reset */
+  http_server_stop();
+  b->reset_requested = false;
+  dhcp_client_stop(&b->addr);
   flash_sync();
+  if (b->opt->flash_driver == FLASH_DRIVER_STM32)
+    flash_regs_model_reset(&b->flash_regs);  /* FLASH_CR locked again, as after a reset */
   boot_decide(key_held, &b->area, &d);
+  b->boot = d;
+  b->key_at_reset = key_held;
   if (d.mode == BOOT_APPLICATION) {
     board_jump_to_application(d.msp, d.pc);
     return;
@@ -107,9 +180,24 @@ static int open_signals(void)
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGUSR1);
   sigaddset(&set, SIGUSR2);
+  sigaddset(&set, SIGHUP);
   if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
     return -1;
   return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* SIGHUP: a new capture file under the same name, for rotation. Nothing else is reloaded. */
+static void reopen_capture(struct board *b)
+{
+  char err[512];
+  if (!b->capturing) {
+    log_info("board", "SIGHUP: no packet capture to reopen (nothing else is reloaded)");
+    return;
+  }
+  if (pcap_capture_reopen(&b->capture, err, sizeof(err)) < 0)
+    log_err("net", "SIGHUP: %s; capture stopped", err);
+  else
+    log_info("net", "SIGHUP: packet capture %s reopened", b->opt->pcap_path);
 }
 
 static void handle_signals(struct board *b)
@@ -125,6 +213,9 @@ static void handle_signals(struct board *b)
       log_info("board", "reset (SIGUSR2)");
       board_reset(b, false);
       break;
+    case SIGHUP:
+      reopen_capture(b);
+      break;
     default:
       log_info("board", "exiting on %s", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
       b->quit = true;
@@ -139,11 +230,17 @@ static int setup_network(struct board *b)
   char err[256];
   ip4_addr_t ip, mask, gw;
 
-  if (tapif_open(&b->tap, o->tap, o->mac, err, sizeof(err)) < 0) {
+  if (o->attach[0] != '\0') {
+    int fd = pcapif_open(&b->pcapif, o->attach, err, sizeof(err));
+    if (fd < 0) {
+      log_err("net", "%s", err);
+      return -1;
+    }
+    netif_backend_init(&b->port, &pcapif_ops, &b->pcapif, fd, o->attach, o->mac);
+  } else if (tapif_open(&b->tap, o->tap, err, sizeof(err)) < 0) {
     log_err("net", "%s", err);
     return -1;
-  }
-  if (o->host_addr_mode == HOST_ADDR_SET
+  } else if (o->host_addr_mode == HOST_ADDR_SET
       || (o->host_addr_mode == HOST_ADDR_DEFAULT && b->tap.created)) {
     if (tapif_set_host_addr(&b->tap, o->host_addr, o->host_prefix, err, sizeof(err)) < 0) {
       log_err("net", "%s", err);
@@ -155,47 +252,152 @@ static int setup_network(struct board *b)
     log_err("net", "%s", err);
     return -1;
   }
+  if (o->attach[0] == '\0')
+    netif_backend_init(&b->port, &tapif_ops, &b->tap, b->tap.fd, o->tap, o->mac);
+  if (b->capturing)
+    netif_backend_observe(&b->port, pcap_capture_observer, &b->capture);
 
   lwip_init();
   IP4_ADDR(&ip, o->ip[0], o->ip[1], o->ip[2], o->ip[3]);
   IP4_ADDR(&mask, o->netmask[0], o->netmask[1], o->netmask[2], o->netmask[3]);
   IP4_ADDR(&gw, o->gateway[0], o->gateway[1], o->gateway[2], o->gateway[3]);
-  if (!netif_add(&b->tap.netif, &ip, &mask, &gw, &b->tap, tapif_netif_init, ethernet_input)) {
+  if (!netif_add(&b->port.netif, &ip, &mask, &gw, &b->port, netif_backend_netif_init,
+                 ethernet_input)) {
     log_err("net", "lwIP refused the network interface");
     return -1;
   }
-  netif_set_default(&b->tap.netif);
-  netif_set_link_up(&b->tap.netif);
-  log_info("net", "board %u.%u.%u.%u/%u.%u.%u.%u gateway %u.%u.%u.%u MAC "
+  dhcp_client_init(&b->addr, &b->port.netif, &ip, &mask, &gw, o->dhcp, start_services, b);
+  netif_set_default(&b->port.netif);
+  netif_set_link_up(&b->port.netif);
+  log_info("net", "board %u.%u.%u.%u/%u.%u.%u.%u gateway %u.%u.%u.%u%s MAC "
            "%02x:%02x:%02x:%02x:%02x:%02x on %s (%s)",
            o->ip[0], o->ip[1], o->ip[2], o->ip[3],
            o->netmask[0], o->netmask[1], o->netmask[2], o->netmask[3],
            o->gateway[0], o->gateway[1], o->gateway[2], o->gateway[3],
-           o->mac[0], o->mac[1], o->mac[2], o->mac[3], o->mac[4], o->mac[5], o->tap,
-           b->tap.created ? "created" : "existing");
+           o->dhcp ? " (the fallback: DHCP first)" : "",
+           o->mac[0], o->mac[1], o->mac[2], o->mac[3], o->mac[4], o->mac[5], b->port.ifname,
+           o->attach[0] ? "attached with libpcap" : b->tap.created ? "created" : "existing");
   return 0;
 }
 
 static void main_loop(struct board *b)
 {
   while (!b->quit) {
-    struct pollfd fds[2] = {
-      { .fd = b->tap.fd, .events = POLLIN },
+    struct pollfd fds[3] = {
+      { .fd = b->port.fd, .events = POLLIN },
       { .fd = b->sigfd, .events = POLLIN },
+      { .fd = b->control ? control_fd(b->control) : -1, .events = POLLIN },
     };
     u32_t sleep_ms = sys_timeouts_sleeptime();
     int timeout = sleep_ms > MAX_SLEEP_MS ? MAX_SLEEP_MS : (int)sleep_ms;
+    int control_ms = b->control ? control_timeout_ms(b->control) : -1;
+    if (control_ms >= 0 && control_ms < timeout)
+      timeout = control_ms;
 
-    if (poll(fds, 2, timeout) < 0 && errno != EINTR) {
+    if (poll(fds, 3, timeout) < 0 && errno != EINTR) {
       log_err("board", "poll: %s", strerror(errno));
       return;
     }
     if (fds[0].revents & POLLIN)
-      tapif_poll(&b->tap);
+      netif_backend_poll(&b->port);
     if (fds[1].revents & POLLIN)
       handle_signals(b);
     sys_check_timeouts();
+    if (b->reset_requested) {
+      log_info("board", "reset (RESET MCU on the HTTP page)");
+      board_reset(b, false);
+    }
+    /* Every turn, not only when its descriptor is ready: it also sends progress events. */
+    if (b->control)
+      control_run(b->control, clock_now_ms());
   }
+}
+
+/* --- the control server's view of the board ------------------------------------------- */
+
+static void control_status(void *ctx, struct board_status *s)
+{
+  const struct board *b = ctx;
+  const struct netif *n = &b->port.netif;
+
+  s->application = b->state == BOARD_APPLICATION;
+  s->reason = boot_reason_str(b->boot.reason);
+  s->detail = b->boot.detail;
+  s->key_held = b->key_at_reset;
+  s->msp = b->boot.msp;
+  s->pc = b->boot.pc;
+  s->backend = b->port.ops->kind;
+  s->interface = b->port.ifname;
+  memcpy(s->mac, b->port.mac, sizeof(s->mac));
+  memcpy(s->ip, &netif_ip4_addr(n)->addr, 4);        /* network order: first octet first */
+  memcpy(s->netmask, &netif_ip4_netmask(n)->addr, 4);
+  memcpy(s->gateway, &netif_ip4_gw(n)->addr, 4);
+  s->address_source = dhcp_client_source_str(b->addr.source);
+  s->up = netif_is_up(n);
+  s->rx_frames = b->port.rx_frames;
+  s->tx_frames = b->port.tx_frames;
+  s->user_flash = b->area.base;
+}
+
+static void control_reset(void *ctx, bool key_held)
+{
+  board_reset(ctx, key_held);
+}
+
+static void log_to_control(void *ctx, enum iap_log_level level, const char *module,
+                           const char *text)
+{
+  control_log(ctx, level, module, text);
+}
+
+static int start_control(struct board *b)
+{
+  struct control_listen where;
+  char err[512];
+  const struct control_board view = {
+    control_status, control_reset, b, &b->writer, &b->flash.model,
+  };
+
+  if (!control_parse_listen(b->opt->control, &where, err, sizeof(err))) {
+    log_err("control", "--control %s %s", b->opt->control, err);  /* checked by options */
+    return -1;
+  }
+  if (!where.enabled)
+    return 0;
+  b->control = control_start(&where, &view, clock_now_ms(), err, sizeof(err));
+  if (b->control == NULL) {
+    log_err("control", "%s", err);
+    return -1;
+  }
+  log_info("control", "board page and JSON API on http://%s/", where.text);
+  if (!where.loopback)
+    log_warn("control", "%s is not a loopback address: whoever reaches it can reset the "
+             "board and read its flash", where.text);
+  log_posix_subscribe(log_to_control, b->control);
+  return 0;
+}
+
+/* Tells systemd (Type=notify) the board is up; nothing without $NOTIFY_SOCKET. */
+static void notify_ready(const struct board *b)
+{
+  char state[160], err[256];
+  snprintf(state, sizeof(state), "READY=1\nSTATUS=%s",
+           b->state == BOARD_APPLICATION ? "application running" : "IAP mode");
+  if (sd_notify_send(state, err, sizeof(err)) < 0)
+    log_warn("board", "%s", err);
+}
+
+static void close_all(struct board *b)
+{
+  log_posix_subscribe(NULL, NULL);
+  control_stop(b->control);
+  b->control = NULL;
+  pcapif_close(&b->pcapif);
+  tapif_close(&b->tap);
+  if (b->capturing)
+    pcap_capture_close(&b->capture);
+  b->capturing = false;
+  flash_file_close(&b->flash);
 }
 
 int iapd_run(const struct iapd_options *opt)
@@ -222,6 +424,13 @@ int iapd_run(const struct iapd_options *opt)
   flash_posix_attach(&b.flash.model, sync_flash_file, &b.flash);
   log_info("flash", "%s: STM32F407 1 MiB, user flash 0x%08x-0x%08x, sectors 0-%d protected",
            opt->flash_path, b.area.base, b.area.end - 1, sector - 1);
+  if (opt->flash_driver == FLASH_DRIVER_STM32) {
+    b.flash_regs.stuck_psize = -1;
+    flash_regs_model_attach(&b.flash_regs, &b.flash.model);
+    flash_posix_set_route(&flash_regs_model_route);
+    log_info("flash", "through the STM32 FLASH driver and a register model of the FLASH "
+             "interface (--flash-driver stm32)");
+  }
 
   b.sigfd = open_signals();
   if (b.sigfd < 0) {
@@ -229,12 +438,23 @@ int iapd_run(const struct iapd_options *opt)
     flash_file_close(&b.flash);
     return 1;
   }
-  if (setup_network(&b) < 0) {
-    tapif_close(&b.tap);
-    flash_file_close(&b.flash);
+  if (opt->pcap_path[0] != '\0') {
+    if (pcap_capture_open(&b.capture, opt->pcap_path, err, sizeof(err)) < 0) {
+      log_err("net", "%s", err);
+      close_all(&b);
+      return 1;
+    }
+    b.capturing = true;
+    log_info("net", "capturing every frame to %s", opt->pcap_path);
+  }
+  if (setup_network(&b) < 0 || start_control(&b) < 0) {
+    close_all(&b);
     return 1;
   }
-  if (!opt->foreground) {
+  /* Under systemd (Type=notify) there is no fork: systemd watches this very process. */
+  if (sd_notify_wanted()) {
+    log_posix_setup(!opt->foreground, opt->verbose);
+  } else if (!opt->foreground) {
     if (daemon(1, 0) < 0) {
       log_err("board", "cannot detach: %s", strerror(errno));
       return 1;
@@ -244,16 +464,22 @@ int iapd_run(const struct iapd_options *opt)
   board_posix_on_jump(on_jump, &b);
   log_info("board", "power on%s", opt->key ? " with Key held" : "");
   board_reset(&b, opt->key);
+  notify_ready(&b);
 
   main_loop(&b);
 
   tftp_server_stop();
+  http_server_stop();
+  if (opt->flash_driver == FLASH_DRIVER_STM32)
+    log_info("flash", "FLASH interface: %u sector erases, %u program operations, %u bus "
+             "errors, %u accesses while BSY", b.flash_regs.erases, b.flash_regs.programs,
+             b.flash_regs.bus_errors, b.flash_regs.stalls);
   if (flash_sync() != FLASH_OK)
     log_err("flash", "flash file %s could not be synced", opt->flash_path);
   else
     log_info("board", "flash synced, bye");
-  tapif_close(&b.tap);
-  flash_file_close(&b.flash);
+  sd_notify_send("STOPPING=1", err, sizeof(err));
+  close_all(&b);
   close(b.sigfd);
   return 0;
 }

@@ -9,6 +9,14 @@
 
 static bool use_syslog;
 static int verbose;
+static log_posix_hook *subscriber;
+static void *subscriber_ctx;
+
+void log_posix_subscribe(log_posix_hook *hook, void *ctx)
+{
+  subscriber = hook;
+  subscriber_ctx = ctx;
+}
 
 void log_posix_setup(bool to_syslog, int verbosity)
 {
@@ -34,4 +42,6 @@ void iap_log(enum iap_log_level level, const char *module, const char *fmt, ...)
     syslog(syslog_priority[level], "%s: %s%s", module, prefix[level], text);
   else
     fprintf(stderr, "iapd: %s: %s%s\n", module, prefix[level], text);
+  if (subscriber != NULL)
+    subscriber(subscriber_ctx, level, module, text);
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "control_api.h"
+#include "http_opts.h"
 #include "iap_opts.h"
 #include "lwip/init.h"
 #include "stm32f407.h"
@@ -41,6 +43,15 @@ enum option_id {
   OPT_USER_FLASH,
   OPT_EXIT_ON_JUMP,
   OPT_NO_TFTP,
+  OPT_NO_HTTP,
+  OPT_HTTP_USER,
+  OPT_HTTP_PASSWORD,
+  OPT_HTTP_SESSION_TIMEOUT,
+  OPT_CONTROL,
+  OPT_PCAP,
+  OPT_ATTACH,
+  OPT_DHCP,
+  OPT_FLASH_DRIVER,
 };
 
 struct option_spec {
@@ -58,6 +69,10 @@ static const struct option_spec specs[] = {
     "configuration file, read only if it exists\n(default: " DEFAULT_CONFIG_PATH ")" },
   { "tap", OPT_TAP, "NAME", "tap",
     "TAP device, created if absent (default: iapd0)" },
+  { "attach", OPT_ATTACH, "IFACE", "attach",
+    "attach the board to the existing interface IFACE\n"
+    "with libpcap instead of a TAP (a veth end, a\n"
+    "bridge port); needs CAP_NET_RAW" },
   { "host-addr", OPT_HOST_ADDR, "ADDR/PREFIX|none", "host-addr",
     "host side address of the TAP; the default,\n"
     "192.168.0.1/24, is set only on a TAP iapd creates;\n"
@@ -65,6 +80,11 @@ static const struct option_spec specs[] = {
     "TAP; none leaves the TAP's addresses alone" },
   { "flash", OPT_FLASH, "FILE", "flash",
     "flash image file, 1 MiB, created erased if missing\n(default: iapd-flash.bin)" },
+  { "flash-driver", OPT_FLASH_DRIVER, "direct|stm32", "flash-driver",
+    "how the IAP code reaches the flash: direct (the\n"
+    "chip model) or stm32 (the firmware's FLASH driver\n"
+    "over a register model of the FLASH interface)\n"
+    "(default: direct)" },
   { "ip", OPT_IP, "ADDR", "ip",
     "board IPv4 address (default: 192.168.0.10)" },
   { "netmask", OPT_NETMASK, "ADDR", "netmask",
@@ -73,6 +93,9 @@ static const struct option_spec specs[] = {
     "board gateway, 0.0.0.0 for none\n(default: 192.168.0.1)" },
   { "mac", OPT_MAC, "XX:XX:XX:XX:XX:XX", "mac",
     "board MAC address (default: 00:00:00:00:00:02)" },
+  { "dhcp", OPT_DHCP, NULL, "dhcp",
+    "get the board's address by DHCP; without an answer\n"
+    "within 10 s, use the static address (--ip)" },
   { "user-flash", OPT_USER_FLASH, "ADDR", "user-flash",
     "start of the application flash: the first address\n"
     "of a sector from 1 to 11, in hex (0x...) or decimal\n"
@@ -83,6 +106,20 @@ static const struct option_spec specs[] = {
     "exit 0 right after reporting the jump to the\napplication" },
   { "no-tftp", OPT_NO_TFTP, NULL, "tftp",
     "do not start the TFTP server in IAP mode" },
+  { "no-http", OPT_NO_HTTP, NULL, "http",
+    "do not start the HTTP server (login, upload\npage, PUT /firmware) in IAP mode" },
+  { "http-user", OPT_HTTP_USER, "NAME", "http-user",
+    "user ID of the HTTP login and Basic auth,\n1 to 32 characters, no ':' (default: user)" },
+  { "http-password", OPT_HTTP_PASSWORD, "TEXT", "http-password",
+    "password of the HTTP login and Basic auth,\n1 to 64 characters (default: stm32)" },
+  { "http-session-timeout", OPT_HTTP_SESSION_TIMEOUT, "SECONDS", "http-session-timeout",
+    "an HTTP login session ends after this long\nwithout a request (default: 600)" },
+  { "control", OPT_CONTROL, "ADDR:PORT|none", "control",
+    "control server (JSON API, board page) address;\n"
+    "none turns it off (default: " CONTROL_DEFAULT_LISTEN ")" },
+  { "pcap", OPT_PCAP, "FILE", "pcap",
+    "write every frame the board sends or receives to\n"
+    "FILE, a pcap capture (- for standard output)" },
   { "verbose", OPT_VERBOSE, NULL, "verbose",
     "log more (debug lines); repeat for more" },
   { "version", OPT_VERSION, NULL, NULL,
@@ -124,7 +161,17 @@ void options_defaults(struct iapd_options *o)
   o->key = false;
   o->exit_on_jump = false;
   o->tftp = true;
+  o->http = true;
+  strcpy(o->http_user, HTTP_DEFAULT_USER);
+  strcpy(o->http_password, HTTP_DEFAULT_PASSWORD);
+  o->http_session_timeout = HTTP_SESSION_TIMEOUT_MS / 1000u;
   o->verbose = 0;
+  strcpy(o->control, CONTROL_DEFAULT_LISTEN);
+  o->pcap_path[0] = '\0';
+  o->attach[0] = '\0';
+  o->tap_given = false;
+  o->dhcp = false;
+  o->flash_driver = FLASH_DRIVER_DIRECT;
 }
 
 static const struct option_spec *spec_by_id(int id)
@@ -406,6 +453,71 @@ static bool parse_verbosity(const char *text, int *out, char *why, size_t size)
   return false;
 }
 
+static bool parse_control(const char *text, char *out, size_t out_size, char *why,
+                          size_t size)
+{
+  struct control_listen listen;
+
+  if (!control_parse_listen(text, &listen, why, size))
+    return false;
+  snprintf(out, out_size, "%s", text);
+  return true;
+}
+
+/* The HTTP user ID or password: printable ASCII of HTTP_USER_MAX / HTTP_PASSWORD_MAX bytes
+ * at most; a user ID holds no ':', which ends it in HTTP Basic auth (RFC 7617). */
+static bool parse_credential(const char *text, bool password, char *out, size_t out_size,
+                             char *why, size_t size)
+{
+  size_t len = strlen(text);
+
+  if (len == 0 || len >= out_size) {
+    snprintf(why, size, "is not 1 to %zu characters", out_size - 1);
+    return false;
+  }
+  for (const char *p = text; *p != '\0'; p++) {
+    if (*p < 0x20 || *p > 0x7E) {
+      snprintf(why, size, "holds a character that is not printable ASCII");
+      return false;
+    }
+    if (!password && *p == ':') {
+      snprintf(why, size, "holds a ':', which HTTP Basic auth cannot carry in a user ID");
+      return false;
+    }
+  }
+  memcpy(out, text, len + 1);
+  return true;
+}
+
+static bool parse_flash_driver(const char *text, struct iapd_options *o, char *why,
+                               size_t size)
+{
+  if (strcmp(text, "direct") == 0)
+    o->flash_driver = FLASH_DRIVER_DIRECT;
+  else if (strcmp(text, "stm32") == 0)
+    o->flash_driver = FLASH_DRIVER_STM32;
+  else {
+    snprintf(why, size, "is not a flash driver (expected direct or stm32)");
+    return false;
+  }
+  return true;
+}
+
+/* Whole seconds from 1 to one day. */
+static bool parse_seconds(const char *text, unsigned *out, char *why, size_t size)
+{
+  uint32_t v;
+
+  if (text[0] == '0' && text[1] == 'x')
+    text = "";  /* decimal only */
+  if (!parse_address(text, &v) || v < 1 || v > 86400) {
+    snprintf(why, size, "is not a number of seconds from 1 to 86400");
+    return false;
+  }
+  *out = (unsigned)v;
+  return true;
+}
+
 /* --- applying one setting --------------------------------------------------------------- */
 
 /* An option with an argument, from either source. */
@@ -416,11 +528,20 @@ static bool apply_value(struct iapd_options *o, int id, const char *text, char *
   case OPT_CONFIG:
     return parse_path(text, o->config_path, sizeof(o->config_path), why, size);
   case OPT_TAP:
+    o->tap_given = true;
     return parse_tap(text, o->tap, sizeof(o->tap), why, size);
+  case OPT_ATTACH:
+    return parse_tap(text, o->attach, sizeof(o->attach), why, size);
+  case OPT_CONTROL:
+    return parse_control(text, o->control, sizeof(o->control), why, size);
+  case OPT_PCAP:
+    return parse_path(text, o->pcap_path, sizeof(o->pcap_path), why, size);
   case OPT_HOST_ADDR:
     return parse_host_addr(text, o, why, size);
   case OPT_FLASH:
     return parse_path(text, o->flash_path, sizeof(o->flash_path), why, size);
+  case OPT_FLASH_DRIVER:
+    return parse_flash_driver(text, o, why, size);
   case OPT_IP:
     return parse_unicast(text, o->ip, why, size);
   case OPT_NETMASK:
@@ -431,6 +552,13 @@ static bool apply_value(struct iapd_options *o, int id, const char *text, char *
     return parse_mac(text, o->mac, why, size);
   case OPT_USER_FLASH:
     return parse_user_flash(text, &o->user_flash, why, size);
+  case OPT_HTTP_USER:
+    return parse_credential(text, false, o->http_user, sizeof(o->http_user), why, size);
+  case OPT_HTTP_PASSWORD:
+    return parse_credential(text, true, o->http_password, sizeof(o->http_password), why,
+                            size);
+  case OPT_HTTP_SESSION_TIMEOUT:
+    return parse_seconds(text, &o->http_session_timeout, why, size);
   default:
     snprintf(why, size, "is not expected: the option takes no value");
     return false;
@@ -452,6 +580,12 @@ static void apply_flag(struct iapd_options *o, int id, bool on)
     break;
   case OPT_NO_TFTP:
     o->tftp = on;
+    break;
+  case OPT_NO_HTTP:
+    o->http = on;
+    break;
+  case OPT_DHCP:
+    o->dhcp = on;
     break;
   default:
     break;
@@ -527,6 +661,8 @@ static bool config_line(struct iapd_options *o, char *line, const char *path,
       fprintf(err, " (--%s exists on the command line only)", key);
     else if (strcmp(key, "no-tftp") == 0)
       fputs(" (write 'tftp = no')", err);
+    else if (strcmp(key, "no-http") == 0)
+      fputs(" (write 'http = no')", err);
     else
       print_known_keys(err);
     fputc('\n', err);
@@ -628,9 +764,11 @@ static void print_help(FILE *out)
   }
   fputs("\n"
         "Every option but config, help and version is also a key of the configuration\n"
-        "file (key = value; flags take yes or no; tftp = no for no-tftp; verbose = N).\n"
+        "file (key = value; flags take yes or no; tftp = no for no-tftp, http = no for\n"
+        "no-http; verbose = N).\n"
         "The command line wins over the file.\n"
-        "Signals: SIGUSR1 resets with the Key held, SIGUSR2 without; SIGTERM exits.\n"
+        "Signals: SIGUSR1 resets with the Key held, SIGUSR2 without; SIGTERM exits;\n"
+        "SIGHUP reopens the --pcap file.\n"
         "Exit status: 0 normal, 1 runtime error, 2 invalid option or configuration.\n"
         "See iapd(8) and iapd.conf(5).\n", out);
 }
@@ -757,6 +895,18 @@ static bool check_combination(const struct iapd_options *o, FILE *err)
             o->host_addr_mode == HOST_ADDR_DEFAULT ? ", by default" : "");
     return false;
   }
+  if (o->attach[0] != '\0' && o->tap_given) {
+    fprintf(err, "iapd: tap %s and attach %s both set: the board has one Ethernet port; "
+            "use tap for a TAP device iapd creates, attach for an existing interface\n",
+            o->tap, o->attach);
+    return false;
+  }
+  if (o->attach[0] != '\0' && o->host_addr_mode == HOST_ADDR_SET) {
+    fprintf(err, "iapd: host-addr applies to the TAP device, not to an interface given with "
+            "attach (%s); give the host's address to the peer of %s yourself\n", o->attach,
+            o->attach);
+    return false;
+  }
   if (memcmp(o->ip, o->gateway, 4) == 0) {
     fprintf(err, "iapd: the gateway %s is the board's own address (ip); use the host's "
             "address, or 0.0.0.0 for none\n", ip);
@@ -787,6 +937,13 @@ enum options_status options_parse(struct iapd_options *o, int argc, char **argv,
    * the command line and replaces the file's verbose setting. */
   int verbose = 0;
   char why[WHY_SIZE];
+  /* The board has one port: tap or attach on the command line replaces the file's choice. */
+  for (size_t i = 0; i < count; i++) {
+    if (list[i].id == OPT_ATTACH)
+      o->tap_given = false;
+    else if (list[i].id == OPT_TAP)
+      o->attach[0] = '\0';
+  }
   for (size_t i = 0; i < count; i++) {
     const struct option_spec *spec = spec_by_id(list[i].id);
     if (spec->arg != NULL)
@@ -794,7 +951,7 @@ enum options_status options_parse(struct iapd_options *o, int argc, char **argv,
     else if (spec->id == OPT_VERBOSE)
       verbose++;
     else
-      apply_flag(o, spec->id, spec->id != OPT_NO_TFTP);
+      apply_flag(o, spec->id, spec->id != OPT_NO_TFTP && spec->id != OPT_NO_HTTP);
   }
   if (verbose > 0)
     o->verbose = verbose;

@@ -27,7 +27,17 @@ struct iapd_options {
   bool key;                        /* --key: Key held at power-on */
   bool exit_on_jump;               /* --exit-on-jump */
   bool tftp;                       /* false with --no-tftp */
+  bool http;                       /* false with --no-http */
+  char http_user[33];              /* --http-user NAME, default "user" */
+  char http_password[65];          /* --http-password TEXT, default "stm32" */
+  unsigned http_session_timeout;   /* --http-session-timeout SECONDS, default 600 */
   int verbose;                     /* --verbose, repeatable */
+  char control[64];                /* --control ADDR:PORT|none, default 127.0.0.1:8069 */
+  char pcap_path[IAPD_PATH_MAX];   /* --pcap FILE; empty: no capture */
+  char attach[16];                 /* --attach IFACE (libpcap backend); empty: the TAP */
+  bool tap_given;                  /* tap set in the file or on the command line */
+  bool dhcp;                       /* --dhcp: DHCP, falling back to the static address */
+  enum { FLASH_DRIVER_DIRECT, FLASH_DRIVER_STM32 } flash_driver; /* --flash-driver */
 };
 
 enum options_status {

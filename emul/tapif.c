@@ -12,26 +12,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lwip/etharp.h"
-#include "lwip/pbuf.h"
-#include "netif/ethernet.h"
-
 #define TAP_DEVICE "/dev/net/tun"
-#define FRAME_MAX 1518          /* Ethernet II without FCS, VLAN tag allowed */
-#define RX_BATCH 64             /* frames per poll, so timers are never starved */
 
 static const char *cap_hint =
   "iapd needs CAP_NET_ADMIN: run it as root, or `setcap cap_net_admin+ep iapd`";
 
-int tapif_open(struct tapif *t, const char *name, const uint8_t mac[6], char *err,
-               size_t err_size)
+int tapif_open(struct tapif *t, const char *name, char *err, size_t err_size)
 {
   struct ifreq ifr;
 
   memset(t, 0, sizeof(*t));
   t->fd = -1;
   snprintf(t->name, sizeof(t->name), "%s", name);
-  memcpy(t->mac, mac, 6);
   t->created = if_nametoindex(name) == 0;
 
   t->fd = open(TAP_DEVICE, O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -126,52 +118,23 @@ int tapif_set_host_addr(const struct tapif *t, const uint8_t addr[4], unsigned p
   return tapif_set_host_up(t, err, err_size);
 }
 
-static err_t tapif_linkoutput(struct netif *netif, struct pbuf *p)
+static bool tapif_send(void *dev, const uint8_t *frame, size_t len)
 {
-  struct tapif *t = netif->state;
-  uint8_t frame[FRAME_MAX];
-  ssize_t n;
-
-  if (p->tot_len > sizeof(frame))
-    return ERR_IF;
-  pbuf_copy_partial(p, frame, p->tot_len, 0);
-  n = write(t->fd, frame, p->tot_len);
-  if (n != (ssize_t)p->tot_len)
-    return ERR_IF;  /* the host side is down or its queue is full: a lost frame, as on a wire */
-  t->tx_frames++;
-  return ERR_OK;
+  const struct tapif *t = dev;
+  /* A short write: the host side is down or its queue is full, a lost frame as on a wire. */
+  return write(t->fd, frame, len) == (ssize_t)len;
 }
 
-err_t tapif_netif_init(struct netif *netif)
+static ssize_t tapif_recv(void *dev, uint8_t *buf, size_t size)
 {
-  struct tapif *t = netif->state;
-  netif->name[0] = 't';
-  netif->name[1] = 'p';
-  netif->output = etharp_output;
-  netif->linkoutput = tapif_linkoutput;
-  netif->mtu = 1500;
-  netif->hwaddr_len = ETH_HWADDR_LEN;
-  memcpy(netif->hwaddr, t->mac, ETH_HWADDR_LEN);
-  netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
-  return ERR_OK;
+  const struct tapif *t = dev;
+  ssize_t n = read(t->fd, buf, size);
+  if (n < 0)
+    return errno == EAGAIN || errno == EINTR ? 0 : -1;
+  return n;
 }
 
-void tapif_poll(struct tapif *t)
-{
-  uint8_t frame[FRAME_MAX];
-  for (int i = 0; i < RX_BATCH; i++) {
-    ssize_t n = read(t->fd, frame, sizeof(frame));
-    if (n <= 0)
-      return;  /* EAGAIN: nothing more waiting */
-    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_POOL);
-    if (!p)
-      continue;  /* out of pool buffers: drop, as a MAC with a full RX ring would */
-    pbuf_take(p, frame, (u16_t)n);
-    t->rx_frames++;
-    if (t->netif.input(p, &t->netif) != ERR_OK)
-      pbuf_free(p);
-  }
-}
+const struct netif_backend_ops tapif_ops = { "tap", tapif_send, tapif_recv };
 
 void tapif_close(struct tapif *t)
 {

@@ -20,9 +20,11 @@ say() { printf 'bootstrap: %s\n' "$*" >&2; }
 die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 
 # Packages a build and the tests need. The test clients are the ones users run: curl,
-# tftp-hpa, atftp and busybox.
+# tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware.
 packages="autoconf automake libtool pkg-config make gcc check libpcap-dev libmicrohttpd-dev
-  dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates"
+  dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
+  gcc-arm-none-eabi libnewlib-arm-none-eabi
+  dnsmasq-base tcpdump ethtool jq chromium nodejs firefox-esr"
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"
@@ -94,6 +96,22 @@ fetch_lwip() {
   rm -rf "$tmp"
 }
 
+# The browser tests drive Debian's Chromium and Firefox ESR with puppeteer-core, pinned by
+# tests/browser/package-lock.json (node_modules is git-ignored). npm comes with nodejs from
+# some sources and as its own package on Debian.
+install_node_modules() {
+  dir=$top/tests/browser
+  [ -f "$dir/package-lock.json" ] || return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    apt_update_once
+    say "installing: npm"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm >/dev/null
+  fi
+  [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
+  say "npm ci in tests/browser"
+  (cd "$dir" && npm ci --no-audit --no-fund >/dev/null) || die "npm ci failed in $dir"
+}
+
 build() {
   cd "$top"
   if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
@@ -131,9 +149,9 @@ boot() {
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  deps)  install_packages; fetch_lwip ;;
+  deps)  install_packages; install_node_modules; fetch_lwip ;;
   build) install_packages; fetch_lwip; build ;;
   boot)  install_packages; fetch_lwip; build; make -s -C "$build_dir" fixtures >/dev/null; boot "$@" ;;
-  check) install_packages; fetch_lwip; build; cd "$build_dir"; make -s check "$@" ;;
+  check) install_packages; install_node_modules; fetch_lwip; build; cd "$build_dir"; make -s check "$@" ;;
   *) echo "usage: $0 boot|check|build|deps" >&2; exit 2 ;;
 esac

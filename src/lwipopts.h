@@ -7,6 +7,7 @@
 #ifndef IAPD_LWIPOPTS_H
 #define IAPD_LWIPOPTS_H
 
+#include "http_opts.h"
 #include "iap_opts.h"
 
 #define NO_SYS                      1
@@ -39,7 +40,8 @@
 #define LWIP_ICMP                   1
 #define LWIP_RAW                    0
 #define LWIP_UDP                    1
-#define LWIP_TCP                    1
+/* TCP only for the HTTP server: a TFTP-only bootloader is 15 KiB smaller without it. */
+#define LWIP_TCP                    USE_IAP_HTTP
 #define LWIP_DHCP                   USE_DHCP
 #define LWIP_AUTOIP                 0
 #define LWIP_IGMP                   0
@@ -56,6 +58,10 @@
 #define TCP_SND_BUF                 (4 * TCP_MSS)
 #define TCP_SND_QUEUELEN            (4 * TCP_SND_BUF / TCP_MSS)
 #define LWIP_TCP_KEEPALIVE          0
+/* The HTTP server listens on port 80 again after a board reset, while connections it closed
+ * before may still wait in TIME_WAIT (iapd keeps lwIP across resets; the chip does not):
+ * http_server.c sets SOF_REUSEADDR on its listening pcb. */
+#define SO_REUSE                    1
 
 /* Random numbers: local ports (each TFTP transfer's TID), TCP ISNs, DHCP xids. */
 #define LWIP_RANDOMIZE_INITIAL_LOCAL_PORTS 1

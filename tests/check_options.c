@@ -623,6 +623,47 @@ START_TEST(test_command_line_wins)
 }
 END_TEST
 
+/* The HTTP server's settings: defaults (AN3376's user/stm32), both sources, refusals. */
+START_TEST(test_http_options)
+{
+  ck_assert_int_eq(parse("-c/dev/null", NULL), OPTIONS_OK);
+  ck_assert(r.o.http);
+  ck_assert_str_eq(r.o.http_user, "user");
+  ck_assert_str_eq(r.o.http_password, "stm32");
+  ck_assert_uint_eq(r.o.http_session_timeout, 600);
+
+  ck_assert_int_eq(parse("-c/dev/null", "--no-http", "--http-user", "admin",
+                         "--http-password", "p:w d", "--http-session-timeout", "30", NULL),
+                   OPTIONS_OK);
+  ck_assert(!r.o.http);
+  ck_assert_str_eq(r.o.http_user, "admin");
+  ck_assert_str_eq(r.o.http_password, "p:w d");
+  ck_assert_uint_eq(r.o.http_session_timeout, 30);
+
+  write_conf("http = no\nhttp-user = boss\nhttp-password = hunter22\n"
+             "http_session_timeout = 86400\n");
+  ck_assert_int_eq(parse("-c", conf_path, "--http-user", "cli", NULL), OPTIONS_OK);
+  ck_assert(!r.o.http);
+  ck_assert_str_eq(r.o.http_user, "cli");  /* the command line wins */
+  ck_assert_str_eq(r.o.http_password, "hunter22");
+  ck_assert_uint_eq(r.o.http_session_timeout, 86400);
+
+  ck_assert_int_eq(parse("-c/dev/null", "--http-user", "a:b", NULL), OPTIONS_ERROR);
+  ck_assert_str_eq(r.err, "iapd: --http-user a:b holds a ':', which HTTP Basic auth cannot "
+                   "carry in a user ID\n");
+  ck_assert_int_eq(parse("-c/dev/null", "--http-password", "", NULL), OPTIONS_ERROR);
+  ck_assert_str_eq(r.err, "iapd: --http-password '' is not 1 to 64 characters\n");
+  ck_assert_int_eq(parse("-c/dev/null", "--http-session-timeout", "0", NULL), OPTIONS_ERROR);
+  ck_assert_str_eq(r.err, "iapd: --http-session-timeout 0 is not a number of seconds from 1 "
+                   "to 86400\n");
+  ck_assert_int_eq(parse("-c/dev/null", "--http-session-timeout", "86401", NULL),
+                   OPTIONS_ERROR);
+  write_conf("no-http = yes\n");
+  ck_assert_int_eq(parse("-c", conf_path, NULL), OPTIONS_ERROR);
+  ck_assert_ptr_nonnull(strstr(r.err, "(write 'http = no')"));
+}
+END_TEST
+
 START_TEST(test_config_unknown_key)
 {
   char expected[512];
@@ -630,8 +671,9 @@ START_TEST(test_config_unknown_key)
   write_conf("ip = 10.9.0.10\n# comment\n\nport = 69\n");
   parse("-c", conf_path, NULL);
   snprintf(expected, sizeof(expected),
-           "%s:4: unknown key 'port' (known keys: foreground, tap, host-addr, flash, ip, "
-           "netmask, gateway, mac, user-flash, key, exit-on-jump, tftp, verbose)\n",
+           "%s:4: unknown key 'port' (known keys: foreground, tap, attach, host-addr, flash, "
+           "flash-driver, ip, netmask, gateway, mac, dhcp, user-flash, key, exit-on-jump, tftp, "
+           "http, http-user, http-password, http-session-timeout, control, pcap, verbose)\n",
            conf_path);
   assert_refused(expected);
 }
@@ -764,6 +806,7 @@ static Suite *options_suite(void)
   tc = tcase_create("options");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_flags_long);
+  tcase_add_test(tc, test_http_options);
   tcase_add_test(tc, test_flags_short);
   tcase_add_test(tc, test_values);
   tcase_add_test(tc, test_short_values);
