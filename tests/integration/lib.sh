@@ -68,12 +68,15 @@ check_environment() {
     || hard_error "this busybox has no tftp applet"
 }
 
-# proc_alive PID: true while PID runs (a zombie counts as gone).
+# proc_alive PID: the process exists and is neither a zombie (Z) nor dead (X). Every other
+# state counts, lower-case ones included: under ASan, LeakSanitizer ptrace-stops the exiting
+# process ("t (tracing stop)") while it scans for leaks.
 proc_alive() {
   local state
   [ -n "$1" ] || return 1
-  state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
+  state=$(sed -n 's/^State:[[:space:]]*\([A-Za-z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) \
+    || return 1
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
 
 cleanup() {
