@@ -12,7 +12,7 @@
 
 #include "clock_posix.h"
 #include "control_events.h"
-#include "control_www.h"
+#include "http_fs.h"
 
 /* Bounds on what clients can make the server hold. */
 #define CONNECTION_LIMIT      16u
@@ -428,19 +428,24 @@ static enum MHD_Result serve_reset(struct control *c, struct MHD_Connection *con
   return queue_json(conn, MHD_HTTP_OK, &j, NULL);
 }
 
-static const struct www_asset *find_asset(const char *url)
+/* The board page's files, generated from emul/www/ by tools/mkfsdata.py (mk/control.am) in
+ * the ROM file system format of the board's own HTTP server. */
+extern const struct http_fs_file control_www_files[];
+extern const size_t control_www_files_count;
+
+static const struct http_fs_file *find_asset(const char *url)
 {
   if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
     url = "/board.html";
-  for (size_t i = 0; i < www_asset_count; i++)
-    if (strcmp(www_assets[i].path, url) == 0)
-      return &www_assets[i];
+  for (size_t i = 0; i < control_www_files_count; i++)
+    if (strcmp(control_www_files[i].path, url) == 0)
+      return &control_www_files[i];
   return NULL;
 }
 
-static enum MHD_Result serve_asset(struct MHD_Connection *conn, const struct www_asset *a)
+static enum MHD_Result serve_asset(struct MHD_Connection *conn, const struct http_fs_file *a)
 {
-  struct MHD_Response *r = MHD_create_response_from_buffer(a->size, (void *)a->data,
+  struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data,
                                                            MHD_RESPMEM_PERSISTENT);
   if (r == NULL)
     return MHD_NO;
@@ -529,7 +534,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return serve_reset(c, conn, req);
   }
 
-  const struct www_asset *asset = find_asset(url);
+  const struct http_fs_file *asset = find_asset(url);
   bool known = asset != NULL || strcmp(url, "/api/status") == 0 ||
                strcmp(url, "/api/flash") == 0 || strcmp(url, "/api/events") == 0;
   if (!known)

@@ -22,7 +22,7 @@ struct http_fs_file {
 };
 
 extern const struct http_fs_file http_fs_files[];
-extern const size_t http_fs_file_count;
+extern const size_t http_fs_files_count;
 
 /* The file at path, or NULL. */
 const struct http_fs_file *http_fs_find(const char *path);
