@@ -46,7 +46,7 @@
 
 /* USE_DHCP: without an address after this long, the static one (AN3376 5.1). */
 #if !defined DHCP_FALLBACK_MS
-#define DHCP_FALLBACK_MS 10000u  /* as iapd (emul/dhcp_client.h) */
+#define DHCP_FALLBACK_MS 10000u  /* as iapd (src/net_address.h) */
 #endif
 
 /* PHY link state is read this often. */

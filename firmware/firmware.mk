@@ -33,8 +33,8 @@ ifeq ($(wildcard $(LWIP_DIR)/src/core/init.c),)
 $(error LWIP_DIR=$(LWIP_DIR) holds no lwIP tree; run `make firmware` in the build directory)
 endif
 
-FW_SRCS := startup.c clock.c log_uart.c board_stm32.c rng.c eth_stm32.c flash_stm32.c \
-	flash_seam.c mmio_stm32.c iap_http.c lwip_assert.c no_heap.c main.c
+include $(SRCDIR)/firmware/sources.am
+FW_SRCS := $(FIRMWARE_C)
 
 # Size first: -Os, one section per function and object so the linker drops what is not
 # used, link-time optimisation across src/, lwIP and firmware/, newlib-nano without float

@@ -4,8 +4,8 @@
  * within DHCP_FALLBACK_MS. Says in the log which one the board uses, and calls ready() once
  * the address is settled so that the IAP services start on it. lwIP context only (NO_SYS).
  */
-#ifndef IAPD_DHCP_CLIENT_H
-#define IAPD_DHCP_CLIENT_H
+#ifndef IAPD_NET_ADDRESS_H
+#define IAPD_NET_ADDRESS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,7 +26,7 @@ enum address_source {
   ADDRESS_FALLBACK,   /* no DHCP answer in time: the static address */
 };
 
-struct dhcp_client {
+struct net_address {
   struct netif *netif;
   ip4_addr_t ip, netmask, gateway;     /* the static address */
   bool use_dhcp;
@@ -36,17 +36,17 @@ struct dhcp_client {
   void *ctx;
 };
 
-void dhcp_client_init(struct dhcp_client *d, struct netif *netif, const ip4_addr_t *ip,
+void net_address_init(struct net_address *d, struct netif *netif, const ip4_addr_t *ip,
                       const ip4_addr_t *netmask, const ip4_addr_t *gateway, bool use_dhcp,
                       void (*ready)(void *ctx), void *ctx);
 
 /* The netif is up: settle its address (at once when static), then call ready(). */
-void dhcp_client_start(struct dhcp_client *d);
+void net_address_start(struct net_address *d);
 
 /* Reset or jump: stop asking, release a lease, forget a pending fallback. */
-void dhcp_client_stop(struct dhcp_client *d);
+void net_address_stop(struct net_address *d);
 
 /* "static", "pending", "dhcp", "fallback". */
-const char *dhcp_client_source_str(enum address_source source);
+const char *net_address_source_str(enum address_source source);
 
 #endif

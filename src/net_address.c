@@ -1,5 +1,5 @@
-/* The board's address: static, or DHCP with a fallback (see dhcp_client.h). */
-#include "dhcp_client.h"
+/* The board's address: static, or DHCP with a fallback (see net_address.h). */
+#include "net_address.h"
 
 #include <string.h>
 
@@ -7,7 +7,7 @@
 #include "lwip/dhcp.h"
 #include "lwip/timeouts.h"
 
-const char *dhcp_client_source_str(enum address_source source)
+const char *net_address_source_str(enum address_source source)
 {
   switch (source) {
   case ADDRESS_STATIC:   return "static";
@@ -18,7 +18,7 @@ const char *dhcp_client_source_str(enum address_source source)
   return "unknown";
 }
 
-void dhcp_client_init(struct dhcp_client *d, struct netif *netif, const ip4_addr_t *ip,
+void net_address_init(struct net_address *d, struct netif *netif, const ip4_addr_t *ip,
                       const ip4_addr_t *netmask, const ip4_addr_t *gateway, bool use_dhcp,
                       void (*ready)(void *ctx), void *ctx)
 {
@@ -34,7 +34,7 @@ void dhcp_client_init(struct dhcp_client *d, struct netif *netif, const ip4_addr
   d->ctx = ctx;
 }
 
-static void set_static(struct dhcp_client *d)
+static void set_static(struct net_address *d)
 {
   netif_set_addr(d->netif, &d->ip, &d->netmask, &d->gateway);
 }
@@ -42,7 +42,7 @@ static void set_static(struct dhcp_client *d)
 #if LWIP_DHCP
 static void on_fallback(void *arg)
 {
-  struct dhcp_client *d = arg;
+  struct net_address *d = arg;
   char ip[16];
 
   if (d->source != ADDRESS_PENDING)
@@ -57,12 +57,12 @@ static void on_fallback(void *arg)
 }
 
 /* lwIP's status callback has no context pointer; one board, one client. */
-static struct dhcp_client *status_owner;
+static struct net_address *status_owner;
 
 /* lwIP calls this when the interface's address changes (and when it goes up or down). */
 static void on_address(struct netif *netif)
 {
-  struct dhcp_client *d = status_owner;
+  struct net_address *d = status_owner;
   char ip[16], mask[16], gw[16], server[16];
 
   if (d == NULL || d->netif != netif || d->source != ADDRESS_PENDING ||
@@ -81,7 +81,7 @@ static void on_address(struct netif *netif)
 }
 #endif
 
-void dhcp_client_start(struct dhcp_client *d)
+void net_address_start(struct net_address *d)
 {
   if (!d->use_dhcp) {
     d->source = ADDRESS_STATIC;
@@ -111,7 +111,7 @@ void dhcp_client_start(struct dhcp_client *d)
 #endif
 }
 
-void dhcp_client_stop(struct dhcp_client *d)
+void net_address_stop(struct net_address *d)
 {
   if (!d->use_dhcp)
     return;

@@ -14,7 +14,7 @@
 #include "boot.h"
 #include "clock_posix.h"
 #include "control.h"
-#include "dhcp_client.h"
+#include "net_address.h"
 #include "flash_file.h"
 #include "flash_posix.h"
 #include "flash_regs_model.h"
@@ -49,7 +49,7 @@ struct board {
   struct netif_backend port;   /* the Ethernet port, over the TAP or over pcapif */
   struct pcap_capture capture; /* --pcap */
   bool capturing;
-  struct dhcp_client addr;     /* static address, or DHCP with fallback */
+  struct net_address addr;     /* static address, or DHCP with fallback */
   struct control *control;     /* --control; NULL when off */
   struct image_area area;
   struct iap_writer writer;
@@ -75,7 +75,7 @@ static void on_jump(uint32_t msp, uint32_t pc, void *ctx)
   b->state = BOARD_APPLICATION;
   tftp_server_stop();
   http_server_stop();
-  dhcp_client_stop(&b->addr);
+  net_address_stop(&b->addr);
   netif_set_down(&b->port.netif);
   log_info("boot", "application running: IAP services stopped (SIGUSR1 resets with Key held)");
   if (b->opt->exit_on_jump) {
@@ -145,7 +145,7 @@ static void start_iap_mode(struct board *b, const struct boot_decision *d)
   log_info("boot", "IAP mode (%s)", boot_reason_str(d->reason));
   netif_set_up(&b->port.netif);
   iap_writer_init(&b->writer, &b->area);
-  dhcp_client_start(&b->addr);  /* start_services() once the address is settled */
+  net_address_start(&b->addr);  /* start_services() once the address is settled */
 }
 
 /* Power-on or reset: what the chip does after the reset vector of the bootloader. */
@@ -156,7 +156,7 @@ static void board_reset(struct board *b, bool key_held)
   tftp_server_stop();  /* a transfer in progress dies with the reset */
   http_server_stop();
   b->reset_requested = false;
-  dhcp_client_stop(&b->addr);
+  net_address_stop(&b->addr);
   flash_sync();
   if (b->opt->flash_driver == FLASH_DRIVER_STM32)
     flash_regs_model_reset(&b->flash_regs);  /* FLASH_CR locked again, as after a reset */
@@ -266,7 +266,7 @@ static int setup_network(struct board *b)
     log_err("net", "lwIP refused the network interface");
     return -1;
   }
-  dhcp_client_init(&b->addr, &b->port.netif, &ip, &mask, &gw, o->dhcp, start_services, b);
+  net_address_init(&b->addr, &b->port.netif, &ip, &mask, &gw, o->dhcp, start_services, b);
   netif_set_default(&b->port.netif);
   netif_set_link_up(&b->port.netif);
   log_info("net", "board %u.%u.%u.%u/%u.%u.%u.%u gateway %u.%u.%u.%u%s MAC "
@@ -332,7 +332,7 @@ static void control_status(void *ctx, struct board_status *s)
   memcpy(s->ip, &netif_ip4_addr(n)->addr, 4);        /* network order: first octet first */
   memcpy(s->netmask, &netif_ip4_netmask(n)->addr, 4);
   memcpy(s->gateway, &netif_ip4_gw(n)->addr, 4);
-  s->address_source = dhcp_client_source_str(b->addr.source);
+  s->address_source = net_address_source_str(b->addr.source);
   s->up = netif_is_up(n);
   s->rx_frames = b->port.rx_frames;
   s->tx_frames = b->port.tx_frames;
