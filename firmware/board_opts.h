@@ -44,11 +44,6 @@
 #define ETH_TX_DESC_COUNT 2
 #endif
 
-/* USE_DHCP: without an address after this long, the static one (AN3376 5.1). */
-#if !defined DHCP_FALLBACK_MS
-#define DHCP_FALLBACK_MS 10000u  /* as iapd (src/net_address.h) */
-#endif
-
 /* PHY link state is read this often. */
 #if !defined PHY_POLL_MS
 #define PHY_POLL_MS 500u

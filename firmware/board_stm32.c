@@ -1,13 +1,16 @@
-/* Key button and the jump to the application on the STM324xG-EVAL (see board_stm32.h). */
+/* The STM324xG-EVAL as the bootloader's board (see board_stm32.h). */
 #include "board_stm32.h"
 
-#include "board.h"
 #include "clock.h"
+#include "eth_stm32.h"
 #include "gpio.h"
 #include "iap_opts.h"
 #include "log.h"
 #include "log_uart.h"
+#include "lwip/netif.h"
+#include "netif/ethernet.h"
 #include "regs.h"
+#include "rng.h"
 
 void board_key_init(void)
 {
@@ -18,13 +21,15 @@ void board_key_init(void)
   clock_delay_us(10);
 }
 
-bool board_key_pressed(void)
+static bool key_pressed(void *ctx)
 {
+  (void)ctx;
   return !(GPIO_IDR('G') & (1u << 15));
 }
 
-void board_system_reset(void)
+static void system_reset(void *ctx)
 {
+  (void)ctx;
   log_uart_flush();
   __asm volatile ("dsb" ::: "memory");
   SCB_AIRCR = SCB_AIRCR_VECTKEY | (SCB_AIRCR & SCB_AIRCR_PRIGROUP_Msk)
@@ -53,9 +58,9 @@ static void reset_peripherals(void)
   RCC_APB2ENR = 0;
 }
 
-void board_jump_to_application(uint32_t msp, uint32_t pc)
+static void jump(void *ctx, uint32_t msp, uint32_t pc)
 {
-  log_info("boot", "jump to application: MSP=0x%08x PC=0x%08x", (unsigned)msp, (unsigned)pc);
+  (void)ctx;
   log_uart_flush();
 
   /* Nothing may interrupt from here: no exception of ours can run once VTOR moves. */
@@ -80,3 +85,31 @@ void board_jump_to_application(uint32_t msp, uint32_t pc)
     : : "r"(msp), "r"(pc) : "memory");
   __builtin_unreachable();
 }
+
+/* The Ethernet port, brought up only in IAP mode: an application that is jumped to finds
+ * the MAC as after a reset. */
+static struct netif *netif_start(void *ctx)
+{
+  static struct netif eth;
+  (void)ctx;
+  if (!netif_add(&eth, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, NULL, eth_stm32_netif_init,
+                 ethernet_input))
+    return NULL;  /* eth_stm32_netif_init logged which jumper to check */
+  return &eth;
+}
+
+static bool random_bytes(void *ctx, void *buf, size_t len)
+{
+  (void)ctx;
+  return rng_read_bytes(buf, len);
+}
+
+static const struct board_ops stm32_board_ops = {
+  .key_pressed = key_pressed,
+  .jump = jump,
+  .system_reset = system_reset,
+  .netif_start = netif_start,
+  .random = random_bytes,
+};
+
+const struct board board_stm32 = { &stm32_board_ops, NULL };

@@ -59,7 +59,7 @@ USE_HTTP := $(call opt_value,USE_IAP_HTTP,http_opts.h)
 HTTP_SRCS := src/http_% src/multipart%
 BUILD_SRCS := $(if $(filter 0,$(USE_HTTP)),$(filter-out $(HTTP_SRCS),$(IAP_SRCS)),$(IAP_SRCS))
 BUILD_GEN := $(if $(filter 0,$(USE_HTTP)),,$(GEN_SRCS))
-BUILD_FW := $(if $(filter 0,$(USE_HTTP)),$(filter-out iap_http.c,$(FW_SRCS)),$(FW_SRCS))
+BUILD_FW := $(FW_SRCS)
 
 OBJS := $(addprefix $(OUT)/obj/,$(BUILD_SRCS:.c=.o)) \
 	$(addprefix $(OUT)/obj/gen/,$(notdir $(BUILD_GEN:.c=.o))) \

@@ -162,3 +162,38 @@ enum flash_result flash_stm32_read(uint32_t addr, void *buf, size_t len)
   mmio_read_bytes(addr, buf, len);
   return FLASH_OK;
 }
+
+/* The driver as the bootloader's flash device (src/flash.h). */
+static enum flash_result dev_erase_sector(void *ctx, unsigned sector)
+{
+  (void)ctx;
+  return flash_stm32_erase_sector(sector);
+}
+
+static enum flash_result dev_program(void *ctx, uint32_t addr, const void *data, size_t len)
+{
+  (void)ctx;
+  return flash_stm32_program(addr, data, len);
+}
+
+static enum flash_result dev_read(void *ctx, uint32_t addr, void *buf, size_t len)
+{
+  (void)ctx;
+  return flash_stm32_read(addr, buf, len);
+}
+
+/* A program operation is durable once BSY clears: nothing to sync on the chip. */
+static enum flash_result dev_sync(void *ctx)
+{
+  (void)ctx;
+  return FLASH_OK;
+}
+
+static const struct flash_dev_ops flash_stm32_ops = {
+  .erase_sector = dev_erase_sector,
+  .program = dev_program,
+  .read = dev_read,
+  .sync = dev_sync,
+};
+
+const struct flash_dev flash_stm32_dev = { &flash_stm32_ops, NULL };

@@ -1,6 +1,6 @@
 /*
  * The STM32F405/407 flash driver: erase, program and read of the main flash through the FLASH
- * interface registers (RM0090 section 3), with the flash seam's contract (src/flash.h):
+ * interface registers (RM0090 section 3), with the flash device's contract (src/flash.h):
  *  - every operation unlocks FLASH_CR with the KEYR sequence and locks it again before it
  *    returns, so a stray store between operations cannot program anything;
  *  - erase uses PSIZE x32 (the eval board runs at 3.3 V); programming stores words with
@@ -23,5 +23,9 @@
 enum flash_result flash_stm32_erase_sector(unsigned sector);
 enum flash_result flash_stm32_program(uint32_t addr, const void *data, size_t len);
 enum flash_result flash_stm32_read(uint32_t addr, void *buf, size_t len);
+
+/* The driver as a flash device, for the bootloader on the chip. (The host wraps the three
+ * functions above in its own device, whose sync reaches the flash file.) */
+extern const struct flash_dev flash_stm32_dev;
 
 #endif

@@ -1,11 +1,9 @@
-/* The RNG peripheral (see rng.h) and the two seams that use it. */
+/* The RNG peripheral (see rng.h). */
 #include "rng.h"
 
 #include <string.h>
 
-#include "board.h"
 #include "clock.h"
-#include "lwip/sys.h"
 #include "regs.h"
 
 /* A value takes 40 periods of the 48 MHz RNG clock (RM0090 24.3.1): < 1 us. Polls at 168 MHz
@@ -59,7 +57,7 @@ bool rng_read32(uint32_t *out)
   return false;
 }
 
-bool board_random_bytes(void *buf, size_t len)
+bool rng_read_bytes(void *buf, size_t len)
 {
   uint8_t *p = buf;
   while (len > 0) {
@@ -72,14 +70,4 @@ bool board_random_bytes(void *buf, size_t len)
     len -= n;
   }
   return true;
-}
-
-/* lwIP's local ports and TCP sequence numbers. If the RNG failed, the time still varies the
- * ports between resets; session tokens never take this path (board_random_bytes fails). */
-uint32_t iap_random32(void)
-{
-  uint32_t v;
-  if (rng_read32(&v))
-    return v;
-  return (sys_now() ^ SYST_CVR) * 2654435761u;
 }

@@ -18,7 +18,8 @@ const char *boot_reason_str(enum boot_reason reason)
   return "unknown";
 }
 
-void boot_decide(bool key_held, const struct image_area *area, struct boot_decision *out)
+void boot_decide(bool key_held, const struct image_area *area, const struct flash_dev *flash,
+                 struct boot_decision *out)
 {
   uint8_t vectors[8];
   enum flash_result fr;
@@ -26,7 +27,7 @@ void boot_decide(bool key_held, const struct image_area *area, struct boot_decis
   memset(out, 0, sizeof(*out));
   out->mode = BOOT_IAP_MODE;
 
-  fr = flash_read(area->base, vectors, sizeof(vectors));
+  fr = flash_read(flash, area->base, vectors, sizeof(vectors));
   if (fr != FLASH_OK) {
     out->reason = BOOT_REASON_FLASH_ERROR;
     snprintf(out->detail, sizeof(out->detail), "cannot read the vector table at 0x%08x: %s",

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "flash.h"
 #include "image.h"
 
 enum boot_mode { BOOT_IAP_MODE, BOOT_APPLICATION };
@@ -28,8 +29,9 @@ struct boot_decision {
   char detail[192];     /* why, in words */
 };
 
-/* Reads the vector table at area->base through the flash seam and decides. */
-void boot_decide(bool key_held, const struct image_area *area, struct boot_decision *out);
+/* Reads the vector table at area->base from flash and decides. */
+void boot_decide(bool key_held, const struct image_area *area, const struct flash_dev *flash,
+                 struct boot_decision *out);
 
 /* Short name of a reason, for logs and status. */
 const char *boot_reason_str(enum boot_reason reason);

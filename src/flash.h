@@ -1,12 +1,15 @@
 /*
- * The flash seam: everything IAP code may do to the chip's main flash. Each target supplies
- * one implementation (emul/flash_posix.c over the emulated chip, the STM32 FLASH driver on the
- * board). Addresses are absolute (0x08000000-based). IAP code never touches flash any other
- * way, so the same code is tested on the host and shipped on the board.
+ * The flash seam: everything IAP code may do to the chip's main flash, through a device
+ * handle (as MCUboot's flash_area): an ops table and its context. Each target supplies the
+ * devices (emul/flash/ over the emulated chip, or the STM32 FLASH driver over a register
+ * model; the driver itself on the board), and whoever starts the bootloader decides which one
+ * the flash writer and the boot decision get. Addresses are absolute (0x08000000-based). IAP
+ * code never touches flash any other way, so the same code is tested on the host and shipped
+ * on the board.
  *
- * Chip semantics every implementation keeps: erase sets a whole sector to 0xFF; programming
- * stores old AND new (bits only go from 1 to 0); write-protected sectors refuse both and
- * change nothing.
+ * Chip semantics every device keeps: erase sets a whole sector to 0xFF; programming stores
+ * old AND new (bits only go from 1 to 0); write-protected sectors refuse both and change
+ * nothing.
  */
 #ifndef IAPD_FLASH_H
 #define IAPD_FLASH_H
@@ -28,18 +31,44 @@ enum flash_result {
 /* A short text for a result, for log lines and error messages. */
 const char *flash_result_str(enum flash_result r);
 
-/* Erases sector `sector` (0..11) to 0xFF. */
-enum flash_result flash_erase_sector(unsigned sector);
+struct flash_dev_ops {
+  /* Erases sector `sector` (0..11) to 0xFF. */
+  enum flash_result (*erase_sector)(void *ctx, unsigned sector);
+  /* Programs len bytes at addr with the widest accesses the alignment allows. Stops at the
+   * first error; bytes before it may be programmed. */
+  enum flash_result (*program)(void *ctx, uint32_t addr, const void *data, size_t len);
+  /* Copies len bytes from addr. */
+  enum flash_result (*read)(void *ctx, uint32_t addr, void *buf, size_t len);
+  /* Makes everything programmed so far durable (msync on the host; nothing on the chip,
+   * where a completed program operation already is). */
+  enum flash_result (*sync)(void *ctx);
+};
 
-/* Programs len bytes at addr; the target picks the widest access the alignment allows.
- * Stops at the first error, bytes before it may be programmed. */
-enum flash_result flash_program(uint32_t addr, const void *data, size_t len);
+struct flash_dev {
+  const struct flash_dev_ops *ops;
+  void *ctx;
+};
 
-/* Copies len bytes from addr. */
-enum flash_result flash_read(uint32_t addr, void *buf, size_t len);
+static inline enum flash_result flash_erase_sector(const struct flash_dev *f, unsigned sector)
+{
+  return f->ops->erase_sector(f->ctx, sector);
+}
 
-/* Makes everything programmed so far durable (msync on the host; nothing on the chip,
- * where a completed program operation already is). */
-enum flash_result flash_sync(void);
+static inline enum flash_result flash_program(const struct flash_dev *f, uint32_t addr,
+                                              const void *data, size_t len)
+{
+  return f->ops->program(f->ctx, addr, data, len);
+}
+
+static inline enum flash_result flash_read(const struct flash_dev *f, uint32_t addr, void *buf,
+                                           size_t len)
+{
+  return f->ops->read(f->ctx, addr, buf, len);
+}
+
+static inline enum flash_result flash_sync(const struct flash_dev *f)
+{
+  return f->ops->sync(f->ctx);
+}
 
 #endif

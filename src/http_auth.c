@@ -16,10 +16,11 @@ static void copy_cut(char *dst, size_t size, const char *src)
   dst[n] = '\0';
 }
 
-void http_auth_init(struct http_auth *a, const char *user, const char *password,
-                    uint32_t session_timeout_ms)
+void http_auth_init(struct http_auth *a, const struct board *board, const char *user,
+                    const char *password, uint32_t session_timeout_ms)
 {
   memset(a, 0, sizeof(*a));
+  a->board = board;
   copy_cut(a->user, sizeof(a->user), user);
   copy_cut(a->password, sizeof(a->password), password);
   a->session_timeout_ms = session_timeout_ms;
@@ -119,7 +120,7 @@ bool http_auth_session_open(struct http_auth *a, uint32_t now_ms,
   uint8_t random[HTTP_SESSION_TOKEN_BYTES];
   struct http_session *slot = NULL;
 
-  if (!board_random_bytes(random, sizeof(random)))
+  if (!a->board->ops->random(a->board->ctx, random, sizeof(random)))
     return false;
   for (unsigned i = 0; i < HTTP_SESSION_MAX; i++) {
     struct http_session *s = &a->sessions[i];

@@ -4,7 +4,7 @@
  *  - credentials are compared in constant time (http_equal_const_time), the user name and the
  *    password both, always;
  *  - a session is a random token of HTTP_SESSION_TOKEN_BYTES from the board's RNG
- *    (board_random_bytes), never a counter nor a global "logged in" flag: a client without
+ *    (the board's random op), never a counter nor a global "logged in" flag: a client without
  *    the token has no session, whoever else logged in;
  *  - a session ends after session_timeout_ms without use, at logout, or when a newer login
  *    needs its slot (least recently used first);
@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "board.h"
 #include "http_opts.h"
 
 #define HTTP_TOKEN_HEX_LEN (2 * HTTP_SESSION_TOKEN_BYTES)
@@ -31,6 +32,7 @@ struct http_session {
 };
 
 struct http_auth {
+  const struct board *board;  /* its RNG makes the session tokens */
   char user[HTTP_USER_MAX + 1];
   char password[HTTP_PASSWORD_MAX + 1];
   uint32_t session_timeout_ms;
@@ -41,9 +43,10 @@ struct http_auth {
 
 enum http_login { HTTP_LOGIN_OK, HTTP_LOGIN_WRONG, HTTP_LOGIN_THROTTLED };
 
-/* user and password are cut to HTTP_USER_MAX / HTTP_PASSWORD_MAX bytes. */
-void http_auth_init(struct http_auth *a, const char *user, const char *password,
-                    uint32_t session_timeout_ms);
+/* user and password are cut to HTTP_USER_MAX / HTTP_PASSWORD_MAX bytes; board (whose random
+ * op makes the tokens) must outlive a. */
+void http_auth_init(struct http_auth *a, const struct board *board, const char *user,
+                    const char *password, uint32_t session_timeout_ms);
 
 /* Checks a login. THROTTLED sets *wait_ms to the time left before the next attempt counts. */
 enum http_login http_auth_login(struct http_auth *a, const char *user, const char *password,

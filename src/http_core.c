@@ -68,7 +68,8 @@ void http_app_init(struct http_app *app, const struct http_server_config *cfg)
   app->cfg = *cfg;
   if (app->cfg.session_timeout_ms == 0)
     app->cfg.session_timeout_ms = HTTP_SESSION_TIMEOUT_MS;
-  http_auth_init(&app->auth, cfg->user, cfg->password, app->cfg.session_timeout_ms);
+  http_auth_init(&app->auth, cfg->board, cfg->user, cfg->password,
+                 app->cfg.session_timeout_ms);
 }
 
 void http_conn_init(struct http_conn *c, struct http_app *app, const struct http_conn_ops *ops,

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "board.h"
 #include "http_auth.h"
 #include "http_opts.h"
 #include "http_request.h"
@@ -40,6 +41,7 @@
 struct http_server_config {
   const struct image_sink_ops *sink;
   void *sink_ctx;
+  const struct board *board;         /* its RNG makes the session tokens */
   const char *user;                  /* login and Basic auth */
   const char *password;
   uint32_t session_timeout_ms;       /* 0: HTTP_SESSION_TIMEOUT_MS */

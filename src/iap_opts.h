@@ -23,6 +23,13 @@
 #define USE_DHCP 0
 #endif
 
+/* USE_DHCP: without a lease after this long, the static address (AN3376 5.1). The seed gives
+ * DHCP four tries (MAX_DHCP_TRIES); lwIP's client sends its fourth DISCOVER about 10 s after
+ * the first. iapd: --dhcp-timeout. */
+#if !defined DHCP_FALLBACK_MS
+#define DHCP_FALLBACK_MS 10000u
+#endif
+
 /* Log text in place of AN3376's USE_LCD: 0 drops every message from the image. */
 #if !defined IAP_LOG
 #define IAP_LOG 1

@@ -30,10 +30,12 @@ static uint32_t capacity(const struct iap_writer *w)
   return w->area.end - w->area.base;
 }
 
-void iap_writer_init(struct iap_writer *w, const struct image_area *area)
+void iap_writer_init(struct iap_writer *w, const struct image_area *area,
+                     const struct flash_dev *flash)
 {
   memset(w, 0, sizeof(*w));
   w->area = *area;
+  w->flash = flash;
   w->erased_through = -1;
 }
 
@@ -90,7 +92,7 @@ static enum iap_status erase_through(struct iap_writer *w, uint32_t last, struct
   int target = stm32_flash_sector_of(w->area.base + last);
   while (w->erased_through < target) {
     unsigned s = (unsigned)(w->erased_through + 1);
-    enum flash_result fr = flash_erase_sector(s);
+    enum flash_result fr = flash_erase_sector(w->flash, s);
     if (fr != FLASH_OK) {
       fail(err, IAP_ERR_FLASH, "flash erase of sector %u (0x%08x) failed: %s", s,
            (unsigned)stm32_flash_sector_base(s), flash_result_str(fr));
@@ -116,7 +118,7 @@ static enum iap_status program_verified(struct iap_writer *w, uint32_t off, cons
     return IAP_OK;
   if (erase_through(w, off + len - 1, err) != IAP_OK)
     return err->status;
-  fr = flash_program(addr, data, len);
+  fr = flash_program(w->flash, addr, data, len);
   if (fr != FLASH_OK) {
     fail(err, IAP_ERR_FLASH, "flash program at 0x%08x failed: %s", (unsigned)addr,
          flash_result_str(fr));
@@ -125,7 +127,7 @@ static enum iap_status program_verified(struct iap_writer *w, uint32_t off, cons
   for (uint32_t done = 0; done < len;) {
     uint8_t back[VERIFY_CHUNK];
     uint32_t n = len - done < VERIFY_CHUNK ? len - done : VERIFY_CHUNK;
-    fr = flash_read(addr + done, back, n);
+    fr = flash_read(w->flash, addr + done, back, n);
     if (fr != FLASH_OK) {
       fail(err, IAP_ERR_FLASH, "flash read at 0x%08x failed: %s", (unsigned)(addr + done),
            flash_result_str(fr));
@@ -238,7 +240,7 @@ static enum iap_status crc_of_flash(struct iap_writer *w, uint32_t from, uint32_
   *crc = 0;
   for (uint32_t off = from; off < to;) {
     uint32_t n = to - off < VERIFY_CHUNK ? to - off : VERIFY_CHUNK;
-    enum flash_result fr = flash_read(w->area.base + off, buf, n);
+    enum flash_result fr = flash_read(w->flash, w->area.base + off, buf, n);
     if (fr != FLASH_OK) {
       fail(err, IAP_ERR_FLASH, "flash read at 0x%08x failed: %s",
            (unsigned)(w->area.base + off),
@@ -293,14 +295,14 @@ enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *resul
     /* The head is in but the image reads back wrong: program the SP slot to zero (bits may
      * always go 1 -> 0), which no check accepts, so the board stays in IAP mode. */
     static const uint8_t zero[4] = { 0, 0, 0, 0 };
-    flash_program(w->area.base, zero, sizeof(zero));
-    flash_sync();
+    flash_program(w->flash, w->area.base, zero, sizeof(zero));
+    flash_sync(w->flash);
     if (st == IAP_OK)
       fail(err, IAP_ERR_FLASH, "flash verify failed: CRC-32 read back 0x%08x, received 0x%08x; "
            "application invalidated", (unsigned)crc_flash, (unsigned)w->crc);
     return stop(w, err);
   }
-  fr = flash_sync();
+  fr = flash_sync(w->flash);
   if (fr != FLASH_OK) {
     fail(err, IAP_ERR_FLASH, "flash sync failed: %s", flash_result_str(fr));
     return stop(w, err);

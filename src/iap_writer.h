@@ -1,5 +1,5 @@
 /*
- * The flash writer: streams an uploaded image into the user area through the flash seam, the
+ * The flash writer: streams an uploaded image into the user area through a flash device, the
  * same way for every protocol. What it promises:
  *  - the vector table (first 8 bytes) is checked before anything is erased: a refused image
  *    leaves flash untouched;
@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "flash.h"
 #include "image.h"
 #include "image_sink.h"
 
@@ -23,6 +24,7 @@
 
 struct iap_writer {
   struct image_area area;
+  const struct flash_dev *flash;
   bool active;
   bool erase_started;             /* first sector erased: the old application is gone */
   const char *protocol;
@@ -38,7 +40,9 @@ struct iap_writer {
   unsigned next_progress;         /* next progress step to log (tenths, or 64 KiB units) */
 };
 
-void iap_writer_init(struct iap_writer *w, const struct image_area *area);
+/* The writer programs area through flash (which must outlive it). */
+void iap_writer_init(struct iap_writer *w, const struct image_area *area,
+                     const struct flash_dev *flash);
 
 enum iap_status iap_writer_begin(struct iap_writer *w, const char *protocol, const char *peer,
                                  uint32_t expected_size, struct iap_error *err);

@@ -63,7 +63,8 @@
  * http_server.c sets SOF_REUSEADDR on its listening pcb. */
 #define SO_REUSE                    1
 
-/* Random numbers: local ports (each TFTP transfer's TID), TCP ISNs, DHCP xids. */
+/* Random numbers: local ports (each TFTP transfer's TID), TCP ISNs, DHCP xids, from the
+ * board's RNG (src/iap_random.c). */
 #define LWIP_RANDOMIZE_INITIAL_LOCAL_PORTS 1
 #ifndef LWIP_RAND
 #include <stdint.h>

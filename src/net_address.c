@@ -20,7 +20,7 @@ const char *net_address_source_str(enum address_source source)
 
 void net_address_init(struct net_address *d, struct netif *netif, const ip4_addr_t *ip,
                       const ip4_addr_t *netmask, const ip4_addr_t *gateway, bool use_dhcp,
-                      void (*ready)(void *ctx), void *ctx)
+                      uint32_t fallback_ms, void (*ready)(void *ctx), void *ctx)
 {
   memset(d, 0, sizeof(*d));
   d->netif = netif;
@@ -29,7 +29,7 @@ void net_address_init(struct net_address *d, struct netif *netif, const ip4_addr
   d->gateway = *gateway;
   d->use_dhcp = use_dhcp;
   d->source = use_dhcp ? ADDRESS_PENDING : ADDRESS_STATIC;
-  d->fallback_ms = DHCP_FALLBACK_MS;
+  d->fallback_ms = fallback_ms;
   d->ready = ready;
   d->ctx = ctx;
 }

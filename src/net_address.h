@@ -1,8 +1,9 @@
 /*
- * The board's address at each start of IAP mode (AN3376 5.1): the static address, or with
- * --dhcp, lwIP's DHCP client, falling back to the static address when no server answers
- * within DHCP_FALLBACK_MS. Says in the log which one the board uses, and calls ready() once
- * the address is settled so that the IAP services start on it. lwIP context only (NO_SYS).
+ * The board's address at each start of IAP mode (AN3376 5.1): the static address, or
+ * lwIP's DHCP client, falling back to the static address when no server answers within the
+ * DHCP timeout (iapd --dhcp-timeout; the firmware's DHCP_FALLBACK_MS). Says in the log which
+ * one the board uses, and calls ready() once the address is settled so that the IAP services
+ * start on it. lwIP context only (NO_SYS).
  */
 #ifndef IAPD_NET_ADDRESS_H
 #define IAPD_NET_ADDRESS_H
@@ -12,12 +13,6 @@
 
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
-
-/* The seed gives DHCP four tries (MAX_DHCP_TRIES) before the static address; lwIP's client
- * sends its fourth DISCOVER about 10 s after the first. */
-#ifndef DHCP_FALLBACK_MS
-#define DHCP_FALLBACK_MS 10000u
-#endif
 
 enum address_source {
   ADDRESS_STATIC,     /* no --dhcp */
@@ -36,9 +31,10 @@ struct net_address {
   void *ctx;
 };
 
+/* fallback_ms: how long DHCP may take before the static address is used. */
 void net_address_init(struct net_address *d, struct netif *netif, const ip4_addr_t *ip,
                       const ip4_addr_t *netmask, const ip4_addr_t *gateway, bool use_dhcp,
-                      void (*ready)(void *ctx), void *ctx);
+                      uint32_t fallback_ms, void (*ready)(void *ctx), void *ctx);
 
 /* The netif is up: settle its address (at once when static), then call ready(). */
 void net_address_start(struct net_address *d);

@@ -17,7 +17,7 @@
 #include "flash.h"
 #include "flash_file.h"
 #include "flash_model.h"
-#include "flash_posix.h"
+#include "flash_model_dev.h"
 #include "stm32f407.h"
 
 /* RM0090 Table 5, written out by hand so the test does not derive it from the code. */
@@ -73,17 +73,19 @@ END_TEST
 
 static uint8_t mem[STM32_FLASH_SIZE];
 static struct flash_model model;
+static struct flash_model_dev model_dev;
+static const struct flash_dev *dev;   /* the device over model */
 
 static void model_setup(void)
 {
   memset(mem, 0xFF, sizeof(mem));
   flash_model_init(&model, mem, 0);
-  flash_posix_attach(&model, NULL, NULL);
+  dev = flash_model_dev_init(&model_dev, &model, NULL, NULL);
 }
 
 static void model_teardown(void)
 {
-  flash_posix_attach(NULL, NULL, NULL);
+  dev = NULL;
 }
 
 static uint8_t byte_at(uint32_t addr)
@@ -121,7 +123,7 @@ START_TEST(test_erase_out_of_range)
   memset(mem, 0x00, sizeof(mem));
   ck_assert_int_eq(flash_model_erase_sector(&model, 12), FLASH_ERR_RANGE);
   ck_assert_int_eq(flash_model_erase_sector(&model, UINT_MAX), FLASH_ERR_RANGE);
-  ck_assert_int_eq(flash_erase_sector(12), FLASH_ERR_RANGE);
+  ck_assert_int_eq(flash_erase_sector(dev, 12), FLASH_ERR_RANGE);
   for (unsigned n = 0; n < STM32_FLASH_SECTOR_COUNT; n++)
     ck_assert_uint_eq(model.erase_count[n], 0);
   ck_assert_uint_eq(byte_at(0x080FFFFFu), 0x00);
@@ -255,14 +257,14 @@ static void protected_setup(void)
 {
   memset(mem, 0x5A, sizeof(mem));
   flash_model_init(&model, mem, PROTECT_IAP_SECTORS);
-  flash_posix_attach(&model, NULL, NULL);
+  dev = flash_model_dev_init(&model_dev, &model, NULL, NULL);
 }
 
 START_TEST(test_protected_erase_refused)
 {
   for (unsigned n = 0; n < 4; n++) {
     ck_assert_int_eq(flash_model_erase_sector(&model, n), FLASH_ERR_PROTECTED);
-    ck_assert_int_eq(flash_erase_sector(n), FLASH_ERR_PROTECTED);
+    ck_assert_int_eq(flash_erase_sector(dev, n), FLASH_ERR_PROTECTED);
     ck_assert_uint_eq(model.erase_count[n], 0);
   }
   for (uint32_t i = 0; i < 0x10000u; i++)
@@ -287,7 +289,7 @@ START_TEST(test_protected_program_refused)
     ck_assert_int_eq(flash_model_program(&model, last - 3, 0, 4), FLASH_ERR_PROTECTED);
   }
   const uint8_t zeros[8] = { 0 };
-  ck_assert_int_eq(flash_program(0x08000000u, zeros, sizeof(zeros)), FLASH_ERR_PROTECTED);
+  ck_assert_int_eq(flash_program(dev, 0x08000000u, zeros, sizeof(zeros)), FLASH_ERR_PROTECTED);
   for (uint32_t i = 0; i < 0x10000u; i++)
     ck_assert_uint_eq(mem[i], 0x5A);
   /* The first byte of sector 4 is programmable. */
@@ -305,9 +307,9 @@ START_TEST(test_posix_program_unaligned)
                                     0xCD, 0xEF, 0x10, 0x32, 0x54, 0x76 };
   for (uint32_t start = 0; start < 4; start++) {
     for (size_t len = 0; len <= sizeof(data); len++) {
-      ck_assert_int_eq(flash_erase_sector(5), FLASH_OK);
+      ck_assert_int_eq(flash_erase_sector(dev, 5), FLASH_OK);
       uint32_t addr = 0x08020010u + start;
-      ck_assert_int_eq(flash_program(addr, data, len), FLASH_OK);
+      ck_assert_int_eq(flash_program(dev, addr, data, len), FLASH_OK);
       for (uint32_t a = 0x08020000u; a < 0x08020030u; a++) {
         uint8_t want = a >= addr && a < addr + len ? data[a - addr] : 0xFF;
         ck_assert_msg(byte_at(a) == want,
@@ -315,7 +317,7 @@ START_TEST(test_posix_program_unaligned)
                       (unsigned)start, len, (unsigned)a, byte_at(a), want);
       }
       uint8_t back[sizeof(data)];
-      ck_assert_int_eq(flash_read(addr, back, len), FLASH_OK);
+      ck_assert_int_eq(flash_read(dev, addr, back, len), FLASH_OK);
       ck_assert_mem_eq(back, data, len);
     }
   }
@@ -329,7 +331,7 @@ START_TEST(test_posix_program_stops_at_protected)
   memset(mem, 0xFF, sizeof(mem));
   flash_model_init(&model, mem, 1u << 4);
   const uint8_t data[6] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66 };
-  ck_assert_int_eq(flash_program(0x0800FFFDu, data, sizeof(data)), FLASH_ERR_PROTECTED);
+  ck_assert_int_eq(flash_program(dev, 0x0800FFFDu, data, sizeof(data)), FLASH_ERR_PROTECTED);
   ck_assert_uint_eq(byte_at(0x0800FFFDu), 0x11);
   ck_assert_uint_eq(byte_at(0x0800FFFEu), 0x22);
   ck_assert_uint_eq(byte_at(0x0800FFFFu), 0x33);
@@ -342,25 +344,39 @@ END_TEST
 START_TEST(test_posix_program_past_end)
 {
   const uint8_t data[5] = { 0xA1, 0xA2, 0xA3, 0xA4, 0xA5 };
-  ck_assert_int_eq(flash_program(STM32_FLASH_END - 3, data, sizeof(data)), FLASH_ERR_RANGE);
+  ck_assert_int_eq(flash_program(dev, STM32_FLASH_END - 3, data, sizeof(data)), FLASH_ERR_RANGE);
   const uint8_t want[3] = { 0xA1, 0xA2, 0xA3 };
   ck_assert_mem_eq(mem + STM32_FLASH_SIZE - 3, want, sizeof(want));
-  ck_assert_int_eq(flash_program(STM32_FLASH_END, data, 1), FLASH_ERR_RANGE);
-  ck_assert_int_eq(flash_program(STM32_FLASH_BASE - 1, data, 1), FLASH_ERR_RANGE);
+  ck_assert_int_eq(flash_program(dev, STM32_FLASH_END, data, 1), FLASH_ERR_RANGE);
+  ck_assert_int_eq(flash_program(dev, STM32_FLASH_BASE - 1, data, 1), FLASH_ERR_RANGE);
   ck_assert_uint_eq(mem[0], 0xFF);
 }
 END_TEST
 
-START_TEST(test_posix_nothing_attached)
+/* Two devices over two chips: each reaches its own chip only (the handle, not a global,
+ * decides where an operation goes). */
+START_TEST(test_dev_reaches_its_own_chip)
 {
+  static uint8_t other_mem[STM32_FLASH_SIZE];
+  struct flash_model other;
+  struct flash_model_dev other_dev_model;
+  const struct flash_dev *other_dev;
+  const uint8_t data[4] = { 0x12, 0x34, 0x56, 0x78 };
   uint8_t buf[4] = { 0 };
-  flash_posix_attach(NULL, NULL, NULL);
-  ck_assert_int_eq(flash_erase_sector(5), FLASH_ERR_RANGE);
-  ck_assert_int_eq(flash_program(0x08020000u, buf, sizeof(buf)), FLASH_ERR_RANGE);
-  ck_assert_int_eq(flash_read(0x08020000u, buf, sizeof(buf)), FLASH_ERR_RANGE);
-  ck_assert_int_eq(flash_sync(), FLASH_OK);
-  ck_assert_uint_eq(model.erase_count[5], 0);
+
+  memset(other_mem, 0xFF, sizeof(other_mem));
+  flash_model_init(&other, other_mem, 0);
+  other_dev = flash_model_dev_init(&other_dev_model, &other, NULL, NULL);
+  ck_assert_int_eq(flash_program(other_dev, 0x08020000u, data, sizeof(data)), FLASH_OK);
+  ck_assert_int_eq(flash_erase_sector(other_dev, 6), FLASH_OK);
+  ck_assert_uint_eq(other.erase_count[6], 1);
+  ck_assert_uint_eq(model.erase_count[6], 0);
   ck_assert_uint_eq(byte_at(0x08020000u), 0xFF);
+  ck_assert_int_eq(flash_read(other_dev, 0x08020000u, buf, sizeof(buf)), FLASH_OK);
+  ck_assert_mem_eq(buf, data, sizeof(data));
+  ck_assert_int_eq(flash_read(dev, 0x08020000u, buf, sizeof(buf)), FLASH_OK);
+  ck_assert_mem_eq(buf, "\xff\xff\xff\xff", 4);
+  ck_assert_int_eq(flash_sync(dev), FLASH_OK);   /* no backing store: nothing to do */
 }
 END_TEST
 
@@ -377,10 +393,10 @@ static enum flash_result failing_sync(void *ctx)
 START_TEST(test_posix_sync_calls_back)
 {
   int marker = 0;
-  ck_assert_int_eq(flash_sync(), FLASH_OK);
-  flash_posix_attach(&model, failing_sync, &marker);
+  ck_assert_int_eq(flash_sync(dev), FLASH_OK);
+  dev = flash_model_dev_init(&model_dev, &model, failing_sync, &marker);
   sync_calls = 0;
-  ck_assert_int_eq(flash_sync(), FLASH_ERR_IO);
+  ck_assert_int_eq(flash_sync(dev), FLASH_ERR_IO);
   ck_assert_int_eq(sync_calls, 1);
   ck_assert_ptr_eq(sync_ctx_seen, &marker);
 }
@@ -523,11 +539,11 @@ START_TEST(test_file_through_seam)
   struct flash_file f;
   file_path(path, sizeof(path), "seam.bin");
   ck_assert_int_eq(flash_file_open(&f, path, 0, err, sizeof(err)), 0);
-  flash_posix_attach(&f.model, sync_flash_file, &f);
+  struct flash_model_dev fdev;
+  const struct flash_dev *d = flash_model_dev_init(&fdev, &f.model, sync_flash_file, &f);
   const uint8_t data[7] = { 1, 2, 3, 4, 5, 6, 7 };
-  ck_assert_int_eq(flash_program(0x08020003u, data, sizeof(data)), FLASH_OK);
-  ck_assert_int_eq(flash_sync(), FLASH_OK);
-  flash_posix_attach(NULL, NULL, NULL);
+  ck_assert_int_eq(flash_program(d, 0x08020003u, data, sizeof(data)), FLASH_OK);
+  ck_assert_int_eq(flash_sync(d), FLASH_OK);
   flash_file_close(&f);
 
   uint8_t disk[9];
@@ -655,7 +671,7 @@ static Suite *flash_suite(void)
   tcase_add_test(tc, test_posix_program_unaligned);
   tcase_add_test(tc, test_posix_program_stops_at_protected);
   tcase_add_test(tc, test_posix_program_past_end);
-  tcase_add_test(tc, test_posix_nothing_attached);
+  tcase_add_test(tc, test_dev_reaches_its_own_chip);
   tcase_add_test(tc, test_posix_sync_calls_back);
   suite_add_tcase(s, tc);
 

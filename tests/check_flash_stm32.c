@@ -32,7 +32,6 @@ static void setup(void)
 
 static void teardown(void)
 {
-  flash_posix_set_route(NULL);
   tl_flash_close(&fl);
 }
 
@@ -426,9 +425,8 @@ START_TEST(writer_through_driver)
   size_t size = 150001;  /* sectors 4 and 5, odd size */
   uint8_t *img = tl_app(size, 77);
 
-  flash_posix_set_route(&flash_regs_model_route);
   regs.busy_reads = 3;
-  iap_writer_init(&w, &area);
+  iap_writer_init(&w, &area, flash_regs_model_dev(&regs, NULL, NULL));
   ck_assert_int_eq(iap_writer_begin(&w, "TFTP", "test", 0, &err), IAP_OK);
   for (size_t off = 0; off < size; off += 512) {
     size_t n = size - off < 512 ? size - off : 512;
@@ -452,9 +450,8 @@ START_TEST(writer_through_driver_refuses_when_locked)
   struct iap_error err;
   uint8_t *img = tl_app(4096, 78);
 
-  flash_posix_set_route(&flash_regs_model_route);
   mmio_write32(FLASH_KEYR, 0);
-  iap_writer_init(&w, &area);
+  iap_writer_init(&w, &area, flash_regs_model_dev(&regs, NULL, NULL));
   ck_assert_int_eq(iap_writer_begin(&w, "TFTP", "test", 0, &err), IAP_OK);
   ck_assert_int_eq(iap_writer_write(&w, img, 4096, &err), IAP_ERR_FLASH);
   tl_assert_contains(err.message, "flash erase of sector 4 (0x08010000) failed: "

@@ -83,6 +83,7 @@ static void setup(void)
   struct http_server_config cfg = {
     .sink = &iap_writer_sink_ops,
     .sink_ctx = &writer,
+    .board = &tl_board,
     .user = "user",
     .password = "stm32",
     .session_timeout_ms = 60000,
@@ -91,7 +92,7 @@ static void setup(void)
     .request_reset = on_reset,
   };
   tl_flash_open(&flash);
-  iap_writer_init(&writer, &user_area);
+  iap_writer_init(&writer, &user_area, flash.dev);
   now_ms = 1000;
   resets = 0;
   http_app_init(&app, &cfg);
@@ -441,7 +442,7 @@ START_TEST(test_wrong_logins_and_throttle)
   ck_assert_int_eq(last_response().status, 429);
   /* urlencoding: '+' and %XX */
   now_ms += 60000;
-  http_auth_init(&app.auth, "a user", "p&ss=%", 60000);
+  http_auth_init(&app.auth, &tl_board, "a user", "p&ss=%", 60000);
   post_login("username=a+user&password=p%26ss%3D%25");
   ck_assert_int_eq(last_response().status, 200);
 }

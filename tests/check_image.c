@@ -219,13 +219,13 @@ static void store_vectors(uint32_t addr, uint32_t sp, uint32_t reset)
   uint8_t v[8];
   tl_put_le32(v, sp);
   tl_put_le32(v + 4, reset);
-  ck_assert_int_eq(flash_program(addr, v, sizeof(v)), FLASH_OK);
+  ck_assert_int_eq(flash_program(flash.dev, addr, v, sizeof(v)), FLASH_OK);
 }
 
 START_TEST(boot_erased_stays_in_iap_mode)
 {
   struct boot_decision d;
-  boot_decide(false, &user_area, &d);
+  boot_decide(false, &user_area, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_IAP_MODE);
   ck_assert_int_eq(d.reason, BOOT_REASON_NO_APP);
   ck_assert_uint_eq(d.msp, 0xFFFFFFFFu);
@@ -238,7 +238,7 @@ START_TEST(boot_valid_jumps)
 {
   struct boot_decision d;
   store_vectors(TL_USER_BASE, 0x2001FFF8u, 0x08010AB5u);
-  boot_decide(false, &user_area, &d);
+  boot_decide(false, &user_area, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_APPLICATION);
   ck_assert_int_eq(d.reason, BOOT_REASON_VALID_APP);
   ck_assert_uint_eq(d.msp, 0x2001FFF8u);
@@ -250,12 +250,12 @@ START_TEST(boot_key_held)
 {
   struct boot_decision d;
   store_vectors(TL_USER_BASE, TL_SP, 0x080101C9u);
-  boot_decide(true, &user_area, &d);
+  boot_decide(true, &user_area, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_IAP_MODE);
   ck_assert_int_eq(d.reason, BOOT_REASON_KEY);
   /* Key wins on an erased chip too. */
   const struct image_area other = { 0x08020000u, TL_USER_END };
-  boot_decide(true, &other, &d);
+  boot_decide(true, &other, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_IAP_MODE);
   ck_assert_int_eq(d.reason, BOOT_REASON_KEY);
 }
@@ -265,7 +265,7 @@ START_TEST(boot_invalid_sp)
 {
   struct boot_decision d;
   store_vectors(TL_USER_BASE, 0x30000000u, 0x080101C9u);
-  boot_decide(false, &user_area, &d);
+  boot_decide(false, &user_area, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_IAP_MODE);
   ck_assert_int_eq(d.reason, BOOT_REASON_INVALID_APP);
   ck_assert_uint_eq(d.msp, 0x30000000u);
@@ -278,7 +278,7 @@ START_TEST(boot_linked_for_bootloader)
 {
   struct boot_decision d;
   store_vectors(TL_USER_BASE, TL_SP, 0x080001C9u);
-  boot_decide(false, &user_area, &d);
+  boot_decide(false, &user_area, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_IAP_MODE);
   ck_assert_int_eq(d.reason, BOOT_REASON_INVALID_APP);
   tl_assert_contains(d.detail, "image linked for 0x08000000, expected 0x08010000");
@@ -290,7 +290,7 @@ START_TEST(boot_half_erased_table_is_invalid)
   /* SP programmed, reset vector still erased: not "no application", not bootable. */
   struct boot_decision d;
   store_vectors(TL_USER_BASE, TL_SP, 0xFFFFFFFFu);
-  boot_decide(false, &user_area, &d);
+  boot_decide(false, &user_area, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_IAP_MODE);
   ck_assert_int_eq(d.reason, BOOT_REASON_INVALID_APP);
 }
@@ -301,10 +301,10 @@ START_TEST(boot_reads_its_own_area)
   struct boot_decision d;
   const struct image_area other = { 0x08020000u, TL_USER_END };
   store_vectors(TL_USER_BASE, TL_SP, 0x080101C9u);
-  boot_decide(false, &other, &d);
+  boot_decide(false, &other, flash.dev, &d);
   ck_assert_int_eq(d.reason, BOOT_REASON_NO_APP);
   store_vectors(0x08020000u, TL_SP, 0x080201C9u);
-  boot_decide(false, &other, &d);
+  boot_decide(false, &other, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_APPLICATION);
   ck_assert_uint_eq(d.pc, 0x080201C9u);
 }
@@ -314,7 +314,7 @@ START_TEST(boot_flash_error)
 {
   struct boot_decision d;
   const struct image_area outside = { 0x08100000u, 0x08200000u };
-  boot_decide(false, &outside, &d);
+  boot_decide(false, &outside, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_IAP_MODE);
   ck_assert_int_eq(d.reason, BOOT_REASON_FLASH_ERROR);
   tl_assert_contains(d.detail, "0x08100000");

@@ -579,7 +579,7 @@ static const struct multipart_callbacks flash_callbacks = { flash_begin, flash_d
 static void flash_setup(void)
 {
   tl_flash_open(&flash);
-  iap_writer_init(&writer, &user_area);
+  iap_writer_init(&writer, &user_area, flash.dev);
 }
 
 static void flash_teardown(void)

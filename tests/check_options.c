@@ -664,6 +664,34 @@ START_TEST(test_http_options)
 }
 END_TEST
 
+/* DHCP and how long it may take before the static address: default 10 s, as the firmware's
+ * DHCP_FALLBACK_MS; both sources; refusals. */
+START_TEST(test_dhcp_options)
+{
+  ck_assert_int_eq(parse("-c/dev/null", NULL), OPTIONS_OK);
+  ck_assert(!r.o.dhcp);
+  ck_assert_uint_eq(r.o.dhcp_timeout, 10);
+
+  ck_assert_int_eq(parse("-c/dev/null", "--dhcp", "--dhcp-timeout", "3", NULL), OPTIONS_OK);
+  ck_assert(r.o.dhcp);
+  ck_assert_uint_eq(r.o.dhcp_timeout, 3);
+
+  write_conf("dhcp = yes\ndhcp-timeout = 45\n");
+  ck_assert_int_eq(parse("-c", conf_path, NULL), OPTIONS_OK);
+  ck_assert(r.o.dhcp);
+  ck_assert_uint_eq(r.o.dhcp_timeout, 45);
+  ck_assert_int_eq(parse("-c", conf_path, "--dhcp-timeout", "2", NULL), OPTIONS_OK);
+  ck_assert_uint_eq(r.o.dhcp_timeout, 2);  /* the command line wins */
+
+  ck_assert_int_eq(parse("-c/dev/null", "--dhcp-timeout", "0", NULL), OPTIONS_ERROR);
+  ck_assert_str_eq(r.err, "iapd: --dhcp-timeout 0 is not a number of seconds from 1 to "
+                   "86400\n");
+  ck_assert_int_eq(parse("-c/dev/null", "--dhcp-timeout", "ten", NULL), OPTIONS_ERROR);
+  ck_assert_str_eq(r.err, "iapd: --dhcp-timeout ten is not a number of seconds from 1 to "
+                   "86400\n");
+}
+END_TEST
+
 START_TEST(test_config_unknown_key)
 {
   char expected[512];
@@ -672,7 +700,8 @@ START_TEST(test_config_unknown_key)
   parse("-c", conf_path, NULL);
   snprintf(expected, sizeof(expected),
            "%s:4: unknown key 'port' (known keys: foreground, tap, attach, host-addr, flash, "
-           "flash-driver, ip, netmask, gateway, mac, dhcp, user-flash, key, exit-on-jump, tftp, "
+           "flash-driver, ip, netmask, gateway, mac, dhcp, dhcp-timeout, user-flash, key, "
+           "exit-on-jump, tftp, "
            "http, http-user, http-password, http-session-timeout, control, pcap, verbose)\n",
            conf_path);
   assert_refused(expected);
@@ -853,6 +882,7 @@ static Suite *options_suite(void)
   tcase_add_test(tc, test_config_applied);
   tcase_add_test(tc, test_config_booleans);
   tcase_add_test(tc, test_command_line_wins);
+  tcase_add_test(tc, test_dhcp_options);
   tcase_add_test(tc, test_config_unknown_key);
   tcase_add_test(tc, test_config_command_line_only_keys);
   tcase_add_test(tc, test_config_bad_values);

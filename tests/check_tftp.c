@@ -257,7 +257,7 @@ static void writer_setup(void)
 {
   memset(&net, 0, sizeof(net));
   tl_flash_open(&flash);
-  iap_writer_init(&writer, &user_area);
+  iap_writer_init(&writer, &user_area, flash.dev);
   tftp_core_init(&core, &fake_ops, &net, &iap_writer_sink_ops, &writer);
 }
 
@@ -1126,7 +1126,7 @@ START_TEST(writer_full_upload)
   ck_assert_mem_eq(tl_flash_at(&flash, TL_USER_BASE), img, size);
   ck_assert(tl_flash_is_erased(&flash, TL_USER_BASE + (uint32_t)size, 1000));
   struct boot_decision d;
-  boot_decide(false, &user_area, &d);
+  boot_decide(false, &user_area, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_APPLICATION);
   free(img);
 }

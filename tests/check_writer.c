@@ -19,7 +19,7 @@ static const struct image_area user_area = { TL_USER_BASE, TL_USER_END };
 static void setup(void)
 {
   tl_flash_open(&flash);
-  iap_writer_init(&writer, &user_area);
+  iap_writer_init(&writer, &user_area, flash.dev);
 }
 
 static void teardown(void)
@@ -101,7 +101,7 @@ START_TEST(odd_size_written_exactly)
   assert_bootloader_intact();
 
   struct boot_decision d;
-  boot_decide(false, &user_area, &d);
+  boot_decide(false, &user_area, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_APPLICATION);
   ck_assert_uint_eq(d.pc, TL_USER_BASE + 0x1C9u);
   free(img);
@@ -124,7 +124,7 @@ START_TEST(head_programmed_last)
   size_t words_end = size & ~(size_t)3;
   ck_assert_mem_eq(tl_flash_at(&flash, TL_USER_BASE + 8), img + 8, words_end - 8);
   struct boot_decision d;
-  boot_decide(false, &user_area, &d);
+  boot_decide(false, &user_area, flash.dev, &d);
   ck_assert_int_eq(d.reason, BOOT_REASON_NO_APP);
 
   ck_assert_int_eq(iap_writer_finish(&writer, &res, &err), IAP_OK);
@@ -185,7 +185,7 @@ START_TEST(bad_vectors_keep_old_application)
   assert_refused_untouched(bad, 9000, 512, "expected 0x08010000");
   ck_assert_mem_eq(tl_flash_at(&flash, TL_USER_BASE), old, size);
   struct boot_decision d;
-  boot_decide(false, &user_area, &d);
+  boot_decide(false, &user_area, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_APPLICATION);
   free(old);
   free(bad);
@@ -277,7 +277,7 @@ START_TEST(sectors_erased_as_reached)
   ck_assert_ptr_nonnull(pattern);
   for (uint32_t i = 0; i < plen; i++)
     pattern[i] = (uint8_t)(0x5A ^ (i >> 3));
-  ck_assert_int_eq(flash_program(s6, pattern, plen), FLASH_OK);
+  ck_assert_int_eq(flash_program(flash.dev, s6, pattern, plen), FLASH_OK);
 
   uint8_t *img = tl_app(70 * 1024, 13);
   begin_ok(0);
@@ -341,7 +341,7 @@ START_TEST(abort_midway_leaves_no_application)
   ck_assert_uint_eq(tl_flash_le32(&flash, TL_USER_BASE), 0xFFFFFFFFu);
   ck_assert_uint_eq(tl_flash_le32(&flash, TL_USER_BASE + 4), 0xFFFFFFFFu);
   struct boot_decision d;
-  boot_decide(false, &user_area, &d);
+  boot_decide(false, &user_area, flash.dev, &d);
   ck_assert_int_eq(d.reason, BOOT_REASON_NO_APP);
   ck_assert_int_eq(iap_writer_write(&writer, img, 4, &err), IAP_ERR_STATE);
   iap_writer_abort(&writer, "again");  /* harmless when idle */
@@ -408,7 +408,7 @@ START_TEST(reset_vector_past_end_refused_at_finish)
   ck_assert(!iap_writer_busy(&writer));
   ck_assert(tl_flash_is_erased(&flash, TL_USER_BASE, 8));
   struct boot_decision d;
-  boot_decide(false, &user_area, &d);
+  boot_decide(false, &user_area, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_IAP_MODE);
   free(img);
 }
@@ -463,7 +463,7 @@ START_TEST(other_user_area)
   struct iap_error err;
 
   upload(old, 3000, 0);
-  iap_writer_init(&writer, &area);
+  iap_writer_init(&writer, &area, flash.dev);
   ck_assert_int_eq(iap_writer_begin(&writer, "TEST", "x", 0xE0001u, &err), IAP_ERR_TOO_LARGE);
   begin_ok(0xE0000u);
   iap_writer_abort(&writer, "test");
@@ -483,7 +483,7 @@ START_TEST(other_user_area)
   ck_assert_uint_eq(flash.model.erase_count[7], 0);
   ck_assert_mem_eq(tl_flash_at(&flash, TL_USER_BASE), old, 3000);
   struct boot_decision d;
-  boot_decide(false, &area, &d);
+  boot_decide(false, &area, flash.dev, &d);
   ck_assert_int_eq(d.mode, BOOT_APPLICATION);
   ck_assert_uint_eq(d.pc, 0x08020301u);
   free(old);
@@ -499,7 +499,7 @@ START_TEST(protected_sector_refused)
   uint8_t *img = tl_image(2000, TL_SP, STM32_FLASH_BASE + 0x1C9u, 24);
   uint8_t *before = tl_flash_snapshot(&flash);
   struct iap_error err;
-  iap_writer_init(&writer, &area);
+  iap_writer_init(&writer, &area, flash.dev);
   begin_ok(2000);
   ck_assert_int_eq(iap_writer_write(&writer, img, 2000, &err), IAP_ERR_FLASH);
   tl_assert_contains(err.message, "sector 0");
@@ -545,7 +545,7 @@ START_TEST(sync_failure_reported)
   uint8_t *img = tl_app(size, 26);
   struct iap_result res;
   struct iap_error err;
-  flash_posix_attach(&flash.model, failing_sync, NULL);
+  flash.dev = flash_model_dev_init(&flash.dev_model, &flash.model, failing_sync, NULL);
   begin_ok((uint32_t)size);
   write_ok(img, size);
   ck_assert_int_eq(iap_writer_finish(&writer, &res, &err), IAP_ERR_FLASH);

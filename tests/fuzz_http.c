@@ -5,7 +5,7 @@
  *           seconds to advance)
  *   bytes 1-2: length, big-endian (cut to what is left)
  *   then the bytes the client sends.
- * Session tokens are all zeros here (board_random_bytes below), so a seed can hold a valid
+ * Session tokens are all zeros here (the board's random op below), so a seed can hold a valid
  * cookie. Checks: no crash, no sanitizer report, nothing sent after close, every answer
  * starting with a status line, and the bootloader sectors never touched.
  */
@@ -16,7 +16,7 @@
 
 #include "board.h"
 #include "flash_model.h"
-#include "flash_posix.h"
+#include "flash_model_dev.h"
 #include "http_core.h"
 #include "iap_writer.h"
 #include "stm32f407.h"
@@ -24,11 +24,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Deterministic "random" tokens, so seeds can log in by cookie. */
-bool board_random_bytes(void *buf, size_t len)
+static bool zero_random(void *ctx, void *buf, size_t len)
 {
+  (void)ctx;
   memset(buf, 0, len);
   return true;
 }
+
+static const struct board_ops fuzz_board_ops = { .random = zero_random };
+static const struct board fuzz_board = { &fuzz_board_ops, NULL };
 
 static bool closed;
 static bool at_line_start;
@@ -68,12 +72,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   static uint8_t *mem;
   static uint8_t boot_copy[0x10000];
   static struct flash_model model;
+  static struct flash_model_dev dev;
   static struct iap_writer writer;
   static struct http_app app;
   static struct http_conn conn;
   const struct image_area area = { 0x08010000u, STM32_FLASH_END };
   struct http_server_config cfg = {
-    .sink = &iap_writer_sink_ops, .sink_ctx = &writer, .user = "user", .password = "stm32",
+    .sink = &iap_writer_sink_ops, .sink_ctx = &writer, .board = &fuzz_board,
+    .user = "user", .password = "stm32",
     .session_timeout_ms = 60000, .user_flash_base = area.base,
     .user_flash_size = area.end - area.base,
   };
@@ -89,8 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   memset(mem, 0xFF, STM32_FLASH_SIZE);
   memcpy(mem, boot_copy, sizeof(boot_copy));
   flash_model_init(&model, mem, 0x0Fu);
-  flash_posix_attach(&model, NULL, NULL);
-  iap_writer_init(&writer, &area);
+  iap_writer_init(&writer, &area, flash_model_dev_init(&dev, &model, NULL, NULL));
   http_app_init(&app, &cfg);
 
   closed = false;
@@ -134,6 +139,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     abort();  /* the connection's end must end its upload */
   if (memcmp(mem, boot_copy, sizeof(boot_copy)) != 0)
     abort();
-  flash_posix_attach(NULL, NULL, NULL);
   return 0;
 }

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "flash_model.h"
-#include "flash_posix.h"
+#include "flash_model_dev.h"
 #include "iap_writer.h"
 #include "stm32f407.h"
 #include "tftp_core.h"
@@ -71,6 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   static uint8_t *mem;
   static struct flash_model model;
+  static struct flash_model_dev dev;
   static struct iap_writer writer;
   static struct tftp_core core;
   const struct image_area area = { 0x08010000u, STM32_FLASH_END };
@@ -86,8 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   memset(mem, 0xFF, STM32_FLASH_SIZE);
   memset(mem, 0x5A, 0x10000);  /* the bootloader */
   flash_model_init(&model, mem, 0x0Fu);
-  flash_posix_attach(&model, NULL, NULL);
-  iap_writer_init(&writer, &area);
+  iap_writer_init(&writer, &area, flash_model_dev_init(&dev, &model, NULL, NULL));
   session_open = false;
   tftp_core_init(&core, &ops, NULL, &iap_writer_sink_ops, &writer);
 

@@ -1,9 +1,9 @@
 /*
  * Helpers shared by the unit tests, header-only (static inline) so that each check_*.c stays
  * one translation unit: a deterministic byte generator, application images with a chosen
- * vector table, and the emulated flash (a flash model over a malloc'd 1 MiB buffer attached
- * to the flash seam, sectors 0-3 write protected and holding a "bootloader" pattern, as on
- * the board).
+ * vector table, and the emulated flash (a flash model over a malloc'd 1 MiB buffer, as a
+ * flash device, sectors 0-3 write protected and holding a "bootloader" pattern, as on the
+ * board).
  */
 #ifndef IAPD_TESTLIB_H
 #define IAPD_TESTLIB_H
@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
 #include "flash_model.h"
-#include "flash_posix.h"
+#include "flash_model_dev.h"
 #include "stm32f407.h"
 
 #define TL_USER_BASE     0x08010000u  /* USER_FLASH_FIRST_PAGE_ADDRESS */
@@ -49,6 +50,19 @@ static inline void tl_fill_random(uint8_t *buf, size_t len, uint32_t seed)
     buf[i] = (uint8_t)(tl_rand(&s) >> 24);
 }
 
+/* A board whose RNG is tl_rand(), a new seed per call: session tokens differ, and each run
+ * of a test draws the same ones. Key, jump, reset and netif are the tests' own business. */
+static inline bool tl_board_random(void *ctx, void *buf, size_t len)
+{
+  static uint32_t calls;
+  (void)ctx;
+  tl_fill_random(buf, len, 0xB0A4Du + calls++);
+  return true;
+}
+
+static const struct board_ops tl_board_ops = { .random = tl_board_random };
+static const struct board tl_board = { &tl_board_ops, NULL };
+
 static inline void tl_put_le32(uint8_t *p, uint32_t v)
 {
   p[0] = (uint8_t)v;
@@ -80,9 +94,11 @@ static inline uint8_t *tl_app(size_t size, uint32_t seed)
 struct tl_flash {
   uint8_t *mem;              /* byte i is address 0x08000000 + i */
   struct flash_model model;
+  struct flash_model_dev dev_model;
+  const struct flash_dev *dev;  /* what the writer and the boot decision get */
 };
 
-/* A new erased chip with the bootloader pattern in sectors 0-3, attached to the flash seam. */
+/* A new erased chip with the bootloader pattern in sectors 0-3, as a flash device (f->dev). */
 static inline void tl_flash_open(struct tl_flash *f)
 {
   f->mem = malloc(STM32_FLASH_SIZE);
@@ -91,12 +107,12 @@ static inline void tl_flash_open(struct tl_flash *f)
   for (uint32_t i = 0; i < stm32_flash_sector_base(4) - STM32_FLASH_BASE; i++)
     f->mem[i] = (uint8_t)(i * 31u + 7u);
   flash_model_init(&f->model, f->mem, TL_BOOT_SECTORS);
-  flash_posix_attach(&f->model, NULL, NULL);
+  f->dev = flash_model_dev_init(&f->dev_model, &f->model, NULL, NULL);
 }
 
 static inline void tl_flash_close(struct tl_flash *f)
 {
-  flash_posix_attach(NULL, NULL, NULL);
+  f->dev = NULL;
   free(f->mem);
   f->mem = NULL;
 }

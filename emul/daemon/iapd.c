@@ -6,26 +6,24 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "board.h"
-#include "board_posix.h"
 #include "boot.h"
+#include "bootloader.h"
 #include "clock_posix.h"
 #include "control.h"
-#include "net_address.h"
 #include "flash_file.h"
-#include "flash_posix.h"
+#include "flash_model_dev.h"
 #include "flash_regs_model.h"
-#include "http_server.h"
-#include "iap_writer.h"
 #include "log.h"
 #include "log_posix.h"
-#include "lwip/init.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
+#include "net_address.h"
 #include "netif/ethernet.h"
 #include "netif_backend.h"
 #include "pcap_capture.h"
@@ -33,32 +31,27 @@
 #include "sd_notify.h"
 #include "stm32f407.h"
 #include "tapif.h"
-#include "tftp_server.h"
 
 /* Longest poll() sleep: lwIP's next timer usually comes sooner. */
 #define MAX_SLEEP_MS 1000
 
-enum board_state { BOARD_IAP_MODE, BOARD_APPLICATION };
-
-struct board {
+struct emul_board {
   const struct iapd_options *opt;
   struct flash_file flash;
-  struct flash_regs_model flash_regs; /* --flash-driver stm32: the FLASH interface */
+  struct flash_model_dev flash_direct; /* --flash-driver direct: the chip model */
+  struct flash_regs_model flash_regs;  /* --flash-driver stm32: the FLASH interface */
   struct tapif tap;
   struct pcapif pcapif;
   struct netif_backend port;   /* the Ethernet port, over the TAP or over pcapif */
+  bool port_added;             /* netif_add() done: lwIP knows the port */
   struct pcap_capture capture; /* --pcap */
   bool capturing;
-  struct net_address addr;     /* static address, or DHCP with fallback */
   struct control *control;     /* --control; NULL when off */
-  struct image_area area;
-  struct iap_writer writer;
-  enum board_state state;
-  struct boot_decision boot;   /* what the last reset decided, and why */
-  bool key_at_reset;
+  bool key_held;               /* the Key button, read by the bootloader at reset */
+  struct board board;          /* the board ops below, for src/'s bootloader */
+  struct bootloader bl;
   int sigfd;
   bool quit;
-  bool reset_requested;        /* RESET MCU on the HTTP page: reset in the main loop */
 };
 
 static enum flash_result sync_flash_file(void *ctx)
@@ -66,17 +59,21 @@ static enum flash_result sync_flash_file(void *ctx)
   return flash_file_sync(ctx);
 }
 
-/* The board jumped: the application owns the chip now, the bootloader's services stop. */
-static void on_jump(uint32_t msp, uint32_t pc, void *ctx)
+/* --- the board the bootloader runs on (src/board.h) ------------------------------------ */
+
+static bool op_key_pressed(void *ctx)
 {
-  struct board *b = ctx;
+  const struct emul_board *b = ctx;
+  return b->key_held;
+}
+
+/* The "jump": the application owns the chip now. The bootloader has stopped its services and
+ * taken the port down; there is no application code to run, so the board waits for a reset. */
+static void op_jump(void *ctx, uint32_t msp, uint32_t pc)
+{
+  struct emul_board *b = ctx;
   (void)msp;
   (void)pc;
-  b->state = BOARD_APPLICATION;
-  tftp_server_stop();
-  http_server_stop();
-  net_address_stop(&b->addr);
-  netif_set_down(&b->port.netif);
   log_info("boot", "application running: IAP services stopped (SIGUSR1 resets with Key held)");
   if (b->opt->exit_on_jump) {
     log_info("boot", "--exit-on-jump: exiting");
@@ -84,93 +81,58 @@ static void on_jump(uint32_t msp, uint32_t pc, void *ctx)
   }
 }
 
-/* RESET MCU (POST /resetmcu.cgi) asks for a reset without Key from inside lwIP's callbacks,
- * once its page is acknowledged: the main loop does it, outside lwIP. */
-static void on_http_reset(void *ctx)
+/* Power-on or reset: the chip's registers to their reset values, then the bootloader from its
+ * reset vector. */
+static void board_reset(struct emul_board *b, bool key_held)
 {
-  struct board *b = ctx;
-  b->reset_requested = true;
-}
-
-static void start_http(struct board *b)
-{
-  const struct iapd_options *o = b->opt;
-  struct http_server_config cfg = {
-    .sink = &iap_writer_sink_ops,
-    .sink_ctx = &b->writer,
-    .user = o->http_user,
-    .password = o->http_password,
-    .session_timeout_ms = o->http_session_timeout * 1000u,
-    .user_flash_base = b->area.base,
-    .user_flash_size = b->area.end - b->area.base,
-    .request_reset = on_http_reset,
-    .reset_ctx = b,
-  };
-  char ip[16];
-
-  if (!o->http) {
-    log_info("http", "disabled (--no-http)");
-    return;
-  }
-  ip4addr_ntoa_r(netif_ip4_addr(&b->port.netif), ip, sizeof(ip));
-  if (http_server_start(&cfg) != ERR_OK) {
-    log_err("http", "cannot listen on TCP port %u (lwIP out of memory)", (unsigned)HTTP_PORT);
-    return;
-  }
-  log_info("http", "server ready on %s port %u", ip, (unsigned)HTTP_PORT);
-}
-
-/* The board's address is settled (static, leased, or the fallback): the IAP services start
- * on it. */
-static void start_services(void *ctx)
-{
-  struct board *b = ctx;
-  char ip[16];
-  start_http(b);
-  if (!b->opt->tftp) {
-    log_info("tftp", "disabled (--no-tftp)");
-    return;
-  }
-  ip4addr_ntoa_r(netif_ip4_addr(&b->port.netif), ip, sizeof(ip));
-  if (tftp_server_start(&iap_writer_sink_ops, &b->writer) != ERR_OK) {
-    log_err("tftp", "cannot listen on UDP port 69 (lwIP out of memory)");
-    return;
-  }
-  log_info("tftp", "server ready on %s port 69", ip);
-}
-
-static void start_iap_mode(struct board *b, const struct boot_decision *d)
-{
-  b->state = BOARD_IAP_MODE;
-  log_info("boot", "IAP mode (%s)", boot_reason_str(d->reason));
-  netif_set_up(&b->port.netif);
-  iap_writer_init(&b->writer, &b->area);
-  net_address_start(&b->addr);  /* start_services() once the address is settled */
-}
-
-/* Power-on or reset: what the chip does after the reset vector of the bootloader. */
-static void board_reset(struct board *b, bool key_held)
-{
-  struct boot_decision d;
-
-  tftp_server_stop();  /* a transfer in progress dies with the reset */
-  http_server_stop();
-  b->reset_requested = false;
-  net_address_stop(&b->addr);
-  flash_sync();
+  b->key_held = key_held;
   if (b->opt->flash_driver == FLASH_DRIVER_STM32)
     flash_regs_model_reset(&b->flash_regs);  /* FLASH_CR locked again, as after a reset */
-  boot_decide(key_held, &b->area, &d);
-  b->boot = d;
-  b->key_at_reset = key_held;
-  if (d.mode == BOOT_APPLICATION) {
-    board_jump_to_application(d.msp, d.pc);
-    return;
-  }
-  if (d.reason == BOOT_REASON_INVALID_APP || d.reason == BOOT_REASON_FLASH_ERROR)
-    log_warn("boot", "cannot start the application: %s", d.detail);
-  start_iap_mode(b, &d);
+  bootloader_reset(&b->bl);
 }
+
+/* RESET MCU on the HTTP page: a system reset, without Key. */
+static void op_system_reset(void *ctx)
+{
+  board_reset(ctx, false);
+}
+
+static struct netif *op_netif_start(void *ctx)
+{
+  struct emul_board *b = ctx;
+  if (!b->port_added) {
+    if (!netif_add(&b->port.netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, &b->port,
+                   netif_backend_netif_init, ethernet_input)) {
+      log_err("net", "lwIP refused the network interface");
+      return NULL;
+    }
+    netif_set_link_up(&b->port.netif);
+    b->port_added = true;
+  }
+  return &b->port.netif;
+}
+
+static bool op_random(void *ctx, void *buf, size_t len)
+{
+  uint8_t *p = buf;
+  (void)ctx;
+  while (len > 0) {
+    ssize_t n = getrandom(p, len, 0);
+    if (n <= 0)
+      return false;
+    p += n;
+    len -= (size_t)n;
+  }
+  return true;
+}
+
+static const struct board_ops emul_board_ops = {
+  .key_pressed = op_key_pressed,
+  .jump = op_jump,
+  .system_reset = op_system_reset,
+  .netif_start = op_netif_start,
+  .random = op_random,
+};
 
 static int open_signals(void)
 {
@@ -187,7 +149,7 @@ static int open_signals(void)
 }
 
 /* SIGHUP: a new capture file under the same name, for rotation. Nothing else is reloaded. */
-static void reopen_capture(struct board *b)
+static void reopen_capture(struct emul_board *b)
 {
   char err[512];
   if (!b->capturing) {
@@ -200,7 +162,7 @@ static void reopen_capture(struct board *b)
     log_info("net", "SIGHUP: packet capture %s reopened", b->opt->pcap_path);
 }
 
-static void handle_signals(struct board *b)
+static void handle_signals(struct emul_board *b)
 {
   struct signalfd_siginfo si;
   while (read(b->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -224,11 +186,10 @@ static void handle_signals(struct board *b)
   }
 }
 
-static int setup_network(struct board *b)
+static int setup_network(struct emul_board *b)
 {
   const struct iapd_options *o = b->opt;
   char err[256];
-  ip4_addr_t ip, mask, gw;
 
   if (o->attach[0] != '\0') {
     int fd = pcapif_open(&b->pcapif, o->attach, err, sizeof(err));
@@ -257,18 +218,6 @@ static int setup_network(struct board *b)
   if (b->capturing)
     netif_backend_observe(&b->port, pcap_capture_observer, &b->capture);
 
-  lwip_init();
-  IP4_ADDR(&ip, o->ip[0], o->ip[1], o->ip[2], o->ip[3]);
-  IP4_ADDR(&mask, o->netmask[0], o->netmask[1], o->netmask[2], o->netmask[3]);
-  IP4_ADDR(&gw, o->gateway[0], o->gateway[1], o->gateway[2], o->gateway[3]);
-  if (!netif_add(&b->port.netif, &ip, &mask, &gw, &b->port, netif_backend_netif_init,
-                 ethernet_input)) {
-    log_err("net", "lwIP refused the network interface");
-    return -1;
-  }
-  net_address_init(&b->addr, &b->port.netif, &ip, &mask, &gw, o->dhcp, start_services, b);
-  netif_set_default(&b->port.netif);
-  netif_set_link_up(&b->port.netif);
   log_info("net", "board %u.%u.%u.%u/%u.%u.%u.%u gateway %u.%u.%u.%u%s MAC "
            "%02x:%02x:%02x:%02x:%02x:%02x on %s (%s)",
            o->ip[0], o->ip[1], o->ip[2], o->ip[3],
@@ -280,7 +229,7 @@ static int setup_network(struct board *b)
   return 0;
 }
 
-static void main_loop(struct board *b)
+static void main_loop(struct emul_board *b)
 {
   while (!b->quit) {
     struct pollfd fds[3] = {
@@ -303,10 +252,7 @@ static void main_loop(struct board *b)
     if (fds[1].revents & POLLIN)
       handle_signals(b);
     sys_check_timeouts();
-    if (b->reset_requested) {
-      log_info("board", "reset (RESET MCU on the HTTP page)");
-      board_reset(b, false);
-    }
+    bootloader_poll(&b->bl);
     /* Every turn, not only when its descriptor is ready: it also sends progress events. */
     if (b->control)
       control_run(b->control, clock_now_ms());
@@ -317,26 +263,26 @@ static void main_loop(struct board *b)
 
 static void control_status(void *ctx, struct board_status *s)
 {
-  const struct board *b = ctx;
+  const struct emul_board *b = ctx;
   const struct netif *n = &b->port.netif;
 
-  s->application = b->state == BOARD_APPLICATION;
-  s->reason = boot_reason_str(b->boot.reason);
-  s->detail = b->boot.detail;
-  s->key_held = b->key_at_reset;
-  s->msp = b->boot.msp;
-  s->pc = b->boot.pc;
+  s->application = b->bl.state == BOOTLOADER_APPLICATION;
+  s->reason = boot_reason_str(b->bl.decision.reason);
+  s->detail = b->bl.decision.detail;
+  s->key_held = b->bl.key_at_reset;
+  s->msp = b->bl.decision.msp;
+  s->pc = b->bl.decision.pc;
   s->backend = b->port.ops->kind;
   s->interface = b->port.ifname;
   memcpy(s->mac, b->port.mac, sizeof(s->mac));
   memcpy(s->ip, &netif_ip4_addr(n)->addr, 4);        /* network order: first octet first */
   memcpy(s->netmask, &netif_ip4_netmask(n)->addr, 4);
   memcpy(s->gateway, &netif_ip4_gw(n)->addr, 4);
-  s->address_source = net_address_source_str(b->addr.source);
+  s->address_source = net_address_source_str(b->bl.address.source);
   s->up = netif_is_up(n);
   s->rx_frames = b->port.rx_frames;
   s->tx_frames = b->port.tx_frames;
-  s->user_flash = b->area.base;
+  s->user_flash = b->bl.cfg.area.base;
 }
 
 static void control_reset(void *ctx, bool key_held)
@@ -350,12 +296,12 @@ static void log_to_control(void *ctx, enum iap_log_level level, const char *modu
   control_log(ctx, level, module, text);
 }
 
-static int start_control(struct board *b)
+static int start_control(struct emul_board *b)
 {
   struct control_listen where;
   char err[512];
   const struct control_board view = {
-    control_status, control_reset, b, &b->writer, &b->flash.model,
+    control_status, control_reset, b, &b->bl.writer, &b->flash.model,
   };
 
   if (!control_parse_listen(b->opt->control, &where, err, sizeof(err))) {
@@ -378,16 +324,16 @@ static int start_control(struct board *b)
 }
 
 /* Tells systemd (Type=notify) the board is up; nothing without $NOTIFY_SOCKET. */
-static void notify_ready(const struct board *b)
+static void notify_ready(const struct emul_board *b)
 {
   char state[160], err[256];
   snprintf(state, sizeof(state), "READY=1\nSTATUS=%s",
-           b->state == BOARD_APPLICATION ? "application running" : "IAP mode");
+           b->bl.state == BOOTLOADER_APPLICATION ? "application running" : "IAP mode");
   if (sd_notify_send(state, err, sizeof(err)) < 0)
     log_warn("board", "%s", err);
 }
 
-static void close_all(struct board *b)
+static void close_all(struct emul_board *b)
 {
   log_posix_subscribe(NULL, NULL);
   control_stop(b->control);
@@ -400,9 +346,42 @@ static void close_all(struct board *b)
   flash_file_close(&b->flash);
 }
 
+/* What the bootloader is built with on this board: iapd's options. */
+static void bootloader_config_from(const struct iapd_options *o, struct bootloader_config *cfg)
+{
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->area.base = o->user_flash;
+  cfg->area.end = STM32_FLASH_END;
+  cfg->tftp = o->tftp;
+  cfg->http = o->http;
+  cfg->dhcp = o->dhcp;
+  cfg->dhcp_timeout_ms = o->dhcp_timeout * 1000u;
+  IP4_ADDR(&cfg->ip, o->ip[0], o->ip[1], o->ip[2], o->ip[3]);
+  IP4_ADDR(&cfg->netmask, o->netmask[0], o->netmask[1], o->netmask[2], o->netmask[3]);
+  IP4_ADDR(&cfg->gateway, o->gateway[0], o->gateway[1], o->gateway[2], o->gateway[3]);
+  cfg->http_user = o->http_user;
+  cfg->http_password = o->http_password;
+  cfg->http_session_timeout_ms = o->http_session_timeout * 1000u;
+}
+
+/* The flash device --flash-driver picks: the chip model directly, or the firmware's STM32
+ * driver over a register model of the FLASH interface. Both sync to the flash file. */
+static const struct flash_dev *open_flash_dev(struct emul_board *b)
+{
+  if (b->opt->flash_driver == FLASH_DRIVER_STM32) {
+    b->flash_regs.stuck_psize = -1;
+    flash_regs_model_attach(&b->flash_regs, &b->flash.model);
+    log_info("flash", "through the STM32 FLASH driver and a register model of the FLASH "
+             "interface (--flash-driver stm32)");
+    return flash_regs_model_dev(&b->flash_regs, sync_flash_file, &b->flash);
+  }
+  return flash_model_dev_init(&b->flash_direct, &b->flash.model, sync_flash_file, &b->flash);
+}
+
 int iapd_run(const struct iapd_options *opt)
 {
-  static struct board b;  /* lwIP keeps pointers to the netif: it must outlive main_loop */
+  static struct emul_board b;  /* lwIP keeps pointers to the netif: it must outlive main_loop */
+  struct bootloader_config cfg;
   char err[512];
   int sector = stm32_flash_sector_of(opt->user_flash);
   uint32_t protected_sectors = (1u << (unsigned)sector) - 1u;  /* bootloader: below the user area */
@@ -411,8 +390,8 @@ int iapd_run(const struct iapd_options *opt)
   b.opt = opt;
   b.sigfd = -1;
   b.tap.fd = -1;
-  b.area.base = opt->user_flash;
-  b.area.end = STM32_FLASH_END;
+  b.board.ops = &emul_board_ops;
+  b.board.ctx = &b;
   /* stderr until the board is up, so that set-up errors reach the terminal; then syslog
    * when detached. */
   log_posix_setup(false, opt->verbose);
@@ -421,16 +400,11 @@ int iapd_run(const struct iapd_options *opt)
     log_err("flash", "%s", err);
     return 1;
   }
-  flash_posix_attach(&b.flash.model, sync_flash_file, &b.flash);
   log_info("flash", "%s: STM32F407 1 MiB, user flash 0x%08x-0x%08x, sectors 0-%d protected",
-           opt->flash_path, b.area.base, b.area.end - 1, sector - 1);
-  if (opt->flash_driver == FLASH_DRIVER_STM32) {
-    b.flash_regs.stuck_psize = -1;
-    flash_regs_model_attach(&b.flash_regs, &b.flash.model);
-    flash_posix_set_route(&flash_regs_model_route);
-    log_info("flash", "through the STM32 FLASH driver and a register model of the FLASH "
-             "interface (--flash-driver stm32)");
-  }
+           opt->flash_path, (unsigned)opt->user_flash, (unsigned)(STM32_FLASH_END - 1),
+           sector - 1);
+  bootloader_config_from(opt, &cfg);
+  bootloader_init(&b.bl, &cfg, &b.board, open_flash_dev(&b));
 
   b.sigfd = open_signals();
   if (b.sigfd < 0) {
@@ -461,20 +435,18 @@ int iapd_run(const struct iapd_options *opt)
     }
     log_posix_setup(true, opt->verbose);
   }
-  board_posix_on_jump(on_jump, &b);
   log_info("board", "power on%s", opt->key ? " with Key held" : "");
   board_reset(&b, opt->key);
   notify_ready(&b);
 
   main_loop(&b);
 
-  tftp_server_stop();
-  http_server_stop();
+  enum flash_result synced = bootloader_shutdown(&b.bl);
   if (opt->flash_driver == FLASH_DRIVER_STM32)
     log_info("flash", "FLASH interface: %u sector erases, %u program operations, %u bus "
              "errors, %u accesses while BSY", b.flash_regs.erases, b.flash_regs.programs,
              b.flash_regs.bus_errors, b.flash_regs.stalls);
-  if (flash_sync() != FLASH_OK)
+  if (synced != FLASH_OK)
     log_err("flash", "flash file %s could not be synced", opt->flash_path);
   else
     log_info("board", "flash synced, bye");

@@ -51,6 +51,7 @@ enum option_id {
   OPT_PCAP,
   OPT_ATTACH,
   OPT_DHCP,
+  OPT_DHCP_TIMEOUT,
   OPT_FLASH_DRIVER,
 };
 
@@ -95,7 +96,10 @@ static const struct option_spec specs[] = {
     "board MAC address (default: 00:00:00:00:00:02)" },
   { "dhcp", OPT_DHCP, NULL, "dhcp",
     "get the board's address by DHCP; without an answer\n"
-    "within 10 s, use the static address (--ip)" },
+    "within --dhcp-timeout, use the static address (--ip)" },
+  { "dhcp-timeout", OPT_DHCP_TIMEOUT, "SECONDS", "dhcp-timeout",
+    "how long --dhcp waits for a lease before it uses\n"
+    "the static address (default: 10)" },
   { "user-flash", OPT_USER_FLASH, "ADDR", "user-flash",
     "start of the application flash: the first address\n"
     "of a sector from 1 to 11, in hex (0x...) or decimal\n"
@@ -171,6 +175,7 @@ void options_defaults(struct iapd_options *o)
   o->attach[0] = '\0';
   o->tap_given = false;
   o->dhcp = false;
+  o->dhcp_timeout = DHCP_FALLBACK_MS / 1000u;
   o->flash_driver = FLASH_DRIVER_DIRECT;
 }
 
@@ -559,6 +564,8 @@ static bool apply_value(struct iapd_options *o, int id, const char *text, char *
                             size);
   case OPT_HTTP_SESSION_TIMEOUT:
     return parse_seconds(text, &o->http_session_timeout, why, size);
+  case OPT_DHCP_TIMEOUT:
+    return parse_seconds(text, &o->dhcp_timeout, why, size);
   default:
     snprintf(why, size, "is not expected: the option takes no value");
     return false;

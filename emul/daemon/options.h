@@ -37,6 +37,7 @@ struct iapd_options {
   char attach[16];                 /* --attach IFACE (libpcap backend); empty: the TAP */
   bool tap_given;                  /* tap set in the file or on the command line */
   bool dhcp;                       /* --dhcp: DHCP, falling back to the static address */
+  unsigned dhcp_timeout;           /* --dhcp-timeout SECONDS, default 10 */
   enum { FLASH_DRIVER_DIRECT, FLASH_DRIVER_STM32 } flash_driver; /* --flash-driver */
 };
 

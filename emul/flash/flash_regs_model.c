@@ -9,6 +9,8 @@
 #include "flash_stm32.h"
 #include "mmio.h"
 
+/* The bus the driver stores to: its mmio accesses carry no context (on the chip they are
+ * plain volatile accesses), so they reach the one attached model. */
 static struct flash_regs_model *current;
 
 /* An access the model has no register for: a bug in the code under test, stop loudly. */
@@ -332,8 +334,45 @@ void mmio_read_bytes(uint32_t addr, void *buf, size_t len)
   flash_model_read(r->flash, addr, buf, len);
 }
 
-const struct flash_posix_route flash_regs_model_route = {
-  .erase_sector = flash_stm32_erase_sector,
-  .program = flash_stm32_program,
-  .read = flash_stm32_read,
+/* The firmware's driver, whose accesses reach this model through the mmio seam above. */
+static enum flash_result dev_erase_sector(void *ctx, unsigned sector)
+{
+  (void)ctx;
+  return flash_stm32_erase_sector(sector);
+}
+
+static enum flash_result dev_program(void *ctx, uint32_t addr, const void *data, size_t len)
+{
+  (void)ctx;
+  return flash_stm32_program(addr, data, len);
+}
+
+static enum flash_result dev_read(void *ctx, uint32_t addr, void *buf, size_t len)
+{
+  (void)ctx;
+  return flash_stm32_read(addr, buf, len);
+}
+
+static enum flash_result dev_sync(void *ctx)
+{
+  struct flash_regs_model *r = ctx;
+  return r->sync != NULL ? r->sync(r->sync_ctx) : FLASH_OK;
+}
+
+static const struct flash_dev_ops flash_regs_model_dev_ops = {
+  .erase_sector = dev_erase_sector,
+  .program = dev_program,
+  .read = dev_read,
+  .sync = dev_sync,
 };
+
+const struct flash_dev *flash_regs_model_dev(struct flash_regs_model *r,
+                                             enum flash_result (*sync)(void *ctx),
+                                             void *sync_ctx)
+{
+  r->sync = sync;
+  r->sync_ctx = sync_ctx;
+  r->dev.ops = &flash_regs_model_dev_ops;
+  r->dev.ctx = r;
+  return &r->dev;
+}

@@ -27,8 +27,8 @@
 
 #include <stdint.h>
 
+#include "flash.h"
 #include "flash_model.h"
-#include "flash_posix.h"
 
 enum flash_regs_keyr { KEYR_WAIT_KEY1, KEYR_WAIT_KEY2, KEYR_LOCKED_UNTIL_RESET };
 
@@ -52,6 +52,10 @@ struct flash_regs_model {
   unsigned stalls;         /* accesses made while BSY */
   unsigned cache_misuse;   /* DCRST/ICRST written with the cache enabled */
   unsigned programs, erases;
+  /* the device over the driver (flash_regs_model_dev) */
+  enum flash_result (*sync)(void *ctx);
+  void *sync_ctx;
+  struct flash_dev dev;
 };
 
 /* Attaches r (reset) over flash; the mmio seam then reaches it. */
@@ -61,8 +65,11 @@ void flash_regs_model_attach(struct flash_regs_model *r, struct flash_model *fla
  * restarted), the operation in progress completed. Settings and counters are kept. */
 void flash_regs_model_reset(struct flash_regs_model *r);
 
-/* The flash seam routed through the STM32 driver (firmware/flash_stm32.c) and this model:
- * pass to flash_posix_set_route(). */
-extern const struct flash_posix_route flash_regs_model_route;
+/* The flash device iapd --flash-driver stm32 passes to the bootloader: the STM32 driver
+ * (firmware/flash_stm32.c) over this model, which must be attached; sync (NULL: none) makes
+ * the backing store durable. Returns &r->dev. */
+const struct flash_dev *flash_regs_model_dev(struct flash_regs_model *r,
+                                             enum flash_result (*sync)(void *ctx),
+                                             void *sync_ctx);
 
 #endif

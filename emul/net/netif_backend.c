@@ -72,6 +72,10 @@ void netif_backend_poll(struct netif_backend *nb)
       return;
     if (nb->observer)
       nb->observer(nb->observer_ctx, NETIF_BACKEND_RX, frame, (size_t)n);
+    if (!netif_is_up(&nb->netif)) {
+      nb->rx_dropped++;  /* the bootloader's MAC is off: before IAP mode, or after the jump */
+      continue;
+    }
     struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_POOL);
     if (p == NULL) {
       nb->rx_dropped++;  /* out of pool buffers: dropped, as by a MAC with a full RX ring */

@@ -1,4 +1,4 @@
-/* The emulated board's clocks: lwIP's sys_now() from CLOCK_MONOTONIC, and the RNG. */
+/* The emulated board's clock: lwIP's sys_now() from CLOCK_MONOTONIC. */
 #ifndef IAPD_CLOCK_POSIX_H
 #define IAPD_CLOCK_POSIX_H
 
