@@ -527,11 +527,19 @@ START_TEST(test_help)
   tl_assert_contains(r.out, "  -f, --foreground         stay in the foreground");
   tl_assert_contains(r.out, SYSCONFDIR "/iapd.conf");
 
+  /* Under 80 columns, measured with the configuration file at /etc/iapd.conf: the path
+   * configure gives (SYSCONFDIR) is as long as the install prefix, which the text cannot
+   * help (make distcheck installs under a long temporary one). */
+  const long prefix_extra = (long)strlen(SYSCONFDIR) - (long)strlen("/etc");
   for (const char *line = r.out; *line != '\0';) {
     const char *end = strchr(line, '\n');
     ck_assert_ptr_nonnull(end);
-    ck_assert_msg(end - line < 80, "--help line of 80 columns or more: %.*s",
-                  (int)(end - line), line);
+    long width = end - line;
+    const char *path = strstr(line, SYSCONFDIR "/iapd.conf");
+    if (path != NULL && path < end)
+      width -= prefix_extra;
+    ck_assert_msg(width < 80, "--help line of 80 columns or more: %.*s", (int)(end - line),
+                  line);
     line = end + 1;
   }
 

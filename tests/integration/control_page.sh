@@ -12,8 +12,7 @@ cd "$WORK" || hard_error "cannot cd to $WORK"
 BROWSER_DIR=$TESTS_DIR/browser
 command -v node >/dev/null || hard_error "node is not installed (scripts/bootstrap.sh deps)"
 [ -x /usr/bin/chromium ] || hard_error "/usr/bin/chromium is not installed (scripts/bootstrap.sh deps)"
-[ -d "$BROWSER_DIR/node_modules/puppeteer-core" ] \
-  || hard_error "puppeteer-core is missing: npm ci --prefix tests/browser (scripts/bootstrap.sh deps)"
+need_node_modules "$BROWSER_DIR"
 mkdir -p "$ARTEFACTS" || hard_error "cannot create $ARTEFACTS"
 rm -f "$ARTEFACTS"/*.png
 

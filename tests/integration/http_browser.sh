@@ -16,8 +16,7 @@ for tool in node /usr/bin/chromium /usr/bin/firefox-esr; do
   command -v "$tool" >/dev/null 2>&1 \
     || hard_error "'$tool' is not installed; scripts/bootstrap.sh deps installs it"
 done
-[ -f "$browser_dir/node_modules/puppeteer-core/package.json" ] \
-  || hard_error "puppeteer-core is not installed in $browser_dir; run scripts/bootstrap.sh deps (npm ci)"
+need_node_modules "$browser_dir"
 shots_root=${BROWSER_SHOTS_DIR:-$(dirname "$IAPD")/tests/browser-shots}
 
 netns_enter "$0" "$@"

@@ -37,6 +37,17 @@ skip() {
   exit 77
 }
 
+# need_node_modules DIR: the browser tests drive puppeteer-core from DIR/node_modules, which
+# scripts/bootstrap.sh installs (npm ci) in a git checkout. A release tarball carries no
+# node_modules: there the test skips, saying so; in a checkout, its absence is an error.
+need_node_modules() {
+  [ -f "$1/node_modules/puppeteer-core/package.json" ] && return 0
+  if [ -e "$TESTS_DIR/../.git" ]; then
+    hard_error "puppeteer-core is not installed in $1; run scripts/bootstrap.sh deps (npm ci)"
+  fi
+  skip "puppeteer-core is not installed in $1: a release tarball carries no node_modules (run 'npm ci' in tests/browser to run the browser tests)"
+}
+
 # fail MSG: the test failed; shows what iapd said last.
 fail() {
   printf '%s: FAIL: %s\n' "${TEST_NAME:-test}" "$*" >&2
