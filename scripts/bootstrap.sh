@@ -22,6 +22,7 @@ die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 # Packages a build and the tests need. The test clients are the ones users run: curl,
 # tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware.
 packages="autoconf automake libtool pkg-config make gcc check libpcap-dev libmicrohttpd-dev
+  libjansson-dev
   dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   dnsmasq-base tcpdump ethtool jq chromium nodejs firefox-esr"
@@ -138,7 +139,7 @@ boot() {
   as_root ip netns exec "$netns" ip link set lo up
   say "board in network namespace '$netns'; in another terminal try:"
   say "  sudo ip netns exec $netns tftp -m binary 192.168.0.10 -c put $build_dir/fixtures/app-0x08010000.bin"
-  say "  sudo kill -USR2 \$(pidof iapd)    # reset without Key: the board jumps to the new app"
+  say "  sudo ip netns exec $netns $build_dir/iapctl reset    # without Key: the new app runs"
   cd "$build_dir"
   if [ "$(id -u)" -eq 0 ]; then
     exec ip netns exec "$netns" ./iapd --foreground --flash "$build_dir/iapd-flash.bin" "$@"

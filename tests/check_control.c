@@ -1,7 +1,8 @@
 /*
- * The control API without HTTP: the status JSON byte for byte, the transfer object, the
- * reset body parser and its messages, --control addresses, the Host check, SSE framing, the
- * bounded event queue, and the systemd notification datagram.
+ * The control API without HTTP: the status JSON byte for byte, the transfer object, log and
+ * error JSON (escapes, U+FFFD for invalid UTF-8, size caps), the reset body parser and its
+ * messages, --control addresses, the Host check, SSE framing, the bounded event queue, and
+ * the systemd notification datagram.
  */
 #include "config.h"
 
@@ -16,22 +17,26 @@
 
 #include "control_api.h"
 #include "control_events.h"
-#include "json.h"
+#include "control_json.h"
 #include "options.h"
 #include "sd_notify.h"
 #include "testlib.h"
 
 /* --- status JSON ---------------------------------------------------------------------- */
 
-static char *render_status(const struct board_status *s)
+/* The text of a JSON value from the API (the reference is taken); free() it. */
+static char *render(json_t *v)
 {
-  struct json j;
-  json_init(&j, 65536);
-  control_status_json(&j, s);
-  char *text = json_take(&j, NULL);
-  json_free(&j);
+  ck_assert_ptr_nonnull(v);
+  char *text = control_json_dump(v, 65536, NULL);
+  json_decref(v);
   ck_assert_ptr_nonnull(text);
   return text;
+}
+
+static char *render_status(const struct board_status *s)
+{
+  return render(control_status_json(s));
 }
 
 static void iap_board(struct board_status *s)
@@ -116,13 +121,7 @@ END_TEST
 
 static char *render_transfer(const struct control_transfer *t)
 {
-  struct json j;
-  json_init(&j, 4096);
-  control_transfer_json(&j, t);
-  char *text = json_take(&j, NULL);
-  json_free(&j);
-  ck_assert_ptr_nonnull(text);
-  return text;
+  return render(control_transfer_json(t));
 }
 
 START_TEST(transfer_unknown_size_and_zero_time)
@@ -154,6 +153,124 @@ START_TEST(transfer_percent_rounds_down_and_caps)
 }
 END_TEST
 
+START_TEST(status_counters_full_32_bits)
+{
+  struct board_status s;
+  iap_board(&s);
+  s.uptime_ms = UINT32_MAX;
+  s.rx_frames = UINT32_MAX;
+  s.erase_count[11] = UINT32_MAX;
+  char *text = render_status(&s);
+  tl_assert_contains(text, "\"key_held\":false,\"application\":null,\"uptime_ms\":4294967295}");
+  tl_assert_contains(text, "\"up\":true,\"rx_frames\":4294967295,\"tx_frames\":5}");
+  tl_assert_contains(text, "\"erased\":true,\"erase_count\":4294967295}]");
+  free(text);
+}
+END_TEST
+
+/* --- strings: escapes, UTF-8, caps ------------------------------------------------------ */
+
+#define FFFD "\xef\xbf\xbd"
+
+START_TEST(status_strings_escaped)
+{
+  struct board_status s;
+  iap_board(&s);
+  s.detail = "q\" b\\ s/ \b\f\n\r\t \x01\x1f\x7f";
+  char *text = render_status(&s);
+  /* '/' and DEL need no escape; other control characters as \u00XX (jansson: upper case). */
+  tl_assert_contains(text, "\"reason\":\"no application\","
+                     "\"detail\":\"q\\\" b\\\\ s/ \\b\\f\\n\\r\\t \\u0001\\u001F\x7f\","
+                     "\"key_held\":false,");
+  free(text);
+}
+END_TEST
+
+START_TEST(log_event_exact)
+{
+  char buf[1024];
+  json_t *line = control_log_json(IAP_LOG_WARN, "tftp", "transfer from 192.168.0.1:37713 "
+                                  "timed out", 61000);
+  size_t n = control_sse_event(buf, sizeof(buf), "log", line);
+  json_decref(line);
+  static const char want[] = "event: log\ndata: {\"level\":\"warning\",\"module\":\"tftp\","
+                             "\"text\":\"transfer from 192.168.0.1:37713 timed out\","
+                             "\"uptime_ms\":61000}\n\n";
+  ck_assert_uint_eq(n, sizeof(want) - 1);
+  ck_assert_str_eq(buf, want);
+
+  char *text = render(control_log_json(IAP_LOG_ERR, "flash", "x", 0));
+  ck_assert_str_eq(text, "{\"level\":\"error\",\"module\":\"flash\",\"text\":\"x\",\"uptime_ms\":0}");
+  free(text);
+  text = render(control_log_json(IAP_LOG_DEBUG, "net", "", 1));
+  ck_assert_str_eq(text, "{\"level\":\"debug\",\"module\":\"net\",\"text\":\"\",\"uptime_ms\":1}");
+  free(text);
+}
+END_TEST
+
+START_TEST(log_text_valid_utf8_kept)
+{
+  /* e acute (2 bytes), euro sign (3), U+1F600 (4), U+10FFFF (the last code point) */
+  char *text = render(control_log_json(IAP_LOG_INFO, "tftp",
+                                       "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf", 0));
+  ck_assert_str_eq(text, "{\"level\":\"info\",\"module\":\"tftp\","
+                   "\"text\":\"\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf\",\"uptime_ms\":0}");
+  free(text);
+}
+END_TEST
+
+START_TEST(log_text_invalid_utf8_replaced)
+{
+  /* A file name as a TFTP client may send it: a stray continuation byte, a lone 0xFF, an
+   * overlong '/', a surrogate, above U+10FFFF, a sequence cut short by the end. Each bad byte
+   * is one U+FFFD; the valid bytes around them stay. */
+  char *text = render(control_log_json(IAP_LOG_INFO, "tftp",
+                                       "file \x80|\xff|\xc0\xaf|\xed\xa0\x80|"
+                                       "\xf4\x90\x80\x80|\xc3\xa9\xe2\x82", 5));
+  ck_assert_str_eq(text, "{\"level\":\"info\",\"module\":\"tftp\",\"text\":\"file "
+                   FFFD "|" FFFD "|" FFFD FFFD "|" FFFD FFFD FFFD "|" FFFD FFFD FFFD FFFD "|"
+                   "\xc3\xa9" FFFD FFFD "\",\"uptime_ms\":5}");
+  free(text);
+}
+END_TEST
+
+START_TEST(error_json_quotes_what_the_client_sent)
+{
+  /* A refusal quotes the Host header: quotes, a backslash and bytes that are not UTF-8. */
+  char *text = render(control_error_json("Host 'a\"b\\c\xff\x01' is not an address of this "
+                                         "server"));
+  ck_assert_str_eq(text, "{\"error\":\"Host 'a\\\"b\\\\c" FFFD "\\u0001' is not an address "
+                   "of this server\"}");
+  free(text);
+}
+END_TEST
+
+START_TEST(event_too_large_is_not_sent)
+{
+  /* An event is sent whole or not at all: the text of a line that does not fit is never
+   * cut short. "event: log\ndata: " + {"error":"12345"} + "\n\n" is 36 bytes, and snprintf
+   * needs one more for its NUL. */
+  char buf[64];
+  json_t *v = control_error_json("12345");
+  ck_assert_uint_eq(control_sse_event(buf, 37, "log", v), 36);
+  ck_assert_str_eq(buf, "event: log\ndata: {\"error\":\"12345\"}\n\n");
+  ck_assert_uint_eq(control_sse_event(buf, 36, "log", v), 0);
+  ck_assert_uint_eq(control_sse_event(buf, 10, "log", v), 0);
+  json_decref(v);
+  ck_assert_uint_eq(control_sse_event(buf, sizeof(buf), "log", NULL), 0);
+
+  /* The same cap on a reply: its whole text or nothing. */
+  v = control_error_json("12345");
+  size_t len = 0;
+  char *text = control_json_dump(v, 17, &len);
+  ck_assert_str_eq(text, "{\"error\":\"12345\"}");
+  ck_assert_uint_eq(len, 17);
+  free(text);
+  ck_assert_ptr_null(control_json_dump(v, 16, NULL));
+  json_decref(v);
+}
+END_TEST
+
 /* --- POST /api/reset body ----------------------------------------------------------------- */
 
 static bool reset_ok(const char *body, bool want)
@@ -179,6 +296,8 @@ START_TEST(reset_bodies_accepted)
   ck_assert(reset_ok("{\"key\": true}", true));
   ck_assert(reset_ok("{\"key\":false}", false));
   ck_assert(reset_ok(" \r\n\t{ \"key\" :\ttrue }\n", true));
+  /* A name with an escape is the same name (RFC 8259, 7): "k\u0065y" is "key". */
+  ck_assert(reset_ok("{\"k\\u0065y\": false}", false));
 }
 END_TEST
 
@@ -192,15 +311,22 @@ START_TEST(reset_bodies_refused)
   reset_refused("{}", "no \"key\" member" EXP);
   reset_refused("{\"Key\": true}", "unknown member \"Key\"" EXP);
   reset_refused("{\"key\": true, \"force\": 1}", "unknown member \"force\"" EXP);
-  reset_refused("{\"key\": true, \"key\": false}", "\"key\" given twice" EXP);
   reset_refused("{\"key\": 1}", "\"key\" must be true or false" EXP);
   reset_refused("{\"key\": \"true\"}", "\"key\" must be true or false" EXP);
-  reset_refused("{\"key\" true}", "expected ':' after \"key\"" EXP);
-  reset_refused("{\"key\": true", "expected '}' after the value" EXP);
-  reset_refused("{\"key\": true} x", "text after the object" EXP);
-  reset_refused("{key: true}", "expected a member name in double quotes" EXP);
-  reset_refused("{\"k\\u0065y\": true}", "bad member name" EXP);
-  reset_refused("{\"key\": truex}", "expected '}' after the value" EXP);
+  reset_refused("{\"key\": null}", "\"key\" must be true or false" EXP);
+  reset_refused("{\"a-member-name-longer-than-32-bytes-is-cut\": true}",
+                "unknown member \"a-member-name-longer-than-32-byt\"" EXP);
+  /* Not JSON at all: jansson's message, and the line and column where it stopped. */
+  reset_refused("{\"key\": true, \"key\": false}",
+                "JSON error at line 1, column 19: duplicate object key near '\"key\"'" EXP);
+  reset_refused("{\"key\" true}", "JSON error at line 1, column 11: ':' expected near 'true'" EXP);
+  reset_refused("{\"key\": true", "JSON error at line 1, column 12: '}' expected near end of file" EXP);
+  reset_refused("{\"key\": true} x", "JSON error at line 1, column 15: end of file expected near 'x'" EXP);
+  reset_refused("{key: true}", "JSON error at line 1, column 4: string or '}' expected near 'key'" EXP);
+  reset_refused("{\"key\": truex}", "JSON error at line 1, column 13: invalid token near 'truex'" EXP);
+  reset_refused("\"key\"", "JSON error at line 1, column 5: '[' or '{' expected near '\"key\"'" EXP);
+  reset_refused("{\n\"key\":\n tru}", "JSON error at line 3, column 4: invalid token near 'tru'" EXP);
+  reset_refused("{\"k\xffy\": true}", "JSON error at line 1, column 3: unable to decode byte 0xff near '\"k'" EXP);
 }
 END_TEST
 
@@ -523,6 +649,13 @@ static Suite *control_suite(void)
   tcase_add_test(tc, status_application_and_transfer);
   tcase_add_test(tc, transfer_unknown_size_and_zero_time);
   tcase_add_test(tc, transfer_percent_rounds_down_and_caps);
+  tcase_add_test(tc, status_counters_full_32_bits);
+  tcase_add_test(tc, status_strings_escaped);
+  tcase_add_test(tc, log_event_exact);
+  tcase_add_test(tc, log_text_valid_utf8_kept);
+  tcase_add_test(tc, log_text_invalid_utf8_replaced);
+  tcase_add_test(tc, error_json_quotes_what_the_client_sent);
+  tcase_add_test(tc, event_too_large_is_not_sent);
   tcase_add_test(tc, reset_bodies_accepted);
   tcase_add_test(tc, reset_bodies_refused);
   tcase_add_test(tc, reset_body_not_nul_terminated);

@@ -12,6 +12,7 @@
 
 #include "clock_posix.h"
 #include "control_events.h"
+#include "control_json.h"
 #include "http_fs.h"
 
 /* Bounds on what clients can make the server hold. */
@@ -27,7 +28,8 @@
 #define BACKLOG_LINES         16u             /* log lines a new client gets first: the LCD */
 #define PROGRESS_INTERVAL_MS  100u
 #define KEEPALIVE_MS          15000u          /* below CONNECTION_TIMEOUT_S, for proxies too */
-#define JSON_MAX              (64u * 1024u)
+#define STATUS_JSON_MAX       (64u * 1024u)   /* GET /api/status; under 2 KiB today */
+#define REPLY_JSON_MAX        1024u           /* errors, the reset reply */
 
 struct sse_client {
   struct control *ctl;
@@ -110,13 +112,14 @@ static enum MHD_Result queue_buffer(struct MHD_Connection *conn, unsigned status
   return ret;
 }
 
-/* JSON from a finished writer; a writer that failed is a 500. */
-static enum MHD_Result queue_json(struct MHD_Connection *conn, unsigned status, struct json *j,
-                                  const char *allow)
+/* v as the reply (the reference is taken); a value that is NULL (out of memory) or whose
+ * text is longer than max_len is a 500: a reply is never cut short. */
+static enum MHD_Result queue_json(struct MHD_Connection *conn, unsigned status, json_t *v,
+                                  size_t max_len, const char *allow)
 {
-  size_t len;
-  char *text = json_take(j, &len);
-  json_free(j);
+  size_t len = 0;
+  char *text = v != NULL ? control_json_dump(v, max_len, &len) : NULL;
+  json_decref(v);
   if (text == NULL) {
     static char oops[] = "{\"error\":\"internal error: the reply did not fit\"}";
     return queue_buffer(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "application/json", oops,
@@ -135,18 +138,13 @@ static enum MHD_Result queue_error(struct MHD_Connection *conn, unsigned status,
                                    const char *allow, const char *fmt, ...)
 {
   char message[400];
-  struct json j;
   va_list ap;
 
   va_start(ap, fmt);
   vsnprintf(message, sizeof(message), fmt, ap);
   va_end(ap);
-  json_init(&j, 1024);
-  json_object_begin(&j);
-  json_key(&j, "error");
-  json_string(&j, message);
-  json_object_end(&j);
-  return queue_json(conn, status, &j, allow);
+  /* The message may quote what the client sent (a Host header): any bytes at all. */
+  return queue_json(conn, status, control_error_json(message), REPLY_JSON_MAX, allow);
 }
 
 /* --- the status snapshot ----------------------------------------------------------------- */
@@ -200,13 +198,10 @@ static void broadcast(struct control *c, const char *data, size_t len)
     client_push(cl, data, len);
 }
 
-static void broadcast_event(struct control *c, const char *event, struct json *j)
+static void broadcast_event(struct control *c, const char *event, const json_t *data)
 {
   char buf[EVENT_MAX];
-  const char *text = json_text(j);
-  if (text == NULL)
-    return;
-  size_t n = control_sse_format(buf, sizeof(buf), event, text, json_len(j));
+  size_t n = control_sse_event(buf, sizeof(buf), event, data);
   if (n > 0)
     broadcast(c, buf, n);
 }
@@ -264,14 +259,11 @@ static enum MHD_Result serve_events(struct control *c, struct MHD_Connection *co
     event_queue_push(&cl->queue, c->backlog[k], c->backlog_len[k]);
   }
   struct control_transfer t;
-  struct json j;
   char buf[EVENT_MAX];
   fill_transfer(c, &t);
-  json_init(&j, EVENT_MAX);
-  control_transfer_json(&j, &t);
-  size_t n = json_text(&j) ? control_sse_format(buf, sizeof(buf), "progress", json_text(&j),
-                                                json_len(&j)) : 0;
-  json_free(&j);
+  json_t *progress = control_transfer_json(&t);
+  size_t n = control_sse_event(buf, sizeof(buf), "progress", progress);
+  json_decref(progress);
   if (n > 0)
     event_queue_push(&cl->queue, buf, n);
 
@@ -294,26 +286,14 @@ static enum MHD_Result serve_events(struct control *c, struct MHD_Connection *co
 void control_log(struct control *c, enum iap_log_level level, const char *module,
                  const char *text)
 {
-  static const char *const names[] = { "error", "warning", "info", "debug" };
   char buf[EVENT_MAX];
-  struct json j;
 
   if (c == NULL)
     return;
-  json_init(&j, EVENT_MAX);
-  json_object_begin(&j);
-  json_key(&j, "level");
-  json_string(&j, (unsigned)level < 4 ? names[level] : "info");
-  json_key(&j, "module");
-  json_string(&j, module);
-  json_key(&j, "text");
-  json_string(&j, text);
-  json_key(&j, "uptime_ms");
-  json_uint(&j, clock_now_ms() - c->start_ms);  /* lines come from outside control_run too */
-  json_object_end(&j);
-  size_t n = json_text(&j) ? control_sse_format(buf, sizeof(buf), "log", json_text(&j),
-                                                json_len(&j)) : 0;
-  json_free(&j);
+  /* clock_now_ms(), not now_ms: lines come from outside control_run too. */
+  json_t *line = control_log_json(level, module, text, clock_now_ms() - c->start_ms);
+  size_t n = control_sse_event(buf, sizeof(buf), "log", line);
+  json_decref(line);
   if (n == 0)
     return;
   if (level != IAP_LOG_DEBUG) {
@@ -356,12 +336,10 @@ static void track_transfer(struct control *c)
   if (c->clients == NULL)
     return;
   struct control_transfer t;
-  struct json j;
   fill_transfer(c, &t);
-  json_init(&j, EVENT_MAX);
-  control_transfer_json(&j, &t);
-  broadcast_event(c, "progress", &j);
-  json_free(&j);
+  json_t *progress = control_transfer_json(&t);
+  broadcast_event(c, "progress", progress);
+  json_decref(progress);
 }
 
 /* --- requests ---------------------------------------------------------------------------- */
@@ -374,11 +352,8 @@ static bool is_get(const char *method)
 static enum MHD_Result serve_status(struct control *c, struct MHD_Connection *conn)
 {
   struct board_status s;
-  struct json j;
   fill_status(c, &s);
-  json_init(&j, JSON_MAX);
-  control_status_json(&j, &s);
-  return queue_json(conn, MHD_HTTP_OK, &j, NULL);
+  return queue_json(conn, MHD_HTTP_OK, control_status_json(&s), STATUS_JSON_MAX, NULL);
 }
 
 static enum MHD_Result serve_flash(struct control *c, struct MHD_Connection *conn)
@@ -405,7 +380,6 @@ static enum MHD_Result serve_reset(struct control *c, struct MHD_Connection *con
   char why[200];
   bool key;
   struct board_status s;
-  struct json j;
 
   if (req->too_large)
     return queue_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
@@ -416,16 +390,9 @@ static enum MHD_Result serve_reset(struct control *c, struct MHD_Connection *con
   log_info("control", "reset%s (POST /api/reset)", key ? " with Key held" : "");
   c->board.reset(c->board.ctx, key);
   fill_status(c, &s);
-  json_init(&j, 1024);
-  json_object_begin(&j);
-  json_key(&j, "reset");
-  json_bool(&j, true);
-  json_key(&j, "key");
-  json_bool(&j, key);
-  json_key(&j, "mode");
-  json_string(&j, s.application ? "application" : "iap");
-  json_object_end(&j);
-  return queue_json(conn, MHD_HTTP_OK, &j, NULL);
+  json_t *reply = json_pack("{s:b,s:b,s:s}", "reset", 1, "key", (int)key,
+                            "mode", s.application ? "application" : "iap");
+  return queue_json(conn, MHD_HTTP_OK, reply, REPLY_JSON_MAX, NULL);
 }
 
 /* The board page's files, generated from emul/www/ by tools/mkfsdata.py (mk/control.am) in

@@ -4,222 +4,185 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static void json_ipv4(struct json *j, const char *key, const uint8_t a[4])
+#include "control_json.h"
+
+/* --- JSON of the status, the transfer, log lines and errors ------------------------------ */
+
+static json_t *hex32(uint32_t v)
 {
-  json_key(j, key);
-  json_stringf(j, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+  return json_sprintf("0x%08x", (unsigned)v);
 }
 
-static void json_hex32(struct json *j, const char *key, uint32_t v)
+static json_t *ipv4(const uint8_t a[4])
 {
-  json_key(j, key);
-  json_stringf(j, "0x%08x", (unsigned)v);
+  return json_sprintf("%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
 }
 
-void control_transfer_json(struct json *j, const struct control_transfer *t)
+json_t *control_transfer_json(const struct control_transfer *t)
 {
-  if (!t->active) {
-    json_null(j);
-    return;
-  }
-  json_object_begin(j);
-  json_key(j, "protocol");
-  json_string(j, t->protocol ? t->protocol : "");
-  json_key(j, "peer");
-  json_string(j, t->peer ? t->peer : "");
-  json_key(j, "bytes");
-  json_uint(j, t->bytes);
-  json_key(j, "expected_bytes");
-  if (t->expected > 0)
-    json_uint(j, t->expected);
-  else
-    json_null(j);
-  json_key(j, "percent");
-  if (t->expected > 0) {
-    uint64_t pct = (uint64_t)t->bytes * 100u / t->expected;
-    json_uint(j, pct > 100 ? 100 : pct);
-  } else {
-    json_null(j);
-  }
-  json_key(j, "rate_bytes_per_s");
-  json_uint(j, t->elapsed_ms > 0 ? (uint64_t)t->bytes * 1000u / t->elapsed_ms : 0);
-  json_key(j, "elapsed_ms");
-  json_uint(j, t->elapsed_ms);
-  json_object_end(j);
+  if (!t->active)
+    return json_null();
+  uint64_t pct = t->expected > 0 ? (uint64_t)t->bytes * 100u / t->expected : 0;
+  uint64_t rate = t->elapsed_ms > 0 ? (uint64_t)t->bytes * 1000u / t->elapsed_ms : 0;
+  /* An unannounced size has no percentage: null, not 0, so a bar is not drawn empty. */
+  json_t *expected = t->expected > 0 ? json_integer(t->expected) : json_null();
+  json_t *percent = t->expected > 0 ? json_integer(pct > 100 ? 100 : (json_int_t)pct)
+                                    : json_null();
+  return json_pack("{s:o,s:o,s:I,s:o,s:o,s:I,s:I}",
+                   "protocol", control_json_string(t->protocol),
+                   "peer", control_json_string(t->peer),
+                   "bytes", (json_int_t)t->bytes,
+                   "expected_bytes", expected,
+                   "percent", percent,
+                   "rate_bytes_per_s", (json_int_t)rate,
+                   "elapsed_ms", (json_int_t)t->elapsed_ms);
 }
 
-void control_status_json(struct json *j, const struct board_status *s)
+static json_t *board_json(const struct board_status *s)
 {
-  json_object_begin(j);
+  json_t *application = s->application
+    ? json_pack("{s:o,s:o}", "msp", hex32(s->msp), "pc", hex32(s->pc))
+    : json_null();
+  return json_pack("{s:s,s:o,s:o,s:b,s:o,s:I}",
+                   "mode", s->application ? "application" : "iap",
+                   "reason", control_json_string(s->reason),
+                   "detail", control_json_string(s->detail),
+                   "key_held", (int)s->key_held,
+                   "application", application,
+                   "uptime_ms", (json_int_t)s->uptime_ms);
+}
 
-  json_key(j, "board");
-  json_object_begin(j);
-  json_key(j, "mode");
-  json_string(j, s->application ? "application" : "iap");
-  json_key(j, "reason");
-  json_string(j, s->reason ? s->reason : "");
-  json_key(j, "detail");
-  json_string(j, s->detail ? s->detail : "");
-  json_key(j, "key_held");
-  json_bool(j, s->key_held);
-  json_key(j, "application");
-  if (s->application) {
-    json_object_begin(j);
-    json_hex32(j, "msp", s->msp);
-    json_hex32(j, "pc", s->pc);
-    json_object_end(j);
-  } else {
-    json_null(j);
-  }
-  json_key(j, "uptime_ms");
-  json_uint(j, s->uptime_ms);
-  json_object_end(j);
+static json_t *network_json(const struct board_status *s)
+{
+  return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I}",
+                   "backend", control_json_string(s->backend),
+                   "interface", control_json_string(s->interface),
+                   "mac", json_sprintf("%02x:%02x:%02x:%02x:%02x:%02x", s->mac[0], s->mac[1],
+                                       s->mac[2], s->mac[3], s->mac[4], s->mac[5]),
+                   "ip", ipv4(s->ip),
+                   "netmask", ipv4(s->netmask),
+                   "gateway", ipv4(s->gateway),
+                   "address_source", control_json_string(s->address_source),
+                   "up", (int)s->up,
+                   "rx_frames", (json_int_t)s->rx_frames,
+                   "tx_frames", (json_int_t)s->tx_frames);
+}
 
-  json_key(j, "network");
-  json_object_begin(j);
-  json_key(j, "backend");
-  json_string(j, s->backend ? s->backend : "");
-  json_key(j, "interface");
-  json_string(j, s->interface ? s->interface : "");
-  json_key(j, "mac");
-  json_stringf(j, "%02x:%02x:%02x:%02x:%02x:%02x", s->mac[0], s->mac[1], s->mac[2],
-               s->mac[3], s->mac[4], s->mac[5]);
-  json_ipv4(j, "ip", s->ip);
-  json_ipv4(j, "netmask", s->netmask);
-  json_ipv4(j, "gateway", s->gateway);
-  json_key(j, "address_source");
-  json_string(j, s->address_source ? s->address_source : "");
-  json_key(j, "up");
-  json_bool(j, s->up);
-  json_key(j, "rx_frames");
-  json_uint(j, s->rx_frames);
-  json_key(j, "tx_frames");
-  json_uint(j, s->tx_frames);
-  json_object_end(j);
-
-  json_key(j, "transfer");
-  control_transfer_json(j, &s->transfer);
-
-  json_key(j, "flash");
-  json_object_begin(j);
-  json_key(j, "size");
-  json_uint(j, STM32_FLASH_SIZE);
-  json_hex32(j, "user_flash", s->user_flash);
-  json_key(j, "sectors");
-  json_array_begin(j);
+static json_t *flash_json(const struct board_status *s)
+{
+  json_t *sectors = json_array();
+  if (sectors == NULL)
+    return NULL;
   for (unsigned n = 0; n < STM32_FLASH_SECTOR_COUNT; n++) {
-    json_object_begin(j);
-    json_key(j, "sector");
-    json_uint(j, n);
-    json_hex32(j, "address", stm32_flash_sector_base(n));
-    json_key(j, "size");
-    json_uint(j, stm32_flash_sector_size(n));
-    json_key(j, "bootloader");
-    json_bool(j, (s->protected_sectors >> n) & 1u);
-    json_key(j, "erased");
-    json_bool(j, s->erased[n]);
-    json_key(j, "erase_count");
-    json_uint(j, s->erase_count[n]);
-    json_object_end(j);
+    json_t *sector = json_pack("{s:I,s:o,s:I,s:b,s:b,s:I}",
+                               "sector", (json_int_t)n,
+                               "address", hex32(stm32_flash_sector_base(n)),
+                               "size", (json_int_t)stm32_flash_sector_size(n),
+                               "bootloader", (int)((s->protected_sectors >> n) & 1u),
+                               "erased", (int)s->erased[n],
+                               "erase_count", (json_int_t)s->erase_count[n]);
+    if (json_array_append_new(sectors, sector) != 0) {
+      json_decref(sectors);
+      return NULL;
+    }
   }
-  json_array_end(j);
-  json_object_end(j);
+  return json_pack("{s:I,s:o,s:o}",
+                   "size", (json_int_t)STM32_FLASH_SIZE,
+                   "user_flash", hex32(s->user_flash),
+                   "sectors", sectors);
+}
 
-  json_object_end(j);
+json_t *control_status_json(const struct board_status *s)
+{
+  /* json_pack takes the "o" references even when it fails, so a NULL part leaks nothing. */
+  return json_pack("{s:o,s:o,s:o,s:o}",
+                   "board", board_json(s),
+                   "network", network_json(s),
+                   "transfer", control_transfer_json(&s->transfer),
+                   "flash", flash_json(s));
+}
+
+json_t *control_log_json(enum iap_log_level level, const char *module, const char *text,
+                         uint32_t uptime_ms)
+{
+  static const char *const names[] = {
+    [IAP_LOG_ERR] = "error", [IAP_LOG_WARN] = "warning", [IAP_LOG_INFO] = "info",
+    [IAP_LOG_DEBUG] = "debug",
+  };
+  const char *name = (unsigned)level < sizeof(names) / sizeof(names[0]) ? names[level] : "info";
+  return json_pack("{s:s,s:o,s:o,s:I}",
+                   "level", name,
+                   "module", control_json_string(module),
+                   "text", control_json_string(text),
+                   "uptime_ms", (json_int_t)uptime_ms);
+}
+
+json_t *control_error_json(const char *message)
+{
+  return json_pack("{s:o}", "error", control_json_string(message));
 }
 
 /* --- POST /api/reset body ------------------------------------------------------------- */
 
-static const char *skip_blanks(const char *p, const char *end)
-{
-  while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-    p++;
-  return p;
-}
-
 #define RESET_EXPECTED "expected {\"key\": true} or {\"key\": false}"
+#define MEMBER_NAME_SHOWN 32   /* bytes of an unknown member's name quoted back */
+
+static bool json_blank(char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';   /* RFC 8259, 2: ws */
+}
 
 bool control_parse_reset(const char *body, size_t len, bool *key_held, char *why,
                          size_t why_size)
 {
-  const char *p = body, *end = body + len;
-  bool have_key = false, value = false;
+  json_error_t error;
+  const char *name;
+  json_t *value, *key = NULL;
+  size_t blanks = 0;
+  bool ok = false;
 
-  p = skip_blanks(p, end);
-  if (p == end) {
+  /* Said apart from other bad JSON: an empty body is the usual mistake (curl -X POST). */
+  while (blanks < len && json_blank(body[blanks]))
+    blanks++;
+  if (blanks == len) {
     snprintf(why, why_size, "empty body: " RESET_EXPECTED);
     return false;
   }
-  if (*p++ != '{') {
+  json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &error);
+  if (doc == NULL) {
+    snprintf(why, why_size, "JSON error at line %d, column %d: %s: " RESET_EXPECTED,
+             error.line, error.column, error.text);
+    return false;
+  }
+  if (!json_is_object(doc)) {
     snprintf(why, why_size, "not a JSON object: " RESET_EXPECTED);
-    return false;
+    goto out;
   }
-  p = skip_blanks(p, end);
-  if (p < end && *p == '}') {
-    snprintf(why, why_size, "no \"key\" member: " RESET_EXPECTED);
-    return false;
-  }
-  for (;;) {
-    /* A member name: a string without escapes (the only name we take needs none). */
-    if (p == end || *p != '"') {
-      snprintf(why, why_size, "expected a member name in double quotes: " RESET_EXPECTED);
-      return false;
-    }
-    const char *name = ++p;
-    while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-      p++;
-    if (p == end || *p != '"') {
-      snprintf(why, why_size, "bad member name: " RESET_EXPECTED);
-      return false;
-    }
-    size_t name_len = (size_t)(p - name);
-    p++;
-    if (name_len != 3 || memcmp(name, "key", 3) != 0) {
+  json_object_foreach(doc, name, value) {
+    if (strcmp(name, "key") != 0) {
       snprintf(why, why_size, "unknown member \"%.*s\": " RESET_EXPECTED,
-               name_len > 32 ? 32 : (int)name_len, name);
-      return false;
+               MEMBER_NAME_SHOWN, name);
+      goto out;
     }
-    if (have_key) {
-      snprintf(why, why_size, "\"key\" given twice: " RESET_EXPECTED);
-      return false;
-    }
-    p = skip_blanks(p, end);
-    if (p == end || *p++ != ':') {
-      snprintf(why, why_size, "expected ':' after \"key\": " RESET_EXPECTED);
-      return false;
-    }
-    p = skip_blanks(p, end);
-    if ((size_t)(end - p) >= 4 && memcmp(p, "true", 4) == 0) {
-      value = true;
-      p += 4;
-    } else if ((size_t)(end - p) >= 5 && memcmp(p, "false", 5) == 0) {
-      value = false;
-      p += 5;
-    } else {
-      snprintf(why, why_size, "\"key\" must be true or false: " RESET_EXPECTED);
-      return false;
-    }
-    have_key = true;
-    p = skip_blanks(p, end);
-    if (p < end && *p == ',') {
-      p = skip_blanks(p + 1, end);
-      continue;
-    }
-    if (p == end || *p++ != '}') {
-      snprintf(why, why_size, "expected '}' after the value: " RESET_EXPECTED);
-      return false;
-    }
-    break;
+    key = value;
   }
-  if (skip_blanks(p, end) != end) {
-    snprintf(why, why_size, "text after the object: " RESET_EXPECTED);
-    return false;
+  if (key == NULL) {
+    snprintf(why, why_size, "no \"key\" member: " RESET_EXPECTED);
+    goto out;
   }
-  *key_held = value;
-  return true;
+  if (!json_is_boolean(key)) {
+    snprintf(why, why_size, "\"key\" must be true or false: " RESET_EXPECTED);
+    goto out;
+  }
+  *key_held = json_is_true(key);
+  ok = true;
+out:
+  json_decref(doc);
+  return ok;
 }
 
 /* --- --control ADDR:PORT ----------------------------------------------------------------- */
@@ -349,4 +312,17 @@ size_t control_sse_format(char *buf, size_t size, const char *event, const char 
   if (n < 0 || (size_t)n >= size)
     return 0;
   return (size_t)n;
+}
+
+size_t control_sse_event(char *buf, size_t size, const char *event, const json_t *data)
+{
+  size_t len;
+  if (data == NULL)
+    return 0;
+  char *text = control_json_dump(data, size, &len);
+  if (text == NULL)
+    return 0;
+  size_t n = control_sse_format(buf, size, event, text, len);
+  free(text);
+  return n;
 }

@@ -12,7 +12,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "json.h"
+#include <jansson.h>
+
+#include "log.h"
 #include "stm32f407.h"
 
 #define CONTROL_DEFAULT_LISTEN "127.0.0.1:8069"
@@ -52,14 +54,26 @@ struct board_status {
   uint32_t erase_count[STM32_FLASH_SECTOR_COUNT];
 };
 
+/* The JSON values below are new jansson references (json_decref() them), NULL only when
+ * out of memory. Their strings may hold any bytes: invalid UTF-8 comes out as U+FFFD
+ * (control_json.h). */
+
 /* GET /api/status: the whole snapshot as one JSON object (fields in man/iapd.8). */
-void control_status_json(struct json *j, const struct board_status *s);
+json_t *control_status_json(const struct board_status *s);
 
 /* The transfer object of the status and of "progress" events; null when none. */
-void control_transfer_json(struct json *j, const struct control_transfer *t);
+json_t *control_transfer_json(const struct control_transfer *t);
 
-/* POST /api/reset body: exactly {"key": true} or {"key": false}, blanks allowed. False with
- * a sentence in why for anything else. */
+/* The data of a "log" event: {"level":..,"module":..,"text":..,"uptime_ms":..}. */
+json_t *control_log_json(enum iap_log_level level, const char *module, const char *text,
+                         uint32_t uptime_ms);
+
+/* The body of every refusal: {"error":"what is wrong"}. */
+json_t *control_error_json(const char *message);
+
+/* POST /api/reset body: a JSON object whose only member is "key", true or false; blanks
+ * allowed. False with a sentence in why for anything else (for text that is not JSON:
+ * jansson's message and where it stopped). */
 bool control_parse_reset(const char *body, size_t len, bool *key_held, char *why,
                          size_t why_size);
 
@@ -80,8 +94,12 @@ bool control_parse_listen(const char *text, struct control_listen *out, char *wh
 bool control_host_allowed(const char *host);
 
 /* One server-sent event, "event: NAME\ndata: DATA\n\n", into buf. DATA must be one line
- * (JSON from json.h is). Returns its length, 0 when it does not fit or DATA has a newline. */
+ * (compact JSON is). Returns its length, 0 when it does not fit or DATA has a newline. */
 size_t control_sse_format(char *buf, size_t size, const char *event, const char *data,
                           size_t data_len);
+
+/* The same with DATA the compact text of data; 0 when it does not fit (an event is sent
+ * whole or not at all) or data is NULL. */
+size_t control_sse_event(char *buf, size_t size, const char *event, const json_t *data);
 
 #endif

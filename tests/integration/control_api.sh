@@ -149,6 +149,8 @@ expect_error 400 '"key" must be true or false: expected {"key": true} or {"key":
   POST /api/reset "${J[@]}" --data '{"key": "yes"}'
 expect_error 400 'unknown member "force": expected {"key": true} or {"key": false}' \
   POST /api/reset "${J[@]}" --data '{"key": true, "force": true}'
+expect_error 400 "JSON error at line 1, column 11: ':' expected near 'true': expected {\"key\": true} or {\"key\": false}" \
+  POST /api/reset "${J[@]}" --data '{"key" true}'
 head -c 300 /dev/zero | tr '\0' ' ' > big.json
 expect_error 413 'body larger than 256 bytes: expected {"key": true} or {"key": false}' \
   POST /api/reset "${J[@]}" --data-binary @big.json
