@@ -138,7 +138,7 @@ boot() {
   ip netns list 2>/dev/null | grep -qw "$netns" || as_root ip netns add "$netns"
   as_root ip netns exec "$netns" ip link set lo up
   say "board in network namespace '$netns'; in another terminal try:"
-  say "  sudo ip netns exec $netns tftp -m binary 192.168.0.10 -c put $build_dir/fixtures/app-0x08010000.bin"
+  say "  sudo ip netns exec $netns tftp -m binary 192.168.0.10 -c put $build_dir/fixtures/app-0x08010000.bin app.bin"
   say "  sudo ip netns exec $netns $build_dir/iapctl reset    # without Key: the new app runs"
   cd "$build_dir"
   if [ "$(id -u)" -eq 0 ]; then
