@@ -7,6 +7,7 @@
 
 #include "http_fs.h"
 #include "http_text.h"
+#include "json_escape.h"
 #include "log.h"
 
 #define MARKER_LEN (sizeof(HTTP_FS_MARKER) - 1)
@@ -209,31 +210,12 @@ static void send_error_page(struct http_conn *c, int status, const char *message
   send_page(c, status, "/error.html", text, extra);
 }
 
-/* JSON string escaping (RFC 8259 7) of text into out. */
-static size_t json_escape(const char *text, char *out, size_t size)
-{
-  size_t n = 0;
-  for (; *text && n + 7 < size; text++) {
-    unsigned char ch = (unsigned char)*text;
-    if (ch == '"' || ch == '\\') {
-      out[n++] = '\\';
-      out[n++] = (char)ch;
-    } else if (ch < 0x20) {
-      n += (size_t)snprintf(out + n, size - n, "\\u%04x", ch);
-    } else {
-      out[n++] = (char)ch;
-    }
-  }
-  out[n] = '\0';
-  return n;
-}
-
 /* The answers of PUT /firmware: a JSON object. */
 static void send_json_error(struct http_conn *c, int status, const char *message,
                             const char *extra)
 {
   char escaped[HTTP_PAGE_TEXT_MAX - 64];
-  json_escape(message, escaped, sizeof(escaped));
+  json_escape_string(message, escaped, sizeof(escaped));
   int n = snprintf(c->text, sizeof(c->text), "{\"ok\":false,\"status\":%d,\"error\":\"%s\"}\n",
                    status, escaped);
   if (n < 0 || (size_t)n >= sizeof(c->text))
