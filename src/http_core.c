@@ -1,62 +1,17 @@
 /* The HTTP IAP server's protocol logic (see http_core.h). */
 #include "http_core.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "http_fs.h"
 #include "http_text.h"
-#include "json_escape.h"
 #include "log.h"
-
-#define MARKER_LEN (sizeof(HTTP_FS_MARKER) - 1)
-#define EXTRA_MAX 192
-
-static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 /* The smallest multipart body carrying a file of N bytes is N plus this plus twice the
  * boundary: "--B\r\n" "Content-Disposition:form-data;name=datafile\r\n" "\r\n" ... "\r\n--B--"
  * (RFC 7578). A Content-Length beyond that cannot fit, whatever the form holds. */
 #define MULTIPART_MIN_OVERHEAD (4u + 45u + 2u + 6u)
-
-static const char *reason_phrase(int status)
-{
-  switch (status) {
-  case 100: return "Continue";
-  case 200: return "OK";
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 409: return "Conflict";
-  case 411: return "Length Required";
-  case 413: return "Payload Too Large";
-  case 414: return "URI Too Long";
-  case 415: return "Unsupported Media Type";
-  case 417: return "Expectation Failed";
-  case 422: return "Unprocessable Entity";
-  case 429: return "Too Many Requests";
-  case 431: return "Request Header Fields Too Large";
-  case 500: return "Internal Server Error";
-  case 501: return "Not Implemented";
-  case 503: return "Service Unavailable";
-  case 505: return "HTTP Version Not Supported";
-  default: return "Error";
-  }
-}
-
-static int status_of(enum iap_status s)
-{
-  switch (s) {
-  case IAP_ERR_TOO_LARGE: return 413;
-  case IAP_ERR_INVALID_IMAGE: return 422;
-  case IAP_ERR_BUSY: return 409;
-  case IAP_OK: return 200;
-  default: return 500;
-  }
-}
 
 static uint32_t elapsed(uint32_t now_ms, uint32_t then_ms)
 {
@@ -90,142 +45,6 @@ bool http_conn_uploading(const struct http_conn *c)
   return c->uploading;
 }
 
-/* --- output -------------------------------------------------------------------------------- */
-
-static bool out_pending(const struct http_conn *c)
-{
-  return c->out_next < c->out_count;
-}
-
-static void out_add(struct http_conn *c, const void *data, size_t len, bool copy)
-{
-  if (len == 0)
-    return;
-  if (!out_pending(c)) {
-    c->out_count = 0;
-    c->out_next = 0;
-  }
-  if (c->out_count < HTTP_OUT_SEGMENTS)
-    c->out[c->out_count++] = (struct http_out_segment){ data, len, copy };
-}
-
-static void maybe_close(struct http_conn *c)
-{
-  if (c->phase == HTTP_PHASE_CLOSING && !out_pending(c)) {
-    c->phase = HTTP_PHASE_CLOSED;
-    c->ops->close(c->ctx, c->reset_after);
-  }
-}
-
-static void pump(struct http_conn *c)
-{
-  bool sent = false;
-  while (out_pending(c)) {
-    struct http_out_segment *s = &c->out[c->out_next];
-    size_t n = c->ops->send(c->ctx, s->data, s->len, s->copy);
-    if (n == 0)
-      break;
-    sent = true;
-    s->data += n;
-    s->len -= n;
-    if (s->len == 0)
-      c->out_next++;
-  }
-  if (sent)
-    c->ops->flush(c->ctx);
-  maybe_close(c);
-}
-
-/* Status line and headers into c->head. */
-static void put_head(struct http_conn *c, int status, const char *content_type, size_t body_len,
-                     const char *extra)
-{
-  const struct http_request *r = &c->parser.req;
-  const char *connection = "";
-
-  if (c->close_after)
-    connection = "Connection: close\r\n";
-  else if (r->version_minor == 0)
-    connection = "Connection: keep-alive\r\n";
-  int n = snprintf(c->head, sizeof(c->head),
-                   "HTTP/1.1 %d %s\r\n"
-                   "Content-Type: %s\r\n"
-                   "Content-Length: %u\r\n"
-                   "Cache-Control: no-store\r\n"
-                   "X-Content-Type-Options: nosniff\r\n"
-                   "X-Frame-Options: DENY\r\n"
-                   "%s%s\r\n",
-                   status, reason_phrase(status), content_type, (unsigned)body_len, connection,
-                   extra ? extra : "");
-  if (n < 0 || (size_t)n >= sizeof(c->head))
-    n = 0;  /* cannot happen with the fixed texts above; send nothing rather than half */
-  out_add(c, c->head, (size_t)n, true);
-}
-
-static bool head_only(const struct http_conn *c)
-{
-  return c->parser.req.method == HTTP_METHOD_HEAD;
-}
-
-/* A page from the ROM file system with text (escaped) at its marker. */
-static void send_page(struct http_conn *c, int status, const char *path, const char *text,
-                      const char *extra)
-{
-  const struct http_fs_file *f = http_fs_find(path);
-  size_t text_len = http_html_escape(text ? text : "", c->text, sizeof(c->text));
-
-  if (f == NULL) {
-    /* The build always has the pages; a missing one is a build bug. Say so plainly. */
-    text_len = (size_t)snprintf(c->text, sizeof(c->text), "%d %s (page %s missing)\n",
-                                status, reason_phrase(status), path);
-    put_head(c, status, "text/plain; charset=utf-8", text_len, extra);
-    if (!head_only(c))
-      out_add(c, c->text, text_len, true);
-    pump(c);
-    return;
-  }
-  if (f->marker < 0) {
-    put_head(c, status, f->content_type, f->len, extra);
-    if (!head_only(c))
-      out_add(c, f->data, f->len, false);
-  } else {
-    size_t before = (size_t)f->marker;
-    size_t after = f->len - before - MARKER_LEN;
-    put_head(c, status, f->content_type, before + text_len + after, extra);
-    if (!head_only(c)) {
-      out_add(c, f->data, before, false);
-      out_add(c, c->text, text_len, true);
-      out_add(c, f->data + before + MARKER_LEN, after, false);
-    }
-  }
-  pump(c);
-}
-
-/* The error page: "<status> <reason>: <message>". */
-static void send_error_page(struct http_conn *c, int status, const char *message,
-                            const char *extra)
-{
-  char text[HTTP_PAGE_TEXT_MAX];
-  snprintf(text, sizeof(text), "%d %s: %s", status, reason_phrase(status), message);
-  send_page(c, status, "/error.html", text, extra);
-}
-
-/* The answers of PUT /firmware: a JSON object. */
-static void send_json_error(struct http_conn *c, int status, const char *message,
-                            const char *extra)
-{
-  char escaped[HTTP_PAGE_TEXT_MAX - 64];
-  json_escape_string(message, escaped, sizeof(escaped));
-  int n = snprintf(c->text, sizeof(c->text), "{\"ok\":false,\"status\":%d,\"error\":\"%s\"}\n",
-                   status, escaped);
-  if (n < 0 || (size_t)n >= sizeof(c->text))
-    n = (int)strlen(c->text);
-  put_head(c, status, "application/json", (size_t)n, extra);
-  if (!head_only(c))
-    out_add(c, c->text, (size_t)n, true);
-  pump(c);
-}
-
 /* --- request flow ------------------------------------------------------------------------ */
 
 /* The request is answered: read the next one, or close. Safe to call again. */
@@ -235,7 +54,7 @@ static void next_request(struct http_conn *c)
     return;
   if (c->close_after) {
     c->phase = HTTP_PHASE_CLOSING;
-    maybe_close(c);
+    http_out_close_if_sent(c);
     return;
   }
   c->phase = HTTP_PHASE_HEAD;
@@ -279,20 +98,11 @@ static void early_error(struct http_conn *c, int status, const char *message, co
   bool raw = is_raw_handler(c);
   answer_early(c);
   if (raw)
-    send_json_error(c, status, message, extra);
+    http_send_json_error(c, status, message, extra);
   else
-    send_error_page(c, status, message, extra);
+    http_send_error_page(c, status, message, extra);
   if (http_body_done(&c->body) || c->parser.req.expect_continue)
     next_request(c);  /* closes */
-}
-
-static void send_continue(struct http_conn *c)
-{
-  if (c->parser.req.expect_continue && !http_body_done(&c->body)) {
-    out_add(c, continue_line, sizeof(continue_line) - 1, false);
-    pump(c);
-    c->parser.req.expect_continue = false;  /* answered: the body comes */
-  }
 }
 
 static bool has_session(struct http_conn *c, uint32_t now_ms)
@@ -303,7 +113,7 @@ static bool has_session(struct http_conn *c, uint32_t now_ms)
 
 static void login_page(struct http_conn *c, int status, const char *message, const char *extra)
 {
-  send_page(c, status, "/login.html", message, extra);
+  http_send_page(c, status, "/login.html", message, extra);
 }
 
 static void upload_page(struct http_conn *c, const char *extra)
@@ -313,7 +123,7 @@ static void upload_page(struct http_conn *c, const char *extra)
   snprintf(text, sizeof(text), "Images up to %u bytes (%u KiB) fit the user flash at 0x%08x.",
            (unsigned)cfg->user_flash_size, (unsigned)(cfg->user_flash_size / 1024u),
            (unsigned)cfg->user_flash_base);
-  send_page(c, 200, "/upload.html", text, extra);
+  http_send_page(c, 200, "/upload.html", text, extra);
 }
 
 static void not_logged_in(struct http_conn *c, bool early)
@@ -332,7 +142,7 @@ static void login_done(struct http_conn *c, uint32_t now_ms)
   char user[HTTP_USER_MAX + 2] = "";
   char password[HTTP_PASSWORD_MAX + 2] = "";
   char token[HTTP_TOKEN_HEX_LEN + 1];
-  char extra[EXTRA_MAX];
+  char extra[HTTP_EXTRA_MAX];
   uint32_t wait_ms;
 
   /* An absent or oversized field is an empty one: wrong, like any other. */
@@ -380,7 +190,7 @@ static bool begin_upload(struct http_conn *c, uint32_t expected, const char *wha
                                                expected, &c->err);
   if (st != IAP_OK) {
     log_warn("http", "upload from %s refused: %s", c->peer, c->err.message);
-    early_error(c, status_of(st), c->err.message, NULL);
+    early_error(c, http_status_of(st), c->err.message, NULL);
     return false;
   }
   c->uploading = true;
@@ -485,13 +295,13 @@ static void start_multipart(struct http_conn *c, uint32_t now_ms)
   multipart_init(&c->mp, boundary, blen, &mp_callbacks, c);
   if (!begin_upload(c, 0, "form"))
     return;
-  send_continue(c);
+  http_send_continue(c);
 }
 
 static void start_raw(struct http_conn *c, uint32_t now_ms)
 {
   const struct http_request *r = &c->parser.req;
-  char extra[EXTRA_MAX];
+  char extra[HTTP_EXTRA_MAX];
   char msg[120];
   uint32_t wait_ms;
 
@@ -525,7 +335,7 @@ static void start_raw(struct http_conn *c, uint32_t now_ms)
   c->respond_after_body = true;
   if (!begin_upload(c, r->has_content_length ? r->content_length : 0, "raw"))
     return;
-  send_continue(c);
+  http_send_continue(c);
 }
 
 static void upload_done(struct http_conn *c)
@@ -551,28 +361,25 @@ static void upload_done(struct http_conn *c)
     log_warn("http", "upload from %s failed: %s", c->peer, c->err.message);
     c->close_after = true;
     if (raw)
-      send_json_error(c, status_of(c->err.status), c->err.message, NULL);
+      http_send_json_error(c, http_status_of(c->err.status), c->err.message, NULL);
     else
-      send_error_page(c, status_of(c->err.status), c->err.message, NULL);
+      http_send_error_page(c, http_status_of(c->err.status), c->err.message, NULL);
     return;
   }
   c->app->uploads_ok++;
   log_info("http", "upload from %s complete: %u bytes, CRC-32 0x%08x; reset to run it",
            c->peer, (unsigned)result.size, (unsigned)result.crc32);
   if (raw) {
-    int n = snprintf(c->text, sizeof(c->text),
+    int n = snprintf(c->out.text, sizeof(c->out.text),
                      "{\"ok\":true,\"size\":%u,\"crc32\":\"0x%08x\",\"address\":\"0x%08x\"}\n",
                      (unsigned)result.size, (unsigned)result.crc32,
                      (unsigned)cfg->user_flash_base);
-    put_head(c, 200, "application/json", (size_t)n, NULL);
-    if (!head_only(c))
-      out_add(c, c->text, (size_t)n, true);
-    pump(c);
+    http_send_text(c, 200, "application/json", (size_t)n, NULL);
     return;
   }
   snprintf(text, sizeof(text), "%u bytes written at 0x%08x, CRC-32 0x%08x.",
            (unsigned)result.size, (unsigned)cfg->user_flash_base, (unsigned)result.crc32);
-  send_page(c, 200, "/done.html", text, NULL);
+  http_send_page(c, 200, "/done.html", text, NULL);
 }
 
 /* --- routing ------------------------------------------------------------------------------ */
@@ -581,7 +388,7 @@ static void method_not_allowed(struct http_conn *c, const char *allow)
 {
   char extra[64];
   snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
-  send_error_page(c, 405, "method not allowed here", extra);
+  http_send_error_page(c, 405, "method not allowed here", extra);
 }
 
 static void dispatch(struct http_conn *c, uint32_t now_ms)
@@ -611,7 +418,7 @@ static void dispatch(struct http_conn *c, uint32_t now_ms)
       c->handler = HTTP_H_LOGIN;
       c->respond_after_body = true;
       c->form_len = 0;
-      send_continue(c);
+      http_send_continue(c);
     }
   } else if (strcmp(path, "/upload.html") == 0) {
     if (!get)
@@ -631,7 +438,7 @@ static void dispatch(struct http_conn *c, uint32_t now_ms)
     else if (post && http_prefix_ci(r->content_type, "application/octet-stream"))
       start_raw(c, now_ms);  /* a type no cross-site form can send without a preflight */
     else if (post)
-      send_json_error(c, 415, "POST /firmware takes Content-Type application/octet-stream",
+      http_send_json_error(c, 415, "POST /firmware takes Content-Type application/octet-stream",
                       NULL);
     else
       method_not_allowed(c, "PUT, POST");
@@ -645,7 +452,7 @@ static void dispatch(struct http_conn *c, uint32_t now_ms)
       log_info("http", "reset requested by %s", c->peer);
       c->close_after = true;
       c->reset_after = c->app->cfg.request_reset != NULL;
-      send_page(c, 200, "/reset.html", "Resetting the board.", NULL);
+      http_send_page(c, 200, "/reset.html", "Resetting the board.", NULL);
     }
   } else if (strcmp(path, "/logout.cgi") == 0) {
     if (!post) {
@@ -661,11 +468,11 @@ static void dispatch(struct http_conn *c, uint32_t now_ms)
     const struct http_fs_file *f = http_fs_find(path);
     /* Pages with a marker are templates, served only through their routes. */
     if (f != NULL && f->marker < 0 && get)
-      send_page(c, 200, path, NULL, NULL);
+      http_send_page(c, 200, path, NULL, NULL);
     else if (f != NULL && f->marker < 0)
       method_not_allowed(c, "GET, HEAD");
     else
-      send_error_page(c, 404, "no such page", NULL);
+      http_send_error_page(c, 404, "no such page", NULL);
   }
 
   if (c->phase != HTTP_PHASE_HEAD)
@@ -703,14 +510,14 @@ static void body_data(struct http_conn *c, const uint8_t *data, size_t len)
   case HTTP_H_MULTIPART:
     if (multipart_feed(&c->mp, data, len) != MULTIPART_OK) {
       if (c->err.status != IAP_OK)
-        upload_failed(c, status_of(c->err.status), c->err.message);
+        upload_failed(c, http_status_of(c->err.status), c->err.message);
       else
         upload_failed(c, 400, multipart_error(&c->mp));
     }
     return;
   case HTTP_H_RAW:
     if (!write_upload(c, data, len))
-      upload_failed(c, status_of(c->err.status), c->err.message);
+      upload_failed(c, http_status_of(c->err.status), c->err.message);
     return;
   }
 }
@@ -739,9 +546,9 @@ static void body_failed(struct http_conn *c)
   if (c->handler != HTTP_H_DISCARD && c->handler != HTTP_H_NONE) {
     answer_early(c);
     if (c->handler == HTTP_H_RAW)
-      send_json_error(c, 400, why, NULL);
+      http_send_json_error(c, 400, why, NULL);
     else
-      send_error_page(c, 400, why, NULL);
+      http_send_error_page(c, 400, why, NULL);
   }
   c->close_after = true;
   next_request(c);
@@ -755,16 +562,16 @@ size_t http_conn_input(struct http_conn *c, const uint8_t *data, size_t len, uin
   while (i < len) {
     switch (c->phase) {
     case HTTP_PHASE_HEAD: {
-      if (out_pending(c))
+      if (http_out_pending(&c->out))
         return i;  /* the last answer is still going out: the next request waits */
       i += http_request_feed(&c->parser, data + i, len - i);
       if (c->parser.state == RQ_FAILED) {
         log_warn("http", "bad request from %s: %d %s", c->peer, c->parser.status,
                  c->parser.error);
         c->close_after = true;
-        send_error_page(c, c->parser.status, c->parser.error, NULL);
+        http_send_error_page(c, c->parser.status, c->parser.error, NULL);
         c->phase = HTTP_PHASE_CLOSING;
-        maybe_close(c);
+        http_out_close_if_sent(c);
         return len;
       }
       if (c->parser.state == RQ_DONE)
@@ -798,25 +605,25 @@ void http_conn_on_sent(struct http_conn *c, uint32_t now_ms)
   if (c->phase == HTTP_PHASE_CLOSED)
     return;
   c->last_active_ms = now_ms;
-  pump(c);
+  http_out_pump(c);
 }
 
 void http_conn_poll(struct http_conn *c, uint32_t now_ms)
 {
   if (c->phase == HTTP_PHASE_CLOSED)
     return;
-  if (out_pending(c))
-    pump(c);
+  if (http_out_pending(&c->out))
+    http_out_pump(c);
   if (c->phase == HTTP_PHASE_CLOSED || elapsed(now_ms, c->last_active_ms) < HTTP_IDLE_TIMEOUT_MS)
     return;
   if (c->uploading)
     abort_upload(c, "the client sent nothing for too long");
   else
     log_debug("http", "closing idle connection from %s", c->peer);
-  c->out_count = c->out_next = 0;
+  c->out.count = c->out.next = 0;
   c->reset_after = false;
   c->phase = HTTP_PHASE_CLOSING;
-  maybe_close(c);
+  http_out_close_if_sent(c);
 }
 
 void http_conn_closed(struct http_conn *c, const char *why)

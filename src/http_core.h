@@ -34,6 +34,7 @@
 #include "http_auth.h"
 #include "http_opts.h"
 #include "http_request.h"
+#include "http_response.h"
 #include "image_sink.h"
 #include "multipart.h"
 
@@ -76,14 +77,6 @@ enum http_phase { HTTP_PHASE_HEAD, HTTP_PHASE_BODY, HTTP_PHASE_CLOSING, HTTP_PHA
 
 enum http_handler { HTTP_H_NONE, HTTP_H_DISCARD, HTTP_H_LOGIN, HTTP_H_MULTIPART, HTTP_H_RAW };
 
-#define HTTP_OUT_SEGMENTS 5
-
-struct http_out_segment {
-  const uint8_t *data;
-  size_t len;
-  bool copy;
-};
-
 struct http_conn {
   struct http_app *app;
   const struct http_conn_ops *ops;
@@ -112,12 +105,7 @@ struct http_conn {
   struct iap_error err;
   struct multipart_parser mp;
 
-  /* the answer being sent */
-  struct http_out_segment out[HTTP_OUT_SEGMENTS];
-  unsigned out_count;
-  unsigned out_next;
-  char head[HTTP_RESPONSE_HEAD_MAX];
-  char text[HTTP_PAGE_TEXT_MAX];
+  struct http_out out;                /* the answer being sent */
 };
 
 /* Sets up the shared state; cfg is copied (its strings must outlive the app). */
