@@ -59,7 +59,6 @@ static void next_request(struct http_conn *c)
   }
   c->phase = HTTP_PHASE_HEAD;
   c->handler = HTTP_H_NONE;
-  c->respond_after_body = false;
   c->drained = 0;
   c->form_len = 0;
   http_request_init(&c->parser);
@@ -90,7 +89,6 @@ static void answer_early(struct http_conn *c)
 {
   c->close_after = true;
   c->handler = HTTP_H_DISCARD;
-  c->respond_after_body = false;
 }
 
 static void early_error(struct http_conn *c, int status, const char *message, const char *extra)
@@ -287,7 +285,6 @@ static void start_multipart(struct http_conn *c, uint32_t now_ms)
     return;
   }
   c->handler = HTTP_H_MULTIPART;
-  c->respond_after_body = true;
   c->datafile_seen = false;
   c->in_datafile = false;
   c->err.status = IAP_OK;
@@ -332,7 +329,6 @@ static void start_raw(struct http_conn *c, uint32_t now_ms)
                 NULL);
     return;
   }
-  c->respond_after_body = true;
   if (!begin_upload(c, r->has_content_length ? r->content_length : 0, "raw"))
     return;
   http_send_continue(c);
@@ -416,7 +412,6 @@ static void dispatch(struct http_conn *c, uint32_t now_ms)
       early_error(c, 413, "login form too large", NULL);
     } else {
       c->handler = HTTP_H_LOGIN;
-      c->respond_after_body = true;
       c->form_len = 0;
       http_send_continue(c);
     }

@@ -88,7 +88,6 @@ struct http_conn {
   struct http_request_parser parser;
   struct http_body body;
   enum http_handler handler;
-  bool respond_after_body;            /* the answer waits for the body's end */
   bool close_after;                   /* close once the answer is sent */
   bool reset_after;
   uint32_t drained;                   /* body bytes dropped after an early answer */
