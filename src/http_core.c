@@ -60,7 +60,6 @@ static void next_request(struct http_conn *c)
   c->phase = HTTP_PHASE_HEAD;
   c->handler = HTTP_H_NONE;
   c->drained = 0;
-  c->form_len = 0;
   http_request_init(&c->parser);
 }
 
@@ -80,103 +79,28 @@ static void abort_upload(struct http_conn *c, const char *why)
            (unsigned)c->upload_bytes, why);
 }
 
-/*
- * An answer before the body ended (or instead of it): the rest of the body is read and
- * dropped, then the connection closes. When the client waits for 100 Continue, no body comes:
- * close once the answer is out.
- */
-static void answer_early(struct http_conn *c)
+void http_conn_answer_early(struct http_conn *c)
 {
   c->close_after = true;
   c->handler = HTTP_H_DISCARD;
 }
 
-static void early_error(struct http_conn *c, int status, const char *message, const char *extra)
+void http_conn_end_early(struct http_conn *c)
 {
-  bool raw = is_raw_handler(c);
-  answer_early(c);
-  if (raw)
-    http_send_json_error(c, status, message, extra);
-  else
-    http_send_error_page(c, status, message, extra);
   if (http_body_done(&c->body) || c->parser.req.expect_continue)
     next_request(c);  /* closes */
 }
 
-static bool has_session(struct http_conn *c, uint32_t now_ms)
+void http_conn_early_error(struct http_conn *c, int status, const char *message,
+                           const char *extra)
 {
-  const char *token = c->parser.req.session;
-  return token[0] != '\0' && http_auth_session_valid(&c->app->auth, token, now_ms);
-}
-
-static void login_page(struct http_conn *c, int status, const char *message, const char *extra)
-{
-  http_send_page(c, status, "/login.html", message, extra);
-}
-
-static void upload_page(struct http_conn *c, const char *extra)
-{
-  const struct http_server_config *cfg = &c->app->cfg;
-  char text[160];
-  snprintf(text, sizeof(text), "Images up to %u bytes (%u KiB) fit the user flash at 0x%08x.",
-           (unsigned)cfg->user_flash_size, (unsigned)(cfg->user_flash_size / 1024u),
-           (unsigned)cfg->user_flash_base);
-  http_send_page(c, 200, "/upload.html", text, extra);
-}
-
-static void not_logged_in(struct http_conn *c, bool early)
-{
-  if (early)
-    answer_early(c);
-  login_page(c, 403, "Please log in first (no session, or it expired).", NULL);
-  if (early && (http_body_done(&c->body) || c->parser.req.expect_continue))
-    next_request(c);
-}
-
-/* --- POST /checklogin.cgi ------------------------------------------------------------------- */
-
-static void login_done(struct http_conn *c, uint32_t now_ms)
-{
-  char user[HTTP_USER_MAX + 2] = "";
-  char password[HTTP_PASSWORD_MAX + 2] = "";
-  char token[HTTP_TOKEN_HEX_LEN + 1];
-  char extra[HTTP_EXTRA_MAX];
-  uint32_t wait_ms;
-
-  /* An absent or oversized field is an empty one: wrong, like any other. */
-  if (!http_form_field(c->form, c->form_len, "username", user, sizeof(user)))
-    user[0] = '\0';
-  if (!http_form_field(c->form, c->form_len, "password", password, sizeof(password)))
-    password[0] = '\0';
-  enum http_login result = http_auth_login(&c->app->auth, user, password, now_ms, &wait_ms);
-  memset(password, 0, sizeof(password));
-  memset(c->form, 0, sizeof(c->form));
-  switch (result) {
-  case HTTP_LOGIN_OK:
-    if (!http_auth_session_open(&c->app->auth, now_ms, token)) {
-      log_err("http", "no random source for a session token");
-      login_page(c, 503, "The board has no random source for a session; try again.", NULL);
-      return;
-    }
-    log_info("http", "login from %s", c->peer);
-    snprintf(extra, sizeof(extra),
-             "Set-Cookie: " HTTP_SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict\r\n",
-             token);
-    upload_page(c, extra);
-    return;
-  case HTTP_LOGIN_WRONG:
-    log_warn("http", "failed login from %s", c->peer);
-    login_page(c, 403, "Wrong user ID or password.", NULL);
-    return;
-  case HTTP_LOGIN_THROTTLED: {
-    char text[120];
-    unsigned s = (unsigned)((wait_ms + 999u) / 1000u);
-    snprintf(text, sizeof(text), "Too many failed logins: try again in %u s.", s);
-    snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", s);
-    login_page(c, 429, text, extra);
-    return;
-  }
-  }
+  bool raw = is_raw_handler(c);
+  http_conn_answer_early(c);
+  if (raw)
+    http_send_json_error(c, status, message, extra);
+  else
+    http_send_error_page(c, status, message, extra);
+  http_conn_end_early(c);
 }
 
 /* --- uploads ------------------------------------------------------------------------------ */
@@ -188,7 +112,7 @@ static bool begin_upload(struct http_conn *c, uint32_t expected, const char *wha
                                                expected, &c->err);
   if (st != IAP_OK) {
     log_warn("http", "upload from %s refused: %s", c->peer, c->err.message);
-    early_error(c, http_status_of(st), c->err.message, NULL);
+    http_conn_early_error(c, http_status_of(st), c->err.message, NULL);
     return false;
   }
   c->uploading = true;
@@ -213,7 +137,7 @@ static bool write_upload(struct http_conn *c, const uint8_t *data, size_t len)
 static void upload_failed(struct http_conn *c, int status, const char *message)
 {
   abort_upload(c, message);
-  early_error(c, status, message, NULL);
+  http_conn_early_error(c, status, message, NULL);
 }
 
 static bool mp_part_begin(void *ctx, const char *name, bool is_file)
@@ -258,17 +182,17 @@ static void start_multipart(struct http_conn *c, uint32_t now_ms)
   char boundary[MULTIPART_BOUNDARY_MAX + 1];
   char msg[200];
 
-  if (!has_session(c, now_ms)) {
+  if (!http_login_has_session(c, now_ms)) {
     log_warn("http", "upload from %s refused: no session", c->peer);
-    not_logged_in(c, true);
+    http_login_refuse(c, true);
     return;
   }
   if (!multipart_boundary_from_content_type(r->content_type, boundary, sizeof(boundary))) {
-    early_error(c, 415, "expected Content-Type multipart/form-data with a boundary", NULL);
+    http_conn_early_error(c, 415, "expected Content-Type multipart/form-data with a boundary", NULL);
     return;
   }
   if (!r->chunked && !r->has_content_length) {
-    early_error(c, 411, "the upload needs a Content-Length or chunked transfer coding",
+    http_conn_early_error(c, 411, "the upload needs a Content-Length or chunked transfer coding",
                 NULL);
     return;
   }
@@ -281,7 +205,7 @@ static void start_multipart(struct http_conn *c, uint32_t now_ms)
              (unsigned)(cfg->user_flash_base + cfg->user_flash_size - 1u),
              (unsigned)cfg->user_flash_size);
     log_warn("http", "upload from %s refused: %s", c->peer, msg);
-    early_error(c, 413, msg, NULL);
+    http_conn_early_error(c, 413, msg, NULL);
     return;
   }
   c->handler = HTTP_H_MULTIPART;
@@ -298,34 +222,12 @@ static void start_multipart(struct http_conn *c, uint32_t now_ms)
 static void start_raw(struct http_conn *c, uint32_t now_ms)
 {
   const struct http_request *r = &c->parser.req;
-  char extra[HTTP_EXTRA_MAX];
-  char msg[120];
-  uint32_t wait_ms;
 
   c->handler = HTTP_H_RAW;  /* answers are JSON from here */
-  if (r->authorization[0] == '\0') {
-    early_error(c, 401, "authentication required (HTTP Basic: curl -u user:password)",
-                "WWW-Authenticate: Basic realm=\"iapd\", charset=\"UTF-8\"\r\n");
+  if (!http_login_basic(c, now_ms))
     return;
-  }
-  switch (http_auth_basic(&c->app->auth, r->authorization, now_ms, &wait_ms)) {
-  case HTTP_LOGIN_OK:
-    break;
-  case HTTP_LOGIN_WRONG:
-    log_warn("http", "failed Basic auth from %s", c->peer);
-    early_error(c, 401, "wrong user or password",
-                "WWW-Authenticate: Basic realm=\"iapd\", charset=\"UTF-8\"\r\n");
-    return;
-  case HTTP_LOGIN_THROTTLED: {
-    unsigned s = (unsigned)((wait_ms + 999u) / 1000u);
-    snprintf(msg, sizeof(msg), "too many failed logins: try again in %u s", s);
-    snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", s);
-    early_error(c, 429, msg, extra);
-    return;
-  }
-  }
   if (!r->chunked && !r->has_content_length) {
-    early_error(c, 411, "the upload needs a Content-Length or chunked transfer coding",
+    http_conn_early_error(c, 411, "the upload needs a Content-Length or chunked transfer coding",
                 NULL);
     return;
   }
@@ -402,26 +304,19 @@ static void dispatch(struct http_conn *c, uint32_t now_ms)
   if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0
       || strcmp(path, "/login.html") == 0) {
     if (get)
-      login_page(c, 200, "", NULL);
+      http_login_page(c, now_ms);
     else
       method_not_allowed(c, "GET, HEAD");
   } else if (strcmp(path, "/checklogin.cgi") == 0) {
-    if (!post) {
+    if (!post)
       method_not_allowed(c, "POST");
-    } else if (r->has_content_length && r->content_length > HTTP_FORM_MAX) {
-      early_error(c, 413, "login form too large", NULL);
-    } else {
-      c->handler = HTTP_H_LOGIN;
-      c->form_len = 0;
-      http_send_continue(c);
-    }
+    else
+      http_login_check(c, now_ms);
   } else if (strcmp(path, "/upload.html") == 0) {
     if (!get)
       method_not_allowed(c, "GET, HEAD");
-    else if (has_session(c, now_ms))
-      upload_page(c, NULL);
     else
-      not_logged_in(c, false);
+      http_login_upload_page(c, now_ms);
   } else if (strcmp(path, "/upload.cgi") == 0) {
     if (!post)
       method_not_allowed(c, "POST");
@@ -440,9 +335,9 @@ static void dispatch(struct http_conn *c, uint32_t now_ms)
   } else if (strcmp(path, "/resetmcu.cgi") == 0) {
     if (!post) {
       method_not_allowed(c, "POST");
-    } else if (!has_session(c, now_ms)) {
+    } else if (!http_login_has_session(c, now_ms)) {
       log_warn("http", "reset from %s refused: no session", c->peer);
-      not_logged_in(c, false);
+      http_login_refuse(c, false);
     } else {
       log_info("http", "reset requested by %s", c->peer);
       c->close_after = true;
@@ -450,15 +345,10 @@ static void dispatch(struct http_conn *c, uint32_t now_ms)
       http_send_page(c, 200, "/reset.html", "Resetting the board.", NULL);
     }
   } else if (strcmp(path, "/logout.cgi") == 0) {
-    if (!post) {
+    if (!post)
       method_not_allowed(c, "POST");
-    } else {
-      if (r->session[0] != '\0')
-        http_auth_session_close(&c->app->auth, r->session);
-      login_page(c, 200, "You are logged out.",
-                 "Set-Cookie: " HTTP_SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; "
-                 "SameSite=Strict\r\n");
-    }
+    else
+      http_login_logout(c, now_ms);
   } else {
     const struct http_fs_file *f = http_fs_find(path);
     /* Pages with a marker are templates, served only through their routes. */
@@ -474,7 +364,7 @@ static void dispatch(struct http_conn *c, uint32_t now_ms)
     return;  /* an early answer closed the connection */
   if (http_body_done(&c->body)) {
     if (c->handler == HTTP_H_LOGIN)
-      login_done(c, now_ms);
+      http_login_done(c, now_ms);
     else if (c->handler == HTTP_H_MULTIPART || c->handler == HTTP_H_RAW)
       upload_done(c);
     next_request(c);
@@ -495,12 +385,7 @@ static void body_data(struct http_conn *c, const uint8_t *data, size_t len)
     }
     return;
   case HTTP_H_LOGIN:
-    if (len > sizeof(c->form) - c->form_len) {
-      early_error(c, 413, "login form too large", NULL);
-      return;
-    }
-    memcpy(c->form + c->form_len, data, len);
-    c->form_len += len;
+    http_login_body(c, data, len);
     return;
   case HTTP_H_MULTIPART:
     if (multipart_feed(&c->mp, data, len) != MULTIPART_OK) {
@@ -521,7 +406,7 @@ static void body_done(struct http_conn *c, uint32_t now_ms)
 {
   switch (c->handler) {
   case HTTP_H_LOGIN:
-    login_done(c, now_ms);
+    http_login_done(c, now_ms);
     break;
   case HTTP_H_MULTIPART:
   case HTTP_H_RAW:
@@ -539,7 +424,7 @@ static void body_failed(struct http_conn *c)
   if (c->uploading)
     abort_upload(c, why);
   if (c->handler != HTTP_H_DISCARD && c->handler != HTTP_H_NONE) {
-    answer_early(c);
+    http_conn_answer_early(c);
     if (c->handler == HTTP_H_RAW)
       http_send_json_error(c, 400, why, NULL);
     else

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "http_auth.h"
+#include "http_login.h"
 #include "http_opts.h"
 #include "http_request.h"
 #include "http_response.h"
@@ -92,9 +93,7 @@ struct http_conn {
   bool reset_after;
   uint32_t drained;                   /* body bytes dropped after an early answer */
 
-  /* the login form */
-  char form[HTTP_FORM_MAX];
-  size_t form_len;
+  struct http_login_state login;      /* HTTP_H_LOGIN */
 
   /* an upload */
   bool uploading;                     /* the sink was begun and not yet finished/aborted */
@@ -129,5 +128,21 @@ void http_conn_closed(struct http_conn *c, const char *why);
 
 /* True while the connection has an upload in progress. */
 bool http_conn_uploading(const struct http_conn *c);
+
+/* --- for the handlers (http_routes.c, http_login.c, http_upload.c) ------------------------ */
+
+/* An answer before the body ended, or instead of it: the connection closes after it, and the
+ * rest of the body is read and dropped (up to HTTP_DRAIN_MAX) so that the client, still
+ * sending, reads the answer instead of a reset. */
+void http_conn_answer_early(struct http_conn *c);
+
+/* Call once the early answer is queued: when no body follows (it is all here already, or the
+ * client waits for a 100 Continue that will not come), the connection closes after the answer. */
+void http_conn_end_early(struct http_conn *c);
+
+/* An early error: answer_early, the JSON error for the script endpoint (HTTP_H_RAW) or the
+ * error page for the rest, then end_early. */
+void http_conn_early_error(struct http_conn *c, int status, const char *message,
+                           const char *extra);
 
 #endif
