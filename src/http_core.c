@@ -8,11 +8,6 @@
 #include "http_text.h"
 #include "log.h"
 
-/* The smallest multipart body carrying a file of N bytes is N plus this plus twice the
- * boundary: "--B\r\n" "Content-Disposition:form-data;name=datafile\r\n" "\r\n" ... "\r\n--B--"
- * (RFC 7578). A Content-Length beyond that cannot fit, whatever the form holds. */
-#define MULTIPART_MIN_OVERHEAD (4u + 45u + 2u + 6u)
-
 static uint32_t elapsed(uint32_t now_ms, uint32_t then_ms)
 {
   return now_ms - then_ms;
@@ -42,7 +37,7 @@ void http_conn_init(struct http_conn *c, struct http_app *app, const struct http
 
 bool http_conn_uploading(const struct http_conn *c)
 {
-  return c->uploading;
+  return http_upload_active(c);
 }
 
 /* --- request flow ------------------------------------------------------------------------ */
@@ -68,17 +63,6 @@ static bool is_raw_handler(const struct http_conn *c)
   return c->handler == HTTP_H_RAW;
 }
 
-static void abort_upload(struct http_conn *c, const char *why)
-{
-  if (!c->uploading)
-    return;
-  c->uploading = false;
-  c->app->cfg.sink->abort(c->app->cfg.sink_ctx, why);
-  c->app->uploads_failed++;
-  log_warn("http", "upload from %s failed after %u bytes: %s", c->peer,
-           (unsigned)c->upload_bytes, why);
-}
-
 void http_conn_answer_early(struct http_conn *c)
 {
   c->close_after = true;
@@ -101,183 +85,6 @@ void http_conn_early_error(struct http_conn *c, int status, const char *message,
   else
     http_send_error_page(c, status, message, extra);
   http_conn_end_early(c);
-}
-
-/* --- uploads ------------------------------------------------------------------------------ */
-
-static bool begin_upload(struct http_conn *c, uint32_t expected, const char *what)
-{
-  const struct http_request *r = &c->parser.req;
-  enum iap_status st = c->app->cfg.sink->begin(c->app->cfg.sink_ctx, "HTTP", c->peer,
-                                               expected, &c->err);
-  if (st != IAP_OK) {
-    log_warn("http", "upload from %s refused: %s", c->peer, c->err.message);
-    http_conn_early_error(c, http_status_of(st), c->err.message, NULL);
-    return false;
-  }
-  c->uploading = true;
-  c->upload_bytes = 0;
-  if (r->chunked)
-    log_info("http", "upload from %s started (%s, chunked)", c->peer, what);
-  else
-    log_info("http", "upload from %s started (%s, %u bytes)", c->peer, what,
-             (unsigned)r->content_length);
-  return true;
-}
-
-static bool write_upload(struct http_conn *c, const uint8_t *data, size_t len)
-{
-  if (c->app->cfg.sink->write(c->app->cfg.sink_ctx, data, len, &c->err) != IAP_OK)
-    return false;
-  c->upload_bytes += (uint32_t)len;
-  return true;
-}
-
-/* The sink refused data: answer with its reason, drop the rest of the body. */
-static void upload_failed(struct http_conn *c, int status, const char *message)
-{
-  abort_upload(c, message);
-  http_conn_early_error(c, status, message, NULL);
-}
-
-static bool mp_part_begin(void *ctx, const char *name, bool is_file)
-{
-  struct http_conn *c = ctx;
-  (void)is_file;
-  if (strcmp(name, "datafile") != 0)
-    return true;  /* other fields are read past */
-  if (c->datafile_seen) {
-    c->err.status = IAP_ERR_INVALID_IMAGE;
-    snprintf(c->err.message, sizeof(c->err.message), "the form holds two datafile fields");
-    return false;
-  }
-  c->datafile_seen = true;
-  c->in_datafile = true;
-  return true;
-}
-
-static bool mp_part_data(void *ctx, const uint8_t *data, size_t len)
-{
-  struct http_conn *c = ctx;
-  return !c->in_datafile || write_upload(c, data, len);
-}
-
-static bool mp_part_end(void *ctx)
-{
-  struct http_conn *c = ctx;
-  c->in_datafile = false;
-  return true;
-}
-
-static const struct multipart_callbacks mp_callbacks = {
-  .part_begin = mp_part_begin,
-  .part_data = mp_part_data,
-  .part_end = mp_part_end,
-};
-
-static void start_multipart(struct http_conn *c, uint32_t now_ms)
-{
-  const struct http_request *r = &c->parser.req;
-  const struct http_server_config *cfg = &c->app->cfg;
-  char boundary[MULTIPART_BOUNDARY_MAX + 1];
-  char msg[200];
-
-  if (!http_login_has_session(c, now_ms)) {
-    log_warn("http", "upload from %s refused: no session", c->peer);
-    http_login_refuse(c, true);
-    return;
-  }
-  if (!multipart_boundary_from_content_type(r->content_type, boundary, sizeof(boundary))) {
-    http_conn_early_error(c, 415, "expected Content-Type multipart/form-data with a boundary", NULL);
-    return;
-  }
-  if (!r->chunked && !r->has_content_length) {
-    http_conn_early_error(c, 411, "the upload needs a Content-Length or chunked transfer coding",
-                NULL);
-    return;
-  }
-  size_t blen = strlen(boundary);
-  if (r->has_content_length
-      && r->content_length > cfg->user_flash_size + MULTIPART_MIN_OVERHEAD + 2u * blen) {
-    snprintf(msg, sizeof(msg),
-             "image too large: the request is %u bytes, the user flash 0x%08x-0x%08x holds "
-             "%u bytes", (unsigned)r->content_length, (unsigned)cfg->user_flash_base,
-             (unsigned)(cfg->user_flash_base + cfg->user_flash_size - 1u),
-             (unsigned)cfg->user_flash_size);
-    log_warn("http", "upload from %s refused: %s", c->peer, msg);
-    http_conn_early_error(c, 413, msg, NULL);
-    return;
-  }
-  c->handler = HTTP_H_MULTIPART;
-  c->datafile_seen = false;
-  c->in_datafile = false;
-  c->err.status = IAP_OK;
-  c->err.message[0] = '\0';
-  multipart_init(&c->mp, boundary, blen, &mp_callbacks, c);
-  if (!begin_upload(c, 0, "form"))
-    return;
-  http_send_continue(c);
-}
-
-static void start_raw(struct http_conn *c, uint32_t now_ms)
-{
-  const struct http_request *r = &c->parser.req;
-
-  c->handler = HTTP_H_RAW;  /* answers are JSON from here */
-  if (!http_login_basic(c, now_ms))
-    return;
-  if (!r->chunked && !r->has_content_length) {
-    http_conn_early_error(c, 411, "the upload needs a Content-Length or chunked transfer coding",
-                NULL);
-    return;
-  }
-  if (!begin_upload(c, r->has_content_length ? r->content_length : 0, "raw"))
-    return;
-  http_send_continue(c);
-}
-
-static void upload_done(struct http_conn *c)
-{
-  const struct http_server_config *cfg = &c->app->cfg;
-  struct iap_result result;
-  char text[HTTP_PAGE_TEXT_MAX];
-  bool raw = c->handler == HTTP_H_RAW;
-
-  if (!raw) {
-    if (multipart_finish(&c->mp) != MULTIPART_OK) {
-      upload_failed(c, 400, multipart_error(&c->mp));
-      return;
-    }
-    if (!c->datafile_seen) {
-      upload_failed(c, 400, "the form has no file field named datafile");
-      return;
-    }
-  }
-  c->uploading = false;
-  if (cfg->sink->finish(cfg->sink_ctx, &result, &c->err) != IAP_OK) {
-    c->app->uploads_failed++;
-    log_warn("http", "upload from %s failed: %s", c->peer, c->err.message);
-    c->close_after = true;
-    if (raw)
-      http_send_json_error(c, http_status_of(c->err.status), c->err.message, NULL);
-    else
-      http_send_error_page(c, http_status_of(c->err.status), c->err.message, NULL);
-    return;
-  }
-  c->app->uploads_ok++;
-  log_info("http", "upload from %s complete: %u bytes, CRC-32 0x%08x; reset to run it",
-           c->peer, (unsigned)result.size, (unsigned)result.crc32);
-  if (raw) {
-    int n = snprintf(c->out.text, sizeof(c->out.text),
-                     "{\"ok\":true,\"size\":%u,\"crc32\":\"0x%08x\",\"address\":\"0x%08x\"}\n",
-                     (unsigned)result.size, (unsigned)result.crc32,
-                     (unsigned)cfg->user_flash_base);
-    http_send_text(c, 200, "application/json", (size_t)n, NULL);
-    return;
-  }
-  snprintf(text, sizeof(text), "%u bytes written at 0x%08x, CRC-32 0x%08x.",
-           (unsigned)result.size, (unsigned)cfg->user_flash_base, (unsigned)result.crc32);
-  http_send_page(c, 200, "/done.html", text, NULL);
 }
 
 /* --- routing ------------------------------------------------------------------------------ */
@@ -321,15 +128,12 @@ static void dispatch(struct http_conn *c, uint32_t now_ms)
     if (!post)
       method_not_allowed(c, "POST");
     else
-      start_multipart(c, now_ms);
+      http_upload_form(c, now_ms);
   } else if (strcmp(path, "/firmware") == 0) {
     if (r->method == HTTP_METHOD_PUT)
-      start_raw(c, now_ms);
-    else if (post && http_prefix_ci(r->content_type, "application/octet-stream"))
-      start_raw(c, now_ms);  /* a type no cross-site form can send without a preflight */
+      http_upload_raw(c, now_ms);
     else if (post)
-      http_send_json_error(c, 415, "POST /firmware takes Content-Type application/octet-stream",
-                      NULL);
+      http_upload_post_raw(c, now_ms);
     else
       method_not_allowed(c, "PUT, POST");
   } else if (strcmp(path, "/resetmcu.cgi") == 0) {
@@ -366,7 +170,7 @@ static void dispatch(struct http_conn *c, uint32_t now_ms)
     if (c->handler == HTTP_H_LOGIN)
       http_login_done(c, now_ms);
     else if (c->handler == HTTP_H_MULTIPART || c->handler == HTTP_H_RAW)
-      upload_done(c);
+      http_upload_done(c);
     next_request(c);
   } else {
     c->phase = HTTP_PHASE_BODY;
@@ -388,16 +192,8 @@ static void body_data(struct http_conn *c, const uint8_t *data, size_t len)
     http_login_body(c, data, len);
     return;
   case HTTP_H_MULTIPART:
-    if (multipart_feed(&c->mp, data, len) != MULTIPART_OK) {
-      if (c->err.status != IAP_OK)
-        upload_failed(c, http_status_of(c->err.status), c->err.message);
-      else
-        upload_failed(c, 400, multipart_error(&c->mp));
-    }
-    return;
   case HTTP_H_RAW:
-    if (!write_upload(c, data, len))
-      upload_failed(c, http_status_of(c->err.status), c->err.message);
+    http_upload_body(c, data, len);
     return;
   }
 }
@@ -410,7 +206,7 @@ static void body_done(struct http_conn *c, uint32_t now_ms)
     break;
   case HTTP_H_MULTIPART:
   case HTTP_H_RAW:
-    upload_done(c);
+    http_upload_done(c);
     break;
   default:
     break;
@@ -421,8 +217,7 @@ static void body_done(struct http_conn *c, uint32_t now_ms)
 static void body_failed(struct http_conn *c)
 {
   const char *why = c->body.error;
-  if (c->uploading)
-    abort_upload(c, why);
+  http_upload_abort(c, why);
   if (c->handler != HTTP_H_DISCARD && c->handler != HTTP_H_NONE) {
     http_conn_answer_early(c);
     if (c->handler == HTTP_H_RAW)
@@ -496,8 +291,8 @@ void http_conn_poll(struct http_conn *c, uint32_t now_ms)
     http_out_pump(c);
   if (c->phase == HTTP_PHASE_CLOSED || elapsed(now_ms, c->last_active_ms) < HTTP_IDLE_TIMEOUT_MS)
     return;
-  if (c->uploading)
-    abort_upload(c, "the client sent nothing for too long");
+  if (http_upload_active(c))
+    http_upload_abort(c, "the client sent nothing for too long");
   else
     log_debug("http", "closing idle connection from %s", c->peer);
   c->out.count = c->out.next = 0;
@@ -508,7 +303,6 @@ void http_conn_poll(struct http_conn *c, uint32_t now_ms)
 
 void http_conn_closed(struct http_conn *c, const char *why)
 {
-  if (c->uploading)
-    abort_upload(c, why);
+  http_upload_abort(c, why);
   c->phase = HTTP_PHASE_CLOSED;
 }

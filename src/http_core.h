@@ -36,6 +36,7 @@
 #include "http_opts.h"
 #include "http_request.h"
 #include "http_response.h"
+#include "http_upload.h"
 #include "image_sink.h"
 #include "multipart.h"
 
@@ -93,15 +94,11 @@ struct http_conn {
   bool reset_after;
   uint32_t drained;                   /* body bytes dropped after an early answer */
 
-  struct http_login_state login;      /* HTTP_H_LOGIN */
-
-  /* an upload */
-  bool uploading;                     /* the sink was begun and not yet finished/aborted */
-  bool in_datafile;
-  bool datafile_seen;
-  uint32_t upload_bytes;
-  struct iap_error err;
-  struct multipart_parser mp;
+  /* The state of the handler reading the body: one at a time, so they share the RAM. */
+  union {
+    struct http_login_state login;    /* HTTP_H_LOGIN */
+    struct http_upload_state upload;  /* HTTP_H_MULTIPART, HTTP_H_RAW */
+  };
 
   struct http_out out;                /* the answer being sent */
 };
