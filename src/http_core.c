@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http_fs.h"
-#include "http_text.h"
+#include "http_routes.h"
 #include "log.h"
 
 static uint32_t elapsed(uint32_t now_ms, uint32_t then_ms)
@@ -40,7 +39,7 @@ bool http_conn_uploading(const struct http_conn *c)
   return http_upload_active(c);
 }
 
-/* --- request flow ------------------------------------------------------------------------ */
+/* --- request flow -------------------------------------------------------------------------- */
 
 /* The request is answered: read the next one, or close. Safe to call again. */
 static void next_request(struct http_conn *c)
@@ -58,11 +57,6 @@ static void next_request(struct http_conn *c)
   http_request_init(&c->parser);
 }
 
-static bool is_raw_handler(const struct http_conn *c)
-{
-  return c->handler == HTTP_H_RAW;
-}
-
 void http_conn_answer_early(struct http_conn *c)
 {
   c->close_after = true;
@@ -78,7 +72,7 @@ void http_conn_end_early(struct http_conn *c)
 void http_conn_early_error(struct http_conn *c, int status, const char *message,
                            const char *extra)
 {
-  bool raw = is_raw_handler(c);
+  bool raw = c->handler == HTTP_H_RAW;  /* before answer_early makes it DISCARD */
   http_conn_answer_early(c);
   if (raw)
     http_send_json_error(c, status, message, extra);
@@ -87,95 +81,7 @@ void http_conn_early_error(struct http_conn *c, int status, const char *message,
   http_conn_end_early(c);
 }
 
-/* --- routing ------------------------------------------------------------------------------ */
-
-static void method_not_allowed(struct http_conn *c, const char *allow)
-{
-  char extra[64];
-  snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
-  http_send_error_page(c, 405, "method not allowed here", extra);
-}
-
-static void dispatch(struct http_conn *c, uint32_t now_ms)
-{
-  const struct http_request *r = &c->parser.req;
-  const char *path = r->path;
-  bool get = r->method == HTTP_METHOD_GET || r->method == HTTP_METHOD_HEAD;
-  bool post = r->method == HTTP_METHOD_POST;
-
-  c->close_after = !r->keep_alive;
-  c->handler = HTTP_H_DISCARD;  /* unless a route reads the body */
-  http_body_init(&c->body, r);
-  log_debug("http", "%s %s %s", c->peer, r->method_text, path);
-
-  if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0
-      || strcmp(path, "/login.html") == 0) {
-    if (get)
-      http_login_page(c, now_ms);
-    else
-      method_not_allowed(c, "GET, HEAD");
-  } else if (strcmp(path, "/checklogin.cgi") == 0) {
-    if (!post)
-      method_not_allowed(c, "POST");
-    else
-      http_login_check(c, now_ms);
-  } else if (strcmp(path, "/upload.html") == 0) {
-    if (!get)
-      method_not_allowed(c, "GET, HEAD");
-    else
-      http_login_upload_page(c, now_ms);
-  } else if (strcmp(path, "/upload.cgi") == 0) {
-    if (!post)
-      method_not_allowed(c, "POST");
-    else
-      http_upload_form(c, now_ms);
-  } else if (strcmp(path, "/firmware") == 0) {
-    if (r->method == HTTP_METHOD_PUT)
-      http_upload_raw(c, now_ms);
-    else if (post)
-      http_upload_post_raw(c, now_ms);
-    else
-      method_not_allowed(c, "PUT, POST");
-  } else if (strcmp(path, "/resetmcu.cgi") == 0) {
-    if (!post) {
-      method_not_allowed(c, "POST");
-    } else if (!http_login_has_session(c, now_ms)) {
-      log_warn("http", "reset from %s refused: no session", c->peer);
-      http_login_refuse(c, false);
-    } else {
-      log_info("http", "reset requested by %s", c->peer);
-      c->close_after = true;
-      c->reset_after = c->app->cfg.request_reset != NULL;
-      http_send_page(c, 200, "/reset.html", "Resetting the board.", NULL);
-    }
-  } else if (strcmp(path, "/logout.cgi") == 0) {
-    if (!post)
-      method_not_allowed(c, "POST");
-    else
-      http_login_logout(c, now_ms);
-  } else {
-    const struct http_fs_file *f = http_fs_find(path);
-    /* Pages with a marker are templates, served only through their routes. */
-    if (f != NULL && f->marker < 0 && get)
-      http_send_page(c, 200, path, NULL, NULL);
-    else if (f != NULL && f->marker < 0)
-      method_not_allowed(c, "GET, HEAD");
-    else
-      http_send_error_page(c, 404, "no such page", NULL);
-  }
-
-  if (c->phase != HTTP_PHASE_HEAD)
-    return;  /* an early answer closed the connection */
-  if (http_body_done(&c->body)) {
-    if (c->handler == HTTP_H_LOGIN)
-      http_login_done(c, now_ms);
-    else if (c->handler == HTTP_H_MULTIPART || c->handler == HTTP_H_RAW)
-      http_upload_done(c);
-    next_request(c);
-  } else {
-    c->phase = HTTP_PHASE_BODY;
-  }
-}
+/* --- the body ------------------------------------------------------------------------------ */
 
 static void body_data(struct http_conn *c, const uint8_t *data, size_t len)
 {
@@ -214,6 +120,24 @@ static void body_done(struct http_conn *c, uint32_t now_ms)
   next_request(c);
 }
 
+/* The head is in: the route answers or takes the body. */
+static void start_request(struct http_conn *c, uint32_t now_ms)
+{
+  const struct http_request *r = &c->parser.req;
+
+  c->close_after = !r->keep_alive;
+  c->handler = HTTP_H_DISCARD;  /* unless a route reads the body */
+  http_body_init(&c->body, r);
+  log_debug("http", "%s %s %s", c->peer, r->method_text, r->path);
+  http_route_request(c, now_ms);
+  if (c->phase != HTTP_PHASE_HEAD)
+    return;  /* an early answer closed the connection */
+  if (http_body_done(&c->body))
+    body_done(c, now_ms);  /* no body, or all of it came with the head */
+  else
+    c->phase = HTTP_PHASE_BODY;
+}
+
 static void body_failed(struct http_conn *c)
 {
   const char *why = c->body.error;
@@ -250,7 +174,7 @@ size_t http_conn_input(struct http_conn *c, const uint8_t *data, size_t len, uin
         return len;
       }
       if (c->parser.state == RQ_DONE)
-        dispatch(c, now_ms);
+        start_request(c, now_ms);
       break;
     }
     case HTTP_PHASE_BODY: {
@@ -295,7 +219,7 @@ void http_conn_poll(struct http_conn *c, uint32_t now_ms)
     http_upload_abort(c, "the client sent nothing for too long");
   else
     log_debug("http", "closing idle connection from %s", c->peer);
-  c->out.count = c->out.next = 0;
+  http_out_drop(&c->out);
   c->reset_after = false;
   c->phase = HTTP_PHASE_CLOSING;
   http_out_close_if_sent(c);

@@ -70,6 +70,12 @@ void http_out_add(struct http_out *o, const void *data, size_t len, bool copy)
     o->seg[o->count++] = (struct http_out_segment){ data, len, copy };
 }
 
+void http_out_drop(struct http_out *o)
+{
+  o->count = 0;
+  o->next = 0;
+}
+
 void http_out_close_if_sent(struct http_conn *c)
 {
   if (c->phase == HTTP_PHASE_CLOSING && !http_out_pending(&c->out)) {

@@ -59,6 +59,9 @@ bool http_out_pending(const struct http_out *o);
  * starts on an empty queue. */
 void http_out_add(struct http_out *o, const void *data, size_t len, bool copy);
 
+/* Forgets what was not sent (the connection is dropped). */
+void http_out_drop(struct http_out *o);
+
 /* Gives the stack what it takes of the queue (flushing when it took some), then closes the
  * connection when it is closing and the queue is empty. */
 void http_out_pump(struct http_conn *c);
