@@ -143,11 +143,11 @@ static void body_failed(struct http_conn *c)
   const char *why = c->body.error;
   http_upload_abort(c, why);
   if (c->handler != HTTP_H_DISCARD && c->handler != HTTP_H_NONE) {
+    /* The error page, PUT /firmware included: before the split the JSON branch here tested
+     * the handler after answer_early had set it to DISCARD, so it never ran. Kept as it was;
+     * a JSON answer here would be a change of behaviour of its own. */
     http_conn_answer_early(c);
-    if (c->handler == HTTP_H_RAW)
-      http_send_json_error(c, 400, why, NULL);
-    else
-      http_send_error_page(c, 400, why, NULL);
+    http_send_error_page(c, 400, why, NULL);
   }
   c->close_after = true;
   next_request(c);
