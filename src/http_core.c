@@ -143,9 +143,9 @@ static void body_failed(struct http_conn *c)
   const char *why = c->body.error;
   http_upload_abort(c, why);
   if (c->handler != HTTP_H_DISCARD && c->handler != HTTP_H_NONE) {
-    /* The error page, PUT /firmware included: before the split the JSON branch here tested
-     * the handler after answer_early had set it to DISCARD, so it never ran. Kept as it was;
-     * a JSON answer here would be a change of behaviour of its own. */
+    /* The error page even for PUT /firmware, whose other errors are JSON: this is what the
+     * server has always sent here (a JSON branch that tested the handler after answer_early
+     * made it DISCARD never ran). Changing it changes what scripts see: not a refactoring. */
     http_conn_answer_early(c);
     http_send_error_page(c, 400, why, NULL);
   }

@@ -7,6 +7,19 @@
  *    listing the methods of its routes in table order (RFC 7231 6.5.5); any other path 404;
  *  - the files of the ROM file system without a marker (the stylesheet) are served as they
  *    are; pages with a marker are templates, reached only through their own routes.
+ *
+ * The routes (AN3376 section 4, with real sessions):
+ *   GET  /                 login page (also /index.html, /login.html)
+ *   POST /checklogin.cgi   urlencoded username, password: the upload page and a session
+ *                          cookie (HttpOnly, SameSite=Strict), or the login page again (403)
+ *   GET  /upload.html      the upload page, with a session
+ *   POST /upload.cgi       multipart/form-data, file field "datafile", with a session: the
+ *                          done page with size and CRC-32 and a RESET MCU button
+ *   POST /resetmcu.cgi     with a session: resets the board (without Key) once the page is
+ *                          sent, through the request_reset callback
+ *   POST /logout.cgi       ends the session
+ *   PUT  /firmware         (or POST with Content-Type application/octet-stream) the raw
+ *                          image, HTTP Basic auth, a JSON answer: for scripts and curl -T
  */
 #ifndef IAPD_HTTP_ROUTES_H
 #define IAPD_HTTP_ROUTES_H

@@ -3,12 +3,13 @@
  * multipart/form-data form with its file in the field "datafile", behind a session; and
  * PUT /firmware (or POST with Content-Type application/octet-stream), the raw image behind
  * HTTP Basic auth, for scripts, answered in JSON. What it promises:
- *  - a Content-Length the user flash cannot hold gets 413 before the sink begins: nothing is
- *    erased; a body with neither Content-Length nor chunked coding gets 411;
+ *  - a Content-Length the user flash cannot hold gets 413 before anything is erased; a body
+ *    with neither Content-Length nor chunked coding gets 411;
  *  - bytes reach the sink as they arrive, and only the file's bytes: no other field, no
  *    multipart delimiter;
- *  - the first refusal (the sink's, the form's: no datafile field, or two) is answered at
- *    once with the sink's reason and the sink is aborted: nothing is left bootable;
+ *  - the first refusal is answered at once with its reason and the sink is aborted, leaving
+ *    nothing bootable: the sink's (422 not an image for this address, 413 too large, 409
+ *    another upload holds the flash) or the form's (400 no datafile field, 422 two of them);
  *  - at the body's end the sink commits, and the answer says the size, the CRC-32 of what
  *    was read back from flash and the address: the done page, or {"ok":true,...}.
  */
