@@ -13,10 +13,13 @@
 /* RFC 7617 2: the challenge of a 401, with the charset the server decodes credentials in. */
 #define BASIC_CHALLENGE "WWW-Authenticate: Basic realm=\"iapd\", charset=\"UTF-8\"\r\n"
 
-/* Retry-After counts whole seconds (RFC 7231 7.1.3): round the wait up, never down to 0. */
-static unsigned retry_after_s(uint32_t wait_ms)
+/* The Retry-After header of a throttled login into extra; returns its seconds. It counts
+ * whole seconds (RFC 7231 7.1.3): the wait is rounded up, never down to 0. */
+static unsigned retry_after(uint32_t wait_ms, char extra[HTTP_EXTRA_MAX])
 {
-  return (unsigned)((wait_ms + 999u) / 1000u);
+  unsigned s = (unsigned)((wait_ms + 999u) / 1000u);
+  snprintf(extra, HTTP_EXTRA_MAX, "Retry-After: %u\r\n", s);
+  return s;
 }
 
 static void login_page(struct http_conn *c, int status, const char *message, const char *extra)
@@ -139,9 +142,8 @@ void http_login_done(struct http_conn *c, uint32_t now_ms)
     return;
   case HTTP_LOGIN_THROTTLED: {
     char text[120];
-    unsigned s_left = retry_after_s(wait_ms);
-    snprintf(text, sizeof(text), "Too many failed logins: try again in %u s.", s_left);
-    snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", s_left);
+    snprintf(text, sizeof(text), "Too many failed logins: try again in %u s.",
+             retry_after(wait_ms, extra));
     login_page(c, 429, text, extra);
     return;
   }
@@ -170,9 +172,8 @@ bool http_login_basic(struct http_conn *c, uint32_t now_ms)
     http_conn_early_error(c, 401, "wrong user or password", BASIC_CHALLENGE);
     return false;
   case HTTP_LOGIN_THROTTLED: {
-    unsigned s = retry_after_s(wait_ms);
-    snprintf(msg, sizeof(msg), "too many failed logins: try again in %u s", s);
-    snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", s);
+    snprintf(msg, sizeof(msg), "too many failed logins: try again in %u s",
+             retry_after(wait_ms, extra));
     http_conn_early_error(c, 429, msg, extra);
     return false;
   }
