@@ -72,12 +72,9 @@ void http_conn_end_early(struct http_conn *c)
 void http_conn_early_error(struct http_conn *c, int status, const char *message,
                            const char *extra)
 {
-  bool raw = c->handler == HTTP_H_RAW;  /* before answer_early makes it DISCARD */
+  c->close_after = true;  /* for the head: Connection: close */
+  http_send_error(c, status, message, extra);  /* while the handler still says the format */
   http_conn_answer_early(c);
-  if (raw)
-    http_send_json_error(c, status, message, extra);
-  else
-    http_send_error_page(c, status, message, extra);
   http_conn_end_early(c);
 }
 
@@ -215,10 +212,9 @@ void http_conn_poll(struct http_conn *c, uint32_t now_ms)
     http_out_pump(c);
   if (c->phase == HTTP_PHASE_CLOSED || elapsed(now_ms, c->last_active_ms) < HTTP_IDLE_TIMEOUT_MS)
     return;
-  if (http_upload_active(c))
-    http_upload_abort(c, "the client sent nothing for too long");
-  else
+  if (!http_upload_active(c))
     log_debug("http", "closing idle connection from %s", c->peer);
+  http_upload_abort(c, "the client sent nothing for too long");  /* logs when it aborts */
   http_out_drop(&c->out);
   c->reset_after = false;
   c->phase = HTTP_PHASE_CLOSING;

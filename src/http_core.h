@@ -134,8 +134,8 @@ void http_conn_answer_early(struct http_conn *c);
  * client waits for a 100 Continue that will not come), the connection closes after the answer. */
 void http_conn_end_early(struct http_conn *c);
 
-/* An early error: answer_early, the JSON error for the script endpoint (HTTP_H_RAW) or the
- * error page for the rest, then end_early. */
+/* An early error: the error in the endpoint's format (http_send_error), as an early answer
+ * (answer_early, end_early). */
 void http_conn_early_error(struct http_conn *c, int status, const char *message,
                            const char *extra);
 

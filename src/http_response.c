@@ -13,31 +13,42 @@
 
 static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
+/*
+ * Every status the server sends with its reason phrase (RFC 7231 6.1; RFC 6585 4 and 5 for
+ * 429 and 431), as one string of entries "NNN" phrase NUL, ended by an empty entry. One
+ * string rather than an array of {status, pointer}: on the firmware that array would cost
+ * 8 bytes per status on top of the phrases.
+ */
+static const char reasons[] =
+  "100" "Continue\0"
+  "200" "OK\0"
+  "400" "Bad Request\0"
+  "401" "Unauthorized\0"
+  "403" "Forbidden\0"
+  "404" "Not Found\0"
+  "405" "Method Not Allowed\0"
+  "409" "Conflict\0"
+  "411" "Length Required\0"
+  "413" "Payload Too Large\0"
+  "414" "URI Too Long\0"
+  "415" "Unsupported Media Type\0"
+  "417" "Expectation Failed\0"
+  "422" "Unprocessable Entity\0"
+  "429" "Too Many Requests\0"
+  "431" "Request Header Fields Too Large\0"
+  "500" "Internal Server Error\0"
+  "501" "Not Implemented\0"
+  "503" "Service Unavailable\0"
+  "505" "HTTP Version Not Supported\0";
+
 const char *http_reason_phrase(int status)
 {
-  switch (status) {
-  case 100: return "Continue";
-  case 200: return "OK";
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 409: return "Conflict";
-  case 411: return "Length Required";
-  case 413: return "Payload Too Large";
-  case 414: return "URI Too Long";
-  case 415: return "Unsupported Media Type";
-  case 417: return "Expectation Failed";
-  case 422: return "Unprocessable Entity";
-  case 429: return "Too Many Requests";
-  case 431: return "Request Header Fields Too Large";
-  case 500: return "Internal Server Error";
-  case 501: return "Not Implemented";
-  case 503: return "Service Unavailable";
-  case 505: return "HTTP Version Not Supported";
-  default: return "Error";
+  for (const char *p = reasons; *p != '\0'; p += strlen(p) + 1) {
+    int code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+    if (code == status)
+      return p + 3;
   }
+  return "Error";
 }
 
 int http_status_of(enum iap_status s)
@@ -194,6 +205,14 @@ void http_send_json_error(struct http_conn *c, int status, const char *message,
   if (n < 0 || (size_t)n >= sizeof(c->out.text))
     n = (int)strlen(c->out.text);
   http_send_text(c, status, "application/json", (size_t)n, extra);
+}
+
+void http_send_error(struct http_conn *c, int status, const char *message, const char *extra)
+{
+  if (c->handler == HTTP_H_RAW)
+    http_send_json_error(c, status, message, extra);
+  else
+    http_send_error_page(c, status, message, extra);
 }
 
 void http_send_continue(struct http_conn *c)

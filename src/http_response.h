@@ -88,6 +88,10 @@ void http_send_error_page(struct http_conn *c, int status, const char *message,
 void http_send_json_error(struct http_conn *c, int status, const char *message,
                           const char *extra);
 
+/* The error as the endpoint speaks: the JSON error while the raw upload (HTTP_H_RAW) reads
+ * the body, the error page otherwise. */
+void http_send_error(struct http_conn *c, int status, const char *message, const char *extra);
+
 /* 100 Continue (RFC 7231 5.1.1), when the client waits for it and the body is still to come;
  * at most once per request. */
 void http_send_continue(struct http_conn *c);

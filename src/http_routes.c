@@ -20,7 +20,7 @@ const struct http_route http_routes[] = {
   { HTTP_METHOD_GET,  "/upload.html",    http_login_upload_page },
   { HTTP_METHOD_POST, "/upload.cgi",     http_upload_form },
   { HTTP_METHOD_PUT,  "/firmware",       http_upload_raw },
-  { HTTP_METHOD_POST, "/firmware",       http_upload_post_raw },
+  { HTTP_METHOD_POST, "/firmware",       http_upload_raw },
   { HTTP_METHOD_POST, "/resetmcu.cgi",   http_reset_board },
   { HTTP_METHOD_POST, "/logout.cgi",     http_login_logout },
   { HTTP_METHOD_GET,  NULL,              http_serve_file },
@@ -41,14 +41,6 @@ static bool method_matches(enum http_method route, enum http_method request)
   return route == request || (route == HTTP_METHOD_GET && request == HTTP_METHOD_HEAD);
 }
 
-const struct http_route *http_route_find(enum http_method method, const char *path)
-{
-  for (size_t i = 0; i < http_routes_count; i++)
-    if (method_matches(http_routes[i].method, method) && path_matches(&http_routes[i], path))
-      return &http_routes[i];
-  return NULL;
-}
-
 /* The Allow text of a route's method. */
 static const char *allow_text(enum http_method m)
 {
@@ -61,42 +53,51 @@ static const char *allow_text(enum http_method m)
   }
 }
 
-bool http_route_allow(const char *path, char *out, size_t out_size)
+/* One pass over the table: the route for method and path (NULL when none), and the methods
+ * of all the path's routes into allow (NULL: not wanted). */
+static const struct http_route *lookup(enum http_method method, const char *path,
+                                       char allow[HTTP_ALLOW_MAX])
 {
+  const struct http_route *found = NULL;
   size_t n = 0;
-  bool found = false;
 
-  if (out_size == 0)
-    return false;
-  out[0] = '\0';
-  for (size_t i = 0; i < http_routes_count; i++) {
-    if (!path_matches(&http_routes[i], path))
+  if (allow != NULL)
+    allow[0] = '\0';
+  for (const struct http_route *r = http_routes; r < http_routes + http_routes_count; r++) {
+    if (!path_matches(r, path))
       continue;
-    const char *text = allow_text(http_routes[i].method);
-    size_t len = strlen(text);
-    size_t sep = found ? 2 : 0;
-    if (n + sep + len >= out_size)
-      break;  /* HTTP_ALLOW_MAX is sized for the table: cannot happen */
-    memcpy(out + n, ", ", sep);
-    memcpy(out + n + sep, text, len + 1);
-    n += sep + len;
-    found = true;
+    if (found == NULL && method_matches(r->method, method))
+      found = r;
+    if (allow != NULL && n < HTTP_ALLOW_MAX)
+      n += (size_t)snprintf(allow + n, HTTP_ALLOW_MAX - n, "%s%s", n > 0 ? ", " : "",
+                            allow_text(r->method));
   }
   return found;
+}
+
+const struct http_route *http_route_find(enum http_method method, const char *path)
+{
+  return lookup(method, path, NULL);
+}
+
+bool http_route_allow(const char *path, char out[HTTP_ALLOW_MAX])
+{
+  lookup(HTTP_METHOD_OTHER, path, out);
+  return out[0] != '\0';
 }
 
 void http_route_request(struct http_conn *c, uint32_t now_ms)
 {
   const struct http_request *r = &c->parser.req;
-  const struct http_route *route = http_route_find(r->method, r->path);
   char allow[HTTP_ALLOW_MAX];
   char extra[sizeof("Allow: \r\n") + HTTP_ALLOW_MAX];
+  const struct http_route *route = lookup(r->method, r->path, allow);
 
   if (route != NULL) {
     route->handler(c, now_ms);
     return;
   }
-  if (!http_route_allow(r->path, allow, sizeof(allow))) {
+  if (allow[0] == '\0') {
     http_send_error_page(c, 404, "no such page", NULL);
     return;
   }

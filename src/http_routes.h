@@ -44,7 +44,8 @@ struct http_route {
 extern const struct http_route http_routes[];
 extern const size_t http_routes_count;
 
-/* Longest Allow value a path of the table can have. */
+/* Room for the longest Allow list of a path of the table, with its NUL (the unit test checks
+ * every path's list whole). */
 #define HTTP_ALLOW_MAX 32
 
 /* The route for method and path, or NULL. */
@@ -52,7 +53,7 @@ const struct http_route *http_route_find(enum http_method method, const char *pa
 
 /* Writes the methods path has routes for ("GET, HEAD", "PUT, POST") into out, for a 405's
  * Allow header. False, with out "", when the path has no route at all (404). */
-bool http_route_allow(const char *path, char *out, size_t out_size);
+bool http_route_allow(const char *path, char out[HTTP_ALLOW_MAX]);
 
 /* Runs the request's handler, or answers 405 or 404. */
 void http_route_request(struct http_conn *c, uint32_t now_ms);

@@ -15,18 +15,12 @@
  * (RFC 7578). A Content-Length beyond that cannot fit, whatever the form holds. */
 #define MULTIPART_MIN_OVERHEAD (4u + 45u + 2u + 6u)
 
-/* The upload's state, fresh: the union it lives in held another handler's a moment ago. */
-static struct http_upload_state *upload_enter(struct http_conn *c, enum http_handler handler)
+/* The handler takes the body. Its state shares a union with the login form's: until the sink
+ * is begun, the upload must not look active, whatever bytes the form left there. */
+static void upload_enter(struct http_conn *c, enum http_handler handler)
 {
-  struct http_upload_state *u = &c->upload;
   c->handler = handler;
-  u->active = false;
-  u->in_datafile = false;
-  u->datafile_seen = false;
-  u->bytes = 0;
-  u->err.status = IAP_OK;
-  u->err.message[0] = '\0';
-  return u;
+  c->upload.active = false;
 }
 
 bool http_upload_active(const struct http_conn *c)
@@ -163,7 +157,12 @@ void http_upload_form(struct http_conn *c, uint32_t now_ms)
     http_conn_early_error(c, 413, msg, NULL);
     return;
   }
-  struct http_upload_state *u = upload_enter(c, HTTP_H_MULTIPART);
+  struct http_upload_state *u = &c->upload;
+  upload_enter(c, HTTP_H_MULTIPART);
+  u->datafile_seen = false;
+  u->in_datafile = false;
+  u->err.status = IAP_OK;  /* a callback's refusal is told from the form's by this */
+  u->err.message[0] = '\0';
   multipart_init(&u->mp, boundary, blen, &mp_callbacks, c);
   if (!begin(c, 0, "form"))
     return;
@@ -176,6 +175,12 @@ void http_upload_raw(struct http_conn *c, uint32_t now_ms)
 {
   const struct http_request *r = &c->parser.req;
 
+  if (r->method == HTTP_METHOD_POST
+      && !http_prefix_ci(r->content_type, "application/octet-stream")) {
+    http_send_json_error(c, 415, "POST /firmware takes Content-Type application/octet-stream",
+                         NULL);
+    return;
+  }
   upload_enter(c, HTTP_H_RAW);  /* answers are JSON from here */
   if (!http_login_basic(c, now_ms))
     return;
@@ -184,15 +189,6 @@ void http_upload_raw(struct http_conn *c, uint32_t now_ms)
   if (!begin(c, r->has_content_length ? r->content_length : 0, "raw"))
     return;
   http_send_continue(c);
-}
-
-void http_upload_post_raw(struct http_conn *c, uint32_t now_ms)
-{
-  if (http_prefix_ci(c->parser.req.content_type, "application/octet-stream"))
-    http_upload_raw(c, now_ms);
-  else
-    http_send_json_error(c, 415, "POST /firmware takes Content-Type application/octet-stream",
-                         NULL);
 }
 
 /* --- the body ------------------------------------------------------------------------------- */
@@ -237,10 +233,7 @@ void http_upload_done(struct http_conn *c)
     c->app->uploads_failed++;
     log_warn("http", "upload from %s failed: %s", c->peer, u->err.message);
     c->close_after = true;
-    if (raw)
-      http_send_json_error(c, http_status_of(u->err.status), u->err.message, NULL);
-    else
-      http_send_error_page(c, http_status_of(u->err.status), u->err.message, NULL);
+    http_send_error(c, http_status_of(u->err.status), u->err.message, NULL);
     return;
   }
   c->app->uploads_ok++;

@@ -37,10 +37,9 @@ struct http_conn;
 
 /* Routes (http_routes.c). */
 void http_upload_form(struct http_conn *c, uint32_t now_ms);      /* POST /upload.cgi */
-void http_upload_raw(struct http_conn *c, uint32_t now_ms);       /* PUT /firmware */
-/* POST /firmware: the raw upload when the body is application/octet-stream (a type no
- * cross-site form can send without a CORS preflight); 415 in JSON otherwise. */
-void http_upload_post_raw(struct http_conn *c, uint32_t now_ms);
+/* PUT /firmware, and POST /firmware with Content-Type application/octet-stream: a type no
+ * cross-site form can send without a CORS preflight, so a POST of another type gets 415. */
+void http_upload_raw(struct http_conn *c, uint32_t now_ms);
 
 /* The body's bytes as they arrive, and its end: commit and answer. */
 void http_upload_body(struct http_conn *c, const uint8_t *data, size_t len);

@@ -24,7 +24,7 @@ static const struct http_route want_routes[] = {
   { HTTP_METHOD_GET,  "/upload.html",    http_login_upload_page },
   { HTTP_METHOD_POST, "/upload.cgi",     http_upload_form },
   { HTTP_METHOD_PUT,  "/firmware",       http_upload_raw },
-  { HTTP_METHOD_POST, "/firmware",       http_upload_post_raw },
+  { HTTP_METHOD_POST, "/firmware",       http_upload_raw },
   { HTTP_METHOD_POST, "/resetmcu.cgi",   http_reset_board },
   { HTTP_METHOD_POST, "/logout.cgi",     http_login_logout },
   { HTTP_METHOD_GET,  NULL,              http_serve_file },
@@ -137,7 +137,7 @@ static void assert_allow(const char *path, const char *want)
 {
   char out[HTTP_ALLOW_MAX];
   memset(out, '#', sizeof(out));
-  bool found = http_route_allow(path, out, sizeof(out));
+  bool found = http_route_allow(path, out);
   ck_assert_msg(found == (want[0] != '\0'), "%s: allow %d", path, found);
   ck_assert_str_eq(out, want);
 }
@@ -161,13 +161,14 @@ START_TEST(allow_lists_in_table_order)
   assert_allow("/firmware/", "");
   assert_allow("", "");
 
-  /* a buffer too small is never overrun and never ends in half a method */
-  char small[6];
-  memset(small, '#', sizeof(small));
-  ck_assert(http_route_allow("/firmware", small, 4));
-  ck_assert_str_eq(small, "PUT");
-  ck_assert_int_eq(small[4], '#');
-  ck_assert(!http_route_allow("/firmware", small, 0));
+  /* every path's list fits whole: shorter than the buffer less its NUL, so not cut there */
+  for (size_t i = 0; i < WANT_COUNT; i++) {
+    char out[HTTP_ALLOW_MAX];
+    if (want_routes[i].path != NULL) {
+      ck_assert(http_route_allow(want_routes[i].path, out));
+      ck_assert_uint_lt(strlen(out), sizeof(out) - 1);
+    }
+  }
 }
 END_TEST
 
