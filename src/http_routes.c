@@ -11,7 +11,8 @@
 #include "http_upload.h"
 #include "log.h"
 
-/* AN3376 section 4's pages and CGIs, plus the script endpoint and logout. */
+/* AN3376 section 4's pages and CGIs, plus logout and the script endpoint. A GET row answers
+ * HEAD too; the last row stands for every file of http_fs without a marker (the stylesheet). */
 const struct http_route http_routes[] = {
   { HTTP_METHOD_GET,  "/",               http_login_page },
   { HTTP_METHOD_GET,  "/index.html",     http_login_page },
