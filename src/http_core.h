@@ -1,28 +1,19 @@
 /*
- * The HTTP IAP server's protocol logic, one struct http_conn per TCP connection, no sockets
- * and no clock: the lwIP glue (http_server.c) feeds received bytes and the time in, and gives
- * each connection callbacks to send bytes and to close. Tests drive it the same way and see
- * every byte it sends.
- *
- * Pages and endpoints (AN3376 section 4, with real sessions):
- *   GET  /                 login page (also /index.html, /login.html)
- *   POST /checklogin.cgi   urlencoded username, password: the upload page and a session
- *                          cookie (HttpOnly, SameSite=Strict), or the login page again (403)
- *   GET  /upload.html      the upload page, with a session
- *   POST /upload.cgi       multipart/form-data, file field "datafile", with a session: the
- *                          done page with size and CRC-32 and a RESET MCU button
- *   POST /resetmcu.cgi     with a session: resets the board (without Key) once the page is
- *                          sent, through the request_reset callback
- *   POST /logout.cgi       ends the session
- *   PUT  /firmware         (or POST with Content-Type application/octet-stream) the raw
- *                          image, HTTP Basic auth, a JSON answer: for scripts and curl -T
- *
- * Uploads stream into the image sink as they arrive; the sink (the flash writer) checks the
- * vector table before erasing, holds back the first 8 bytes and refuses a second upload
- * (409). Content-Length too large for the user area gets 413 before anything is erased.
- * Errors found before the body ends are answered at once; the rest of the body is read and
- * dropped (up to HTTP_DRAIN_MAX) so that the client sees the answer, then the connection
- * closes. A connection that ends mid-upload aborts the upload: nothing is left bootable.
+ * The HTTP IAP server's connection state machine, one struct http_conn per TCP connection, no
+ * sockets and no clock: the lwIP glue (http_server.c) feeds received bytes and the time in,
+ * and gives each connection callbacks to send bytes and to close. Tests drive it the same way
+ * and see every byte it sends. What it promises:
+ *  - requests on a connection are answered in order (keep-alive, pipelining): the next head is
+ *    read only once the last answer is out;
+ *  - the route for the head (http_routes.h) answers at once or takes the body, which reaches
+ *    its handler as it is decoded (Content-Length or chunked), in pieces of any size;
+ *  - an error found before the body ends is answered at once; the rest of the body is read
+ *    and dropped (up to HTTP_DRAIN_MAX) so that the client sees the answer, then the
+ *    connection closes; a body that breaks (bad chunk) gets 400 and the connection closes;
+ *  - a connection idle for HTTP_IDLE_TIMEOUT_MS is closed; one that ends mid-upload, either
+ *    way, aborts the upload: nothing is left bootable.
+ * The answers are http_response.h's, who the client is http_login.h's, the uploads
+ * http_upload.h's.
  */
 #ifndef IAPD_HTTP_CORE_H
 #define IAPD_HTTP_CORE_H
@@ -33,10 +24,12 @@
 
 #include "board.h"
 #include "http_auth.h"
+#include "http_login.h"
 #include "http_opts.h"
 #include "http_request.h"
+#include "http_response.h"
+#include "http_upload.h"
 #include "image_sink.h"
-#include "multipart.h"
 
 struct http_server_config {
   const struct image_sink_ops *sink;
@@ -76,50 +69,39 @@ struct http_conn_ops {
 
 enum http_phase { HTTP_PHASE_HEAD, HTTP_PHASE_BODY, HTTP_PHASE_CLOSING, HTTP_PHASE_CLOSED };
 
-enum http_handler { HTTP_H_NONE, HTTP_H_DISCARD, HTTP_H_LOGIN, HTTP_H_MULTIPART, HTTP_H_RAW };
-
-#define HTTP_OUT_SEGMENTS 5
-
-struct http_out_segment {
-  const uint8_t *data;
-  size_t len;
-  bool copy;
+/* Who reads the request's body. */
+enum http_handler {
+  HTTP_H_NONE,                        /* between requests */
+  HTTP_H_DISCARD,                     /* nobody: it is read and dropped */
+  HTTP_H_LOGIN,                       /* the login form (http_login.c) */
+  HTTP_H_MULTIPART,                   /* the upload form (http_upload.c) */
+  HTTP_H_RAW,                         /* the raw image (http_upload.c); errors are JSON */
 };
 
 struct http_conn {
+  /* The fields every step reads come first: on Cortex-M, offsets this small fit the 16-bit
+   * load and store encodings (a plain reordering saves flash on the firmware). */
   struct http_app *app;
   const struct http_conn_ops *ops;
   void *ctx;
-  char peer[24];                      /* "a.b.c.d:port" */
-  uint32_t last_active_ms;
   enum http_phase phase;
-
-  struct http_request_parser parser;
-  struct http_body body;
   enum http_handler handler;
-  bool respond_after_body;            /* the answer waits for the body's end */
   bool close_after;                   /* close once the answer is sent */
   bool reset_after;
   uint32_t drained;                   /* body bytes dropped after an early answer */
+  uint32_t last_active_ms;
+  char peer[24];                      /* "a.b.c.d:port" */
 
-  /* the login form */
-  char form[HTTP_FORM_MAX];
-  size_t form_len;
+  struct http_request_parser parser;
+  struct http_body body;
 
-  /* an upload */
-  bool uploading;                     /* the sink was begun and not yet finished/aborted */
-  bool in_datafile;
-  bool datafile_seen;
-  uint32_t upload_bytes;
-  struct iap_error err;
-  struct multipart_parser mp;
+  /* The state of the handler reading the body: one at a time, so they share the RAM. */
+  union {
+    struct http_login_state login;    /* HTTP_H_LOGIN */
+    struct http_upload_state upload;  /* HTTP_H_MULTIPART, HTTP_H_RAW */
+  };
 
-  /* the answer being sent */
-  struct http_out_segment out[HTTP_OUT_SEGMENTS];
-  unsigned out_count;
-  unsigned out_next;
-  char head[HTTP_RESPONSE_HEAD_MAX];
-  char text[HTTP_PAGE_TEXT_MAX];
+  struct http_out out;                /* the answer being sent */
 };
 
 /* Sets up the shared state; cfg is copied (its strings must outlive the app). */
@@ -144,5 +126,21 @@ void http_conn_closed(struct http_conn *c, const char *why);
 
 /* True while the connection has an upload in progress. */
 bool http_conn_uploading(const struct http_conn *c);
+
+/* --- for the handlers (http_routes.c, http_login.c, http_upload.c) ------------------------ */
+
+/* An answer before the body ended, or instead of it: the connection closes after it, and the
+ * rest of the body is read and dropped (up to HTTP_DRAIN_MAX) so that the client, still
+ * sending, reads the answer instead of a reset. */
+void http_conn_answer_early(struct http_conn *c);
+
+/* Call once the early answer is queued: when no body follows (it is all here already, or the
+ * client waits for a 100 Continue that will not come), the connection closes after the answer. */
+void http_conn_end_early(struct http_conn *c);
+
+/* An early error: the error in the endpoint's format (http_send_error), as an early answer
+ * (answer_early, end_early). */
+void http_conn_early_error(struct http_conn *c, int status, const char *message,
+                           const char *extra);
 
 #endif

@@ -101,7 +101,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-  ck_assert(!iap_writer_busy(&writer) || conn.uploading);
+  ck_assert(!iap_writer_busy(&writer) || http_conn_uploading(&conn));
   tl_flash_close(&flash);
   free(io.out);
   memset(&io, 0, sizeof(io));

@@ -1,0 +1,225 @@
+/* The answers of the HTTP server (see http_response.h). */
+#include "http_response.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "http_core.h"
+#include "http_fs.h"
+#include "http_text.h"
+#include "json_escape.h"
+
+#define MARKER_LEN (sizeof(HTTP_FS_MARKER) - 1)
+
+static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+/*
+ * Every status the server sends with its reason phrase (RFC 7231 6.1; RFC 6585 4 and 5 for
+ * 429 and 431), as one string of entries "NNN" phrase NUL, ended by an empty entry. One
+ * string rather than an array of {status, pointer}: on the firmware that array would cost
+ * 8 bytes per status on top of the phrases.
+ */
+static const char reasons[] =
+  "100" "Continue\0"
+  "200" "OK\0"
+  "400" "Bad Request\0"
+  "401" "Unauthorized\0"
+  "403" "Forbidden\0"
+  "404" "Not Found\0"
+  "405" "Method Not Allowed\0"
+  "409" "Conflict\0"
+  "411" "Length Required\0"
+  "413" "Payload Too Large\0"
+  "414" "URI Too Long\0"
+  "415" "Unsupported Media Type\0"
+  "417" "Expectation Failed\0"
+  "422" "Unprocessable Entity\0"
+  "429" "Too Many Requests\0"
+  "431" "Request Header Fields Too Large\0"
+  "500" "Internal Server Error\0"
+  "501" "Not Implemented\0"
+  "503" "Service Unavailable\0"
+  "505" "HTTP Version Not Supported\0";
+
+const char *http_reason_phrase(int status)
+{
+  for (const char *p = reasons; *p != '\0'; p += strlen(p) + 1) {
+    int code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+    if (code == status)
+      return p + 3;
+  }
+  return "Error";
+}
+
+int http_status_of(enum iap_status s)
+{
+  switch (s) {
+  case IAP_ERR_TOO_LARGE: return 413;
+  case IAP_ERR_INVALID_IMAGE: return 422;
+  case IAP_ERR_BUSY: return 409;
+  case IAP_OK: return 200;
+  default: return 500;
+  }
+}
+
+/* --- the queue ------------------------------------------------------------------------------ */
+
+bool http_out_pending(const struct http_out *o)
+{
+  return o->next < o->count;
+}
+
+void http_out_add(struct http_out *o, const void *data, size_t len, bool copy)
+{
+  if (len == 0)
+    return;
+  if (!http_out_pending(o)) {
+    o->count = 0;
+    o->next = 0;
+  }
+  if (o->count < HTTP_OUT_SEGMENTS)
+    o->seg[o->count++] = (struct http_out_segment){ data, len, copy };
+}
+
+void http_out_drop(struct http_out *o)
+{
+  o->count = 0;
+  o->next = 0;
+}
+
+void http_out_close_if_sent(struct http_conn *c)
+{
+  if (c->phase == HTTP_PHASE_CLOSING && !http_out_pending(&c->out)) {
+    c->phase = HTTP_PHASE_CLOSED;
+    c->ops->close(c->ctx, c->reset_after);
+  }
+}
+
+void http_out_pump(struct http_conn *c)
+{
+  struct http_out *o = &c->out;
+  bool sent = false;
+  while (http_out_pending(o)) {
+    struct http_out_segment *s = &o->seg[o->next];
+    size_t n = c->ops->send(c->ctx, s->data, s->len, s->copy);
+    if (n == 0)
+      break;
+    sent = true;
+    s->data += n;
+    s->len -= n;
+    if (s->len == 0)
+      o->next++;
+  }
+  if (sent)
+    c->ops->flush(c->ctx);
+  http_out_close_if_sent(c);
+}
+
+/* --- answers -------------------------------------------------------------------------------- */
+
+/* Status line and headers into c->out.head, queued. */
+static void put_head(struct http_conn *c, int status, const char *content_type, size_t body_len,
+                     const char *extra)
+{
+  const struct http_request *r = &c->parser.req;
+  const char *connection = "";
+
+  if (c->close_after)
+    connection = "Connection: close\r\n";
+  else if (r->version_minor == 0)
+    connection = "Connection: keep-alive\r\n";
+  int n = snprintf(c->out.head, sizeof(c->out.head),
+                   "HTTP/1.1 %d %s\r\n"
+                   "Content-Type: %s\r\n"
+                   "Content-Length: %u\r\n"
+                   "Cache-Control: no-store\r\n"
+                   "X-Content-Type-Options: nosniff\r\n"
+                   "X-Frame-Options: DENY\r\n"
+                   "%s%s\r\n",
+                   status, http_reason_phrase(status), content_type, (unsigned)body_len,
+                   connection, extra ? extra : "");
+  if (n < 0 || (size_t)n >= sizeof(c->out.head))
+    n = 0;  /* cannot happen with the fixed texts above; send nothing rather than half */
+  http_out_add(&c->out, c->out.head, (size_t)n, true);
+}
+
+static bool head_only(const struct http_conn *c)
+{
+  return c->parser.req.method == HTTP_METHOD_HEAD;
+}
+
+void http_send_text(struct http_conn *c, int status, const char *content_type, size_t len,
+                    const char *extra)
+{
+  put_head(c, status, content_type, len, extra);
+  if (!head_only(c))
+    http_out_add(&c->out, c->out.text, len, true);
+  http_out_pump(c);
+}
+
+void http_send_page(struct http_conn *c, int status, const char *path, const char *text,
+                    const char *extra)
+{
+  const struct http_fs_file *f = http_fs_find(path);
+  size_t text_len = http_html_escape(text ? text : "", c->out.text, sizeof(c->out.text));
+
+  if (f == NULL) {
+    /* The build always has the pages; a missing one is a build bug. Say so plainly. */
+    text_len = (size_t)snprintf(c->out.text, sizeof(c->out.text), "%d %s (page %s missing)\n",
+                                status, http_reason_phrase(status), path);
+    http_send_text(c, status, "text/plain; charset=utf-8", text_len, extra);
+    return;
+  }
+  if (f->marker < 0) {
+    put_head(c, status, f->content_type, f->len, extra);
+    if (!head_only(c))
+      http_out_add(&c->out, f->data, f->len, false);
+  } else {
+    size_t before = (size_t)f->marker;
+    size_t after = f->len - before - MARKER_LEN;
+    put_head(c, status, f->content_type, before + text_len + after, extra);
+    if (!head_only(c)) {
+      http_out_add(&c->out, f->data, before, false);
+      http_out_add(&c->out, c->out.text, text_len, true);
+      http_out_add(&c->out, f->data + before + MARKER_LEN, after, false);
+    }
+  }
+  http_out_pump(c);
+}
+
+void http_send_error_page(struct http_conn *c, int status, const char *message,
+                          const char *extra)
+{
+  char text[HTTP_PAGE_TEXT_MAX];
+  snprintf(text, sizeof(text), "%d %s: %s", status, http_reason_phrase(status), message);
+  http_send_page(c, status, "/error.html", text, extra);
+}
+
+void http_send_json_error(struct http_conn *c, int status, const char *message,
+                          const char *extra)
+{
+  char escaped[HTTP_PAGE_TEXT_MAX - 64];
+  json_escape_string(message, escaped, sizeof(escaped));
+  int n = snprintf(c->out.text, sizeof(c->out.text),
+                   "{\"ok\":false,\"status\":%d,\"error\":\"%s\"}\n", status, escaped);
+  if (n < 0 || (size_t)n >= sizeof(c->out.text))
+    n = (int)strlen(c->out.text);
+  http_send_text(c, status, "application/json", (size_t)n, extra);
+}
+
+void http_send_error(struct http_conn *c, int status, const char *message, const char *extra)
+{
+  if (c->handler == HTTP_H_RAW)
+    http_send_json_error(c, status, message, extra);
+  else
+    http_send_error_page(c, status, message, extra);
+}
+
+void http_send_continue(struct http_conn *c)
+{
+  if (c->parser.req.expect_continue && !http_body_done(&c->body)) {
+    http_out_add(&c->out, continue_line, sizeof(continue_line) - 1, false);
+    http_out_pump(c);
+    c->parser.req.expect_continue = false;  /* answered: the body comes */
+  }
+}
