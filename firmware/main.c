@@ -122,7 +122,7 @@ int main(void)
   if (net) {
     iap_writer_init(&writer, &area);
 #if USE_IAP_TFTP
-    if (tftp_server_start(&iap_writer_sink_ops, &writer) == ERR_OK)
+    if (tftp_server_start(&iap_writer_sink_ops, &writer, NULL) == ERR_OK)
       log_info("tftp", "server ready on port 69");
     else
       log_err("tftp", "cannot listen on UDP port 69 (lwIP out of memory)");
