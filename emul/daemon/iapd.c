@@ -132,7 +132,9 @@ static void start_services(void *ctx)
     return;
   }
   ip4addr_ntoa_r(netif_ip4_addr(&b->port.netif), ip, sizeof(ip));
-  if (tftp_server_start(&iap_writer_sink_ops, &b->writer, NULL) != ERR_OK) {
+  const struct tftp_limits tftp_limits = { (uint16_t)b->opt->tftp_max_blksize,
+                                           (uint16_t)b->opt->tftp_max_windowsize };
+  if (tftp_server_start(&iap_writer_sink_ops, &b->writer, &tftp_limits) != ERR_OK) {
     log_err("tftp", "cannot listen on UDP port 69 (lwIP out of memory)");
     return;
   }
