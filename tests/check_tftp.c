@@ -1402,6 +1402,14 @@ START_TEST(tsize_mismatch_refused)
                "the client announced 600 bytes (tsize) and sent more");
   ck_assert_uint_eq(sink.aborts, 2);
   ck_assert_uint_eq(sink.len, 512);
+  /* One byte more, in the last block. */
+  wrq_opts(&peer_a, "octet", 42, "tsize", "600", (const char *)NULL);
+  data(&peer_a, 1, file, 512, 43);
+  data(&peer_a, 2, file + 512, 89, 44);
+  assert_error(last_sent(), TFTP_VIA_SESSION, &peer_a, TFTP_EUNDEF,
+               "the client announced 600 bytes (tsize) and sent more");
+  ck_assert_uint_eq(sink.finishes, 0);
+  ck_assert_uint_eq(sink.aborts, 3);
   /* Exactly as announced. */
   wrq_opts(&peer_a, "octet", 50, "tsize", "600", (const char *)NULL);
   data(&peer_a, 1, file, 512, 60);
@@ -1449,6 +1457,7 @@ static const char *acks_since(unsigned from)
   for (unsigned k = from; k < net.nsent; k++) {
     const struct sent_pkt *p = sent(k);
     ck_assert_msg(p->len == 4 && p->bytes[1] == TFTP_ACK, "packet %u is not an ACK", k);
+    ck_assert_uint_lt(n + 7, sizeof(buf));
     n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%u", n ? " " : "",
                           (unsigned)(p->bytes[2] << 8 | p->bytes[3]));
   }
@@ -1651,56 +1660,87 @@ START_TEST(window_dally)
 }
 END_TEST
 
+/* DATA k of the wrap test: its bytes depend on the whole block index. Every packet the core
+ * answers with must be an ACK: after the wrap, block 0 is no longer the OACK's. */
+static uint32_t wrap_crc;
+
+static void wrap_data(uint32_t k, size_t n, uint32_t t)
+{
+  uint8_t payload[8];
+  unsigned before = net.nsent;
+  tl_put_le32(payload, k);
+  tl_put_le32(payload + 4, ~k);
+  data(&peer_a, (uint16_t)k, payload, n, t);
+  if (net.nsent != before) {
+    const struct sent_pkt *p = last_sent();
+    ck_assert_msg(p->len == 4 && p->bytes[1] == TFTP_ACK, "block %u: answered with %zu bytes "
+                  "of opcode %u, not an ACK", k, p->len, p->bytes[1]);
+  }
+}
+
 START_TEST(window_block_number_wraps)
 {
   /* 8-byte blocks in windows of 16 past block 65535, with a gap across the wrap. */
   const uint32_t full = 65536u + 40u;
+  uint32_t t = 0, k;
   uint8_t payload[8];
-  uint32_t want_crc = 0, t = 0, k;
-  unsigned acks = 0;
   free(sink.buf);
   sink.buf = NULL;  /* length and CRC only */
   sink.cap = SIZE_MAX;
+  wrap_crc = 0;
   wrq_opts(&peer_a, "octet", t, "blksize", "8", "windowsize", "16", (const char *)NULL);
   assert_oack(last_sent(), &peer_a, "\x00\x06" "blksize\0" "8\0" "windowsize\0" "16\0");
-  for (k = 1; k <= 65530u; k++) {
-    tl_put_le32(payload, k);
-    tl_put_le32(payload + 4, ~k);
-    want_crc = crc32_update(want_crc, payload, 8);
-    data(&peer_a, (uint16_t)k, payload, 8, ++t);
-  }
-  acks = net.nsent - 1;
-  ck_assert_uint_eq(acks, 65530u / 16u);  /* 4095 windows, the last one ending at 65520 */
+  for (k = 1; k <= 65530u; k++)
+    wrap_data(k, 8, ++t);
+  ck_assert_uint_eq(net.nsent - 1, 65530u / 16u);  /* 4095 windows, the last ending at 65520 */
   assert_ack(last_sent(), &peer_a, 65520);
   /* Window 65521..65536 (65536 is block 0): 65535 lost, then 0 arrives: a gap across the wrap. */
-  for (k = 65531u; k <= 65536u; k++) {
-    if (k == 65535u)
-      continue;
-    tl_put_le32(payload, k);
-    tl_put_le32(payload + 4, ~k);
-    data(&peer_a, (uint16_t)k, payload, 8, ++t);
-  }
+  for (k = 65531u; k <= 65536u; k++)
+    if (k != 65535u)
+      wrap_data(k, 8, ++t);
   assert_ack(last_sent(), &peer_a, 65534);
   ck_assert_uint_eq(core.stats.gap_acks, 1);
-  /* Resume at 65535 with a window of 16: 65535, 0, 1, ... 14; then the rest. */
-  for (k = 65531u; k <= full; k++) {
+  /* Resume at 65535 with a window of 16: 65535, 0 (ACKed as 0, not with the OACK), 1, ... */
+  for (k = 65535u; k <= 65535u + 15u; k++)
+    wrap_data(k, 8, ++t);
+  assert_ack(last_sent(), &peer_a, (uint16_t)(65535u + 15u));
+  for (; k <= full; k++)
+    wrap_data(k, 8, ++t);
+  ck_assert_uint_eq(sink.writes, full);
+  wrap_data(full + 1, 3, ++t);  /* the last block */
+  assert_ack(last_sent(), &peer_a, (uint16_t)(full + 1));
+  for (k = 1; k <= full + 1; k++) {
     tl_put_le32(payload, k);
     tl_put_le32(payload + 4, ~k);
-    if (k >= 65535u) {
-      want_crc = crc32_update(want_crc, payload, 8);
-      data(&peer_a, (uint16_t)k, payload, 8, ++t);
-    } else {
-      want_crc = crc32_update(want_crc, payload, 8);  /* 65531..65534 went in before */
-    }
+    wrap_crc = crc32_update(wrap_crc, payload, k <= full ? 8 : 3);
   }
-  ck_assert_uint_eq(sink.writes, full);
-  data(&peer_a, (uint16_t)(full + 1), payload, 3, ++t);  /* the last block */
-  want_crc = crc32_update(want_crc, payload, 3);
-  assert_ack(last_sent(), &peer_a, (uint16_t)(full + 1));
   ck_assert_uint_eq(sink.len, (size_t)full * 8 + 3);
-  ck_assert_uint_eq(sink.crc, want_crc);
+  ck_assert_uint_eq(sink.crc, wrap_crc);
   ck_assert_uint_eq(sink.finishes, 1);
   ck_assert_uint_eq(core.stats.transfers_ok, 1);
+}
+END_TEST
+
+/* The OACK answers block 0 only before any DATA: a duplicate of block 0 after the wrap, and
+ * the timer there, get ACK 0. */
+START_TEST(window_wrap_block_0_is_acked)
+{
+  uint8_t payload[8] = { 0 };
+  uint32_t t = 0;
+  free(sink.buf);
+  sink.buf = NULL;
+  sink.cap = SIZE_MAX;
+  wrq_opts(&peer_a, "octet", t, "blksize", "8", (const char *)NULL);
+  for (uint32_t k = 1; k <= 65536u; k++)
+    data(&peer_a, (uint16_t)k, payload, 8, ++t);
+  assert_ack(last_sent(), &peer_a, 0);
+  data(&peer_a, 0, payload, 8, t += TFTP_DUP_ACK_HOLDOFF_MS);
+  assert_ack(last_sent(), &peer_a, 0);
+  tftp_core_on_timer(&core, t += TFTP_TIMEOUT_MS);
+  assert_ack(last_sent(), &peer_a, 0);
+  wrq_opts(&peer_a, "octet", t, "blksize", "8", (const char *)NULL);  /* a very late WRQ copy */
+  assert_ack(last_sent(), &peer_a, 0);
+  ck_assert_uint_eq(net.nsent, 1u + 65536u + 2u);
 }
 END_TEST
 
@@ -2222,6 +2262,7 @@ static Suite *tftp_suite(void)
   tcase_add_test(tc, window_foreign_tid);
   tcase_add_test(tc, window_dally);
   tcase_add_test(tc, window_block_number_wraps);
+  tcase_add_test(tc, window_wrap_block_0_is_acked);
   tcase_add_test(tc, window_netascii_large_blocks);
   suite_add_tcase(s, tc);
 
