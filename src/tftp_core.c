@@ -149,8 +149,9 @@ static void negotiate(struct tftp_core *c, const struct tftp_request *req)
     c->oack_len = 0;
 }
 
-/* "blksize 1428, windowsize 16" from the OACK, for the log. */
-static void describe_oack(const struct tftp_core *c, char *buf, size_t size)
+/* "blksize 1428, windowsize 16" from the OACK, for the log line (called in its arguments, so
+ * that a firmware built without log text, IAP_LOG 0, has none of it). */
+static const char *describe_oack(const struct tftp_core *c, char *buf, size_t size)
 {
   size_t n = 0;
   buf[0] = '\0';
@@ -163,6 +164,7 @@ static void describe_oack(const struct tftp_core *c, char *buf, size_t size)
     n += (size_t)w;
     i = (size_t)((const uint8_t *)value + strlen(value) + 1 - c->oack);
   }
+  return buf;
 }
 
 static void start_transfer(struct tftp_core *c, const struct tftp_peer *from,
@@ -195,10 +197,10 @@ static void start_transfer(struct tftp_core *c, const struct tftp_peer *from,
   c->blocks = 0;
   c->retries = 0;
   c->wire_bytes = 0;
-  describe_oack(c, options, sizeof(options));
   log_info("tftp", "transfer started from %s:%u: \"%s\", %s mode%s%s%s", c->peer_text,
            from->port, req->filename, c->netascii ? "netascii" : "octet",
-           c->has_tsize ? "" : ", size not announced", c->oack_len ? ", OACK " : "", options);
+           c->has_tsize ? "" : ", size not announced", c->oack_len ? ", OACK " : "",
+           describe_oack(c, options, sizeof(options)));
   send_ack(c, now_ms);
   c->ops->arm_timer(c->ctx, c->timeout_ms);
 }
