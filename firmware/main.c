@@ -122,7 +122,8 @@ int main(void)
   if (net) {
     iap_writer_init(&writer, &area);
 #if USE_IAP_TFTP
-    if (tftp_server_start(&iap_writer_sink_ops, &writer, NULL) == ERR_OK)
+    static const struct tftp_limits tftp_limits = { TFTP_MAX_BLKSIZE, TFTP_MAX_WINDOWSIZE };
+    if (tftp_server_start(&iap_writer_sink_ops, &writer, &tftp_limits) == ERR_OK)
       log_info("tftp", "server ready on port 69");
     else
       log_err("tftp", "cannot listen on UDP port 69 (lwIP out of memory)");
