@@ -1001,6 +1001,33 @@ def sc_fragments(ctx):
     ctx.check_flash_image(img, before, "fragments")
 
 
+def sc_netascii_options(ctx):
+    """netascii with a negotiated blksize and windows of 4: the block size is chosen so that
+    the first block ends in the CR of a CR LF or CR NUL pair, whose second byte opens block 2;
+    the image is decoded exactly. tsize, which counts the bytes on the wire, is only echoed."""
+    img = ctx.image(9000)
+    wire = img.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
+    cr = next((i for i in range(200, 1400) if wire[i] == 0x0D), None)
+    if cr is None:
+        raise Deviation("netascii-options: no CR in bytes 200-1399 of the encoded image; "
+                        "pick another size")
+    size = cr + 1
+    splits = sum(1 for i in range(size - 1, len(wire), size) if wire[i] == 0x0D)
+    blocks = split_blocks(wire, size)
+    before = ctx.flash()
+    c = ctx.client("netascii-options")
+    want = oack([opt("blksize", size), opt("windowsize", 4), opt("tsize", len(wire))])
+    c.send(wrq(mode=b"netascii", options=[opt("blksize", size), opt("windowsize", 4),
+                                          opt("tsize", len(wire))]), ctx.tftp_port)
+    port = c.expect(want, None, "the OACK to a netascii WRQ")[1]
+    c.session = port
+    c.run_windows(port, blocks, 4)
+    c.expect_silence(SILENCE_S, "after the final ACK")
+    ok("%d image bytes as %d netascii bytes in %d blocks of %d, %d of them ending in the CR "
+       "of a pair" % (len(img), len(wire), len(blocks), size, splits))
+    ctx.check_flash_image(img, before, "netascii-options")
+
+
 def sc_wrap(ctx):
     """Block numbers past 65535 in windows: 8-byte blocks, windows of 64, a block lost across
     the wrap (65535 missing, 0 arriving): ACK 65534, resume, every byte in place."""
@@ -1056,6 +1083,7 @@ SCENARIOS = [
     ("foreign-tid-options", sc_foreign_tid_options),
     ("dally-options", sc_dally_options),
     ("fragments", sc_fragments),
+    ("netascii-options", sc_netascii_options),
     ("wrap", sc_wrap),
 ]
 

@@ -4,8 +4,8 @@
 # client that goes quiet or vanishes, foreign TIDs, a second client, a lost final ACK,
 # malformed packets), and does the same with options: the exact OACK, values left out, gaps,
 # copies and reordering inside windows, ERROR 8 after the OACK, tsize too large, a lost OACK,
-# a longer dally, IP fragments, block numbers wrapping in windows. It asserts every packet
-# iapd sends back and the flash it leaves.
+# a longer dally, IP fragments, netascii split across blocks and windows, block numbers
+# wrapping in windows. It asserts every packet iapd sends back and the flash it leaves.
 # Runs in a network namespace of its own (lib.sh netns_enter); about 60 s.
 #
 # CHAOS_SCENARIOS=name,name,... runs only those scenarios (default: all).
