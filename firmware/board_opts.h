@@ -36,12 +36,27 @@
 #define LOG_DEBUG 0
 #endif
 
-/* Ethernet DMA rings: frames are copied to and from pbufs, so a few buffers are enough. */
+/* Ethernet DMA rings: frames are copied to and from pbufs, so a few buffers are enough. Each
+ * receive buffer is 1524 bytes plus a 16-byte descriptor of SRAM. */
 #if !defined ETH_RX_DESC_COUNT
 #define ETH_RX_DESC_COUNT 4
 #endif
 #if !defined ETH_TX_DESC_COUNT
 #define ETH_TX_DESC_COUNT 2
+#endif
+
+/* TFTP options (RFC 2348 blksize, RFC 7440 windowsize), what iapd's --tftp-max-blksize and
+ * --tftp-max-windowsize set on the host. A block of TFTP_BLKSIZE_MAX (1468, src/tftp_opts.h)
+ * fills one frame, which the receive buffers and lwIP's pool pbufs hold already. A window is
+ * the frames that arrive while the first of them is programmed (some 6 ms for 1468 bytes):
+ * the one being processed, copied out of its DMA buffer, and one in each of the
+ * ETH_RX_DESC_COUNT buffers; a larger window would lose its tail on every round and cost a
+ * timeout. One more block of window costs one more receive buffer. */
+#if !defined TFTP_MAX_BLKSIZE
+#define TFTP_MAX_BLKSIZE TFTP_BLKSIZE_MAX
+#endif
+#if !defined TFTP_MAX_WINDOWSIZE
+#define TFTP_MAX_WINDOWSIZE (ETH_RX_DESC_COUNT + 1)
 #endif
 
 /* PHY link state is read this often. */

@@ -309,19 +309,22 @@ void eth_stm32_poll(struct netif *netif)
     __asm volatile ("dmb" ::: "memory");
     /* A whole, error-free frame in one buffer; anything else (spanning buffers: longer than
      * any frame we accept) is dropped. The length includes the 4-byte CRC. */
+    struct pbuf *p = NULL;
     if ((status & (ETH_RDES0_FS | ETH_RDES0_LS | ETH_RDES0_ES)) == (ETH_RDES0_FS | ETH_RDES0_LS)) {
       uint32_t len = (status & ETH_RDES0_FL_Msk) >> ETH_RDES0_FL_Pos;
       if (len > 4u && len <= ETH_BUF_SIZE) {
-        struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)(len - 4u), PBUF_POOL);
-        if (p != NULL) {
+        p = pbuf_alloc(PBUF_RAW, (u16_t)(len - 4u), PBUF_POOL);
+        if (p != NULL)
           pbuf_take(p, rx_buf[rx_next], (u16_t)(len - 4u));
-          if (netif->input(p, netif) != ERR_OK)
-            pbuf_free(p);
-        }
       }
     }
+    /* The frame is copied: its buffer goes back to the DMA before lwIP takes the frame, so
+     * that while a TFTP block is programmed (milliseconds) every buffer of the ring can take
+     * the next blocks of the window (board_opts.h, TFTP_MAX_WINDOWSIZE). */
     d->status = ETH_RDES0_OWN;
     rx_next = (rx_next + 1u) % ETH_RX_DESC_COUNT;
+    if (p != NULL && netif->input(p, netif) != ERR_OK)
+      pbuf_free(p);
   }
   /* The DMA suspends when it found no free descriptor: give it the ring back. */
   if (ETH_DMASR & ETH_DMASR_RBUS) {

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "log_uart.h"
 #include "lwip/timeouts.h"
+#include "tftp_opts.h"
 
 #if !USE_IAP_TFTP && !USE_IAP_HTTP
 #error "a bootloader without USE_IAP_TFTP or USE_IAP_HTTP cannot be updated: enable one"
@@ -31,6 +32,8 @@ int main(void)
   static const struct bootloader_config cfg = {
     .area = { USER_FLASH_FIRST_PAGE_ADDRESS, USER_FLASH_END_ADDRESS },
     .tftp = USE_IAP_TFTP,
+    .tftp_max_blksize = TFTP_MAX_BLKSIZE,
+    .tftp_max_windowsize = TFTP_MAX_WINDOWSIZE,
     .http = USE_IAP_HTTP,
     .dhcp = USE_DHCP,
     .dhcp_timeout_ms = DHCP_FALLBACK_MS,

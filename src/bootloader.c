@@ -76,7 +76,11 @@ static void start_tftp(struct bootloader *bl, const char *ip)
     log_info("tftp", "disabled (--no-tftp)");
     return;
   }
-  if (tftp_server_start(&iap_writer_sink_ops, &bl->writer) != ERR_OK) {
+  const struct tftp_limits limits = {
+    bl->cfg.tftp_max_blksize ? bl->cfg.tftp_max_blksize : TFTP_BLKSIZE_MAX,
+    bl->cfg.tftp_max_windowsize ? bl->cfg.tftp_max_windowsize : TFTP_WINDOWSIZE_MAX,
+  };
+  if (tftp_server_start(&iap_writer_sink_ops, &bl->writer, &limits) != ERR_OK) {
     log_err("tftp", "cannot listen on UDP port %u (lwIP out of memory)", (unsigned)TFTP_PORT);
     return;
   }

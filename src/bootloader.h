@@ -28,6 +28,8 @@
 struct bootloader_config {
   struct image_area area;           /* the user flash */
   bool tftp;                        /* start the TFTP server (compiled in: USE_IAP_TFTP) */
+  uint16_t tftp_max_blksize;        /* RFC 2348 blksize answered at most; 0: TFTP_BLKSIZE_MAX */
+  uint16_t tftp_max_windowsize;     /* RFC 7440 windowsize answered at most; 0: the default */
   bool http;                        /* start the HTTP server (compiled in: USE_IAP_HTTP) */
   bool dhcp;                        /* DHCP first (compiled in: USE_DHCP) */
   uint32_t dhcp_timeout_ms;         /* no lease by then: the static address */

@@ -46,8 +46,12 @@
 #define LWIP_AUTOIP                 0
 #define LWIP_IGMP                   0
 #define LWIP_DNS                    0
+/* No IP fragments in or out: the board never sends a datagram larger than a frame, and
+ * drops every fragment it receives, logging it (src/ip_fragments.h says why). */
 #define IP_REASSEMBLY               0
 #define IP_FRAG                     0
+#define LWIP_HOOK_FILENAME          "ip_fragments.h"
+#define LWIP_HOOK_IP4_INPUT(p, inp) ip_fragment_hook(p, inp)
 #define ARP_TABLE_SIZE              4
 #define ARP_QUEUEING                1
 #define ETHARP_SUPPORT_STATIC_ENTRIES 0

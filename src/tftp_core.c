@@ -26,12 +26,22 @@ static void send_error(struct tftp_core *c, enum tftp_via via, const struct tftp
   c->ops->send(c->ctx, via, to, pkt, len);
 }
 
+/* Acknowledges `block`: with the OACK while no DATA came and options were accepted
+ * (RFC 2347: the OACK takes the place of ACK 0), with an ACK otherwise. Every ACK closes a
+ * window: the client sends the next one from the block after it (RFC 7440). */
 static void send_ack(struct tftp_core *c, uint32_t now_ms)
 {
-  uint8_t pkt[TFTP_HEADER_SIZE];
-  tftp_build_ack(pkt, c->block);
-  c->ops->send(c->ctx, TFTP_VIA_SESSION, &c->peer, pkt, sizeof(pkt));
+  if (c->blocks == 0 && c->oack_len > 0) {
+    c->ops->send(c->ctx, TFTP_VIA_SESSION, &c->peer, c->oack, c->oack_len);
+  } else {
+    uint8_t pkt[TFTP_HEADER_SIZE];
+    tftp_build_ack(pkt, c->block);
+    c->ops->send(c->ctx, TFTP_VIA_SESSION, &c->peer, pkt, sizeof(pkt));
+  }
   c->ack_sent_ms = now_ms;
+  c->acked = true;
+  c->gap_acked = false;
+  c->since_ack = 0;
 }
 
 static void end_session(struct tftp_core *c)
@@ -56,7 +66,8 @@ static uint16_t error_code_for(enum iap_status status)
 }
 
 void tftp_core_init(struct tftp_core *c, const struct tftp_core_ops *ops, void *ctx,
-                    const struct image_sink_ops *sink, void *sink_ctx)
+                    const struct image_sink_ops *sink, void *sink_ctx,
+                    const struct tftp_limits *limits)
 {
   memset(c, 0, sizeof(*c));
   c->ops = ops;
@@ -64,6 +75,14 @@ void tftp_core_init(struct tftp_core *c, const struct tftp_core_ops *ops, void *
   c->sink = sink;
   c->sink_ctx = sink_ctx;
   c->state = TFTP_IDLE;
+  c->limits.max_blksize = limits ? limits->max_blksize : TFTP_BLKSIZE_MAX;
+  c->limits.max_windowsize = limits ? limits->max_windowsize : TFTP_WINDOWSIZE_MAX;
+  if (c->limits.max_blksize < TFTP_BLKSIZE_MIN)
+    c->limits.max_blksize = TFTP_BLKSIZE_MIN;
+  if (c->limits.max_blksize > TFTP_BLKSIZE_MAX)
+    c->limits.max_blksize = TFTP_BLKSIZE_MAX;
+  if (c->limits.max_windowsize < TFTP_WINDOWSIZE_MIN)
+    c->limits.max_windowsize = TFTP_WINDOWSIZE_MIN;
 }
 
 bool tftp_core_busy(const struct tftp_core *c)
@@ -71,14 +90,94 @@ bool tftp_core_busy(const struct tftp_core *c)
   return c->state == TFTP_RECEIVING;
 }
 
+/* The options a transfer runs with (RFC 2347): each known option the client sent, the first
+ * time it sent it, with a well-formed value in the RFC's range, is accepted and goes into the
+ * OACK with the value the server uses, in the client's order. Everything else is left out and
+ * RFC 1350's value stays. */
+static void negotiate(struct tftp_core *c, const struct tftp_request *req)
+{
+  bool seen[TFTP_OPT_WINDOWSIZE + 1] = { false };
+
+  c->blksize = TFTP_BLOCK_SIZE;
+  c->windowsize = 1;
+  c->timeout_ms = TFTP_TIMEOUT_MS;
+  c->dally_ms = TFTP_DALLY_MS;
+  c->has_tsize = false;
+  c->tsize = 0;
+  c->oack_len = tftp_build_oack(c->oack);
+  for (size_t i = 0; i < req->noptions; i++) {
+    enum tftp_option_name opt = tftp_option_lookup(req->options[i].name);
+    uint32_t v;
+    if (opt == TFTP_OPT_UNKNOWN || seen[opt])
+      continue;
+    seen[opt] = true;
+    if (!tftp_option_value(req->options[i].value, &v))
+      continue;
+    switch (opt) {
+    case TFTP_OPT_BLKSIZE:
+      if (v < TFTP_BLKSIZE_MIN || v > TFTP_BLKSIZE_LIMIT)
+        continue;
+      if (v > c->limits.max_blksize)
+        v = c->limits.max_blksize;  /* RFC 2348: the server may answer a smaller size */
+      c->blksize = (uint16_t)v;
+      break;
+    case TFTP_OPT_TSIZE:
+      c->has_tsize = true;
+      c->tsize = v;
+      break;
+    case TFTP_OPT_TIMEOUT:
+      if (v < TFTP_TIMEOUT_MIN_S || v > TFTP_TIMEOUT_MAX_S)
+        continue;
+      c->timeout_ms = v * 1000u;
+      if (2u * c->timeout_ms > c->dally_ms)
+        c->dally_ms = 2u * c->timeout_ms;
+      break;
+    case TFTP_OPT_WINDOWSIZE:
+      if (v < TFTP_WINDOWSIZE_MIN || v > TFTP_WINDOWSIZE_LIMIT)
+        continue;
+      if (v > c->limits.max_windowsize)
+        v = c->limits.max_windowsize;
+      c->windowsize = (uint16_t)v;
+      break;
+    default:
+      continue;
+    }
+    /* Four options with at most ten digits each always fit TFTP_OACK_MAX. */
+    c->oack_len = tftp_oack_add(c->oack, sizeof(c->oack), c->oack_len, tftp_option_str(opt), v);
+  }
+  if (c->oack_len <= 2)
+    c->oack_len = 0;
+}
+
+/* "blksize 1428, windowsize 16" from the OACK, for the log line (called in its arguments, so
+ * that a firmware built without log text, IAP_LOG 0, has none of it). */
+static const char *describe_oack(const struct tftp_core *c, char *buf, size_t size)
+{
+  size_t n = 0;
+  buf[0] = '\0';
+  for (size_t i = 2; i < c->oack_len && n < size;) {
+    const char *name = (const char *)c->oack + i;
+    const char *value = name + strlen(name) + 1;
+    int w = snprintf(buf + n, size - n, "%s%s %s", n ? ", " : "", name, value);
+    if (w < 0)
+      break;
+    n += (size_t)w;
+    i = (size_t)((const uint8_t *)value + strlen(value) + 1 - c->oack);
+  }
+  return buf;
+}
+
 static void start_transfer(struct tftp_core *c, const struct tftp_peer *from,
                            const struct tftp_request *req, uint32_t now_ms)
 {
   struct iap_error err;
   char peer_text[sizeof(c->peer_text)];
-  /* tsize (RFC 2349) is the size on the wire; in netascii that is not the image size. */
-  uint32_t expected = (req->has_tsize && req->mode == TFTP_MODE_OCTET) ? req->tsize : 0;
+  char options[TFTP_OACK_MAX + 16];
+  uint32_t expected;
 
+  negotiate(c, req);
+  /* tsize (RFC 2349) is the size on the wire; in netascii that is not the image size. */
+  expected = (c->has_tsize && req->mode == TFTP_MODE_OCTET) ? c->tsize : 0;
   format_peer(from, peer_text, sizeof(peer_text));
   if (c->sink->begin(c->sink_ctx, "TFTP", peer_text, expected, &err) != IAP_OK) {
     send_error(c, TFTP_VIA_TRANSIENT, from, error_code_for(err.status), err.message);
@@ -95,13 +194,15 @@ static void start_transfer(struct tftp_core *c, const struct tftp_peer *from,
   c->netascii = req->mode == TFTP_MODE_NETASCII;
   netascii_init(&c->nad);
   c->block = 0;
+  c->blocks = 0;
   c->retries = 0;
   c->wire_bytes = 0;
-  log_info("tftp", "transfer started from %s:%u: \"%s\", %s mode%s", c->peer_text,
+  log_info("tftp", "transfer started from %s:%u: \"%s\", %s mode%s%s%s", c->peer_text,
            from->port, req->filename, c->netascii ? "netascii" : "octet",
-           expected ? "" : ", size not announced");
+           c->has_tsize ? "" : ", size not announced", c->oack_len ? ", OACK " : "",
+           describe_oack(c, options, sizeof(options)));
   send_ack(c, now_ms);
-  c->ops->arm_timer(c->ctx, TFTP_TIMEOUT_MS);
+  c->ops->arm_timer(c->ctx, c->timeout_ms);
 }
 
 void tftp_core_on_request(struct tftp_core *c, const struct tftp_peer *from,
@@ -129,9 +230,10 @@ void tftp_core_on_request(struct tftp_core *c, const struct tftp_peer *from,
   }
   if (c->state == TFTP_RECEIVING) {
     if (same_peer(from, &c->peer)) {
-      /* The client did not see ACK 0 and asked again: answer from the transfer we have, so
-       * nothing is erased twice. Once DATA 1 came, a late copy of the WRQ means nothing. */
-      if (c->block == 0)
+      /* The client did not see ACK 0 (or the OACK) and asked again: answer from the transfer
+       * we have, so nothing is erased twice. Once DATA 1 came, a late copy of the WRQ means
+       * nothing. */
+      if (c->blocks == 0)
         send_ack(c, now_ms);
       return;
     }
@@ -153,22 +255,54 @@ void tftp_core_on_request(struct tftp_core *c, const struct tftp_peer *from,
   start_transfer(c, from, &req, now_ms);
 }
 
+/* Decoded netascii goes to the sink in pieces of this many bytes, so that a large block
+ * needs no block-sized buffer on the stack. */
+#define NETASCII_CHUNK 256
+
+static bool write_sink(struct tftp_core *c, const uint8_t *data, size_t n)
+{
+  struct iap_error err;
+  if (n > 0 && c->sink->write(c->sink_ctx, data, n, &err) != IAP_OK) {
+    fail_transfer(c, error_code_for(err.status), err.message);
+    return false;
+  }
+  return true;
+}
+
 /* Takes the payload of the next DATA block; returns false when the transfer ended in error. */
 static bool take_data(struct tftp_core *c, const uint8_t *payload, size_t len, bool last)
 {
-  uint8_t decoded[TFTP_BLOCK_SIZE + 2];
-  const uint8_t *data = payload;
-  size_t n = len;
   struct iap_error err;
 
-  if (c->netascii) {
-    n = netascii_decode(&c->nad, payload, len, decoded);
-    if (last)
-      n += netascii_finish(&c->nad, decoded + n);
-    data = decoded;
+  /* RFC 2349: in octet mode tsize is the image size. A client that sends more, or ends
+   * before it, has lost data (or ignored the blksize of the OACK, so that a full block of
+   * its own looks short to us): the image is refused before it can become bootable. */
+  if (c->has_tsize && !c->netascii) {
+    uint32_t left = c->tsize - c->wire_bytes;  /* wire_bytes never passes tsize */
+    char msg[96];
+    if (len > left) {
+      snprintf(msg, sizeof(msg), "the client announced %u bytes (tsize) and sent more",
+               (unsigned)c->tsize);
+      fail_transfer(c, TFTP_EUNDEF, msg);
+      return false;
+    }
+    if (last && len != left) {
+      snprintf(msg, sizeof(msg), "the transfer ended after %u bytes, the client announced %u "
+               "(tsize)", (unsigned)(c->wire_bytes + len), (unsigned)c->tsize);
+      fail_transfer(c, TFTP_EUNDEF, msg);
+      return false;
+    }
   }
-  if (n > 0 && c->sink->write(c->sink_ctx, data, n, &err) != IAP_OK) {
-    fail_transfer(c, error_code_for(err.status), err.message);
+  if (c->netascii) {
+    uint8_t decoded[NETASCII_CHUNK + 1];
+    for (size_t off = 0; off < len; off += NETASCII_CHUNK) {
+      size_t n = len - off < NETASCII_CHUNK ? len - off : NETASCII_CHUNK;
+      if (!write_sink(c, decoded, netascii_decode(&c->nad, payload + off, n, decoded)))
+        return false;
+    }
+    if (last && !write_sink(c, decoded, netascii_finish(&c->nad, decoded)))
+      return false;
+  } else if (!write_sink(c, payload, len)) {
     return false;
   }
   c->wire_bytes += (uint32_t)len;
@@ -194,37 +328,65 @@ static void on_data(struct tftp_core *c, const uint8_t *pkt, size_t len, uint32_
     fail_transfer(c, TFTP_EBADOP, "malformed DATA packet");
     return;
   }
-  if (len > TFTP_MAX_DATA_PACKET) {
-    fail_transfer(c, TFTP_EBADOP, "DATA larger than 512 bytes: no block size was negotiated");
+  payload_len = len - TFTP_HEADER_SIZE;
+  if (payload_len > c->blksize) {
+    char msg[80];
+    if (c->blksize == TFTP_BLOCK_SIZE && !c->oack_len)
+      snprintf(msg, sizeof(msg), "DATA larger than 512 bytes: no block size was negotiated");
+    else
+      snprintf(msg, sizeof(msg), "DATA larger than the negotiated block size of %u bytes",
+               (unsigned)c->blksize);
+    fail_transfer(c, TFTP_EBADOP, msg);
     return;
   }
   block = tftp_packet_block(pkt);
-  payload_len = len - TFTP_HEADER_SIZE;
 
   if (block == c->block) {
-    /* A copy of the block we acknowledged last (or of the final block while dallying). */
+    /* A copy of the last block received (or of the final block while dallying). */
     c->stats.duplicate_data++;
+    if (!c->acked)
+      return;  /* inside a window: the ACK at its end answers it */
     if ((uint32_t)(now_ms - c->ack_sent_ms) >= TFTP_DUP_ACK_HOLDOFF_MS)
       send_ack(c, now_ms);
     else
       c->stats.duplicate_acks_held++;
     return;
   }
-  if (c->state != TFTP_RECEIVING || block != (uint16_t)(c->block + 1))
-    return;  /* stale or from the future: the client's own timeout sorts it out */
+  if (c->state != TFTP_RECEIVING)
+    return;
+  uint16_t ahead = (uint16_t)(block - c->block);
+  if (ahead != 1) {
+    /* Past a gap inside the window: RFC 7440 section 4, the receiver ACKs the last block it
+     * received in order and the sender goes on from the one after it. Once per gap: the rest
+     * of the window arrives past the same gap and must not multiply the ACKs. Anything else is
+     * stale (or, in lock-step, from the future): the client's own timeout sorts it out. */
+    if (ahead <= c->windowsize && !c->gap_acked) {
+      c->stats.gap_acks++;
+      send_ack(c, now_ms);
+      c->gap_acked = true;
+      c->ops->arm_timer(c->ctx, c->timeout_ms);
+    }
+    return;
+  }
 
-  bool last = payload_len < TFTP_BLOCK_SIZE;
+  bool last = payload_len < c->blksize;
   if (!take_data(c, pkt + TFTP_HEADER_SIZE, payload_len, last))
     return;
   c->block = block;
+  c->blocks++;
+  c->acked = false;
+  c->gap_acked = false;
+  c->since_ack++;
   c->retries = 0;
-  send_ack(c, now_ms);
   if (last) {
+    send_ack(c, now_ms);
     c->state = TFTP_DALLYING;
-    c->ops->arm_timer(c->ctx, TFTP_DALLY_MS);
-  } else {
-    c->ops->arm_timer(c->ctx, TFTP_TIMEOUT_MS);
+    c->ops->arm_timer(c->ctx, c->dally_ms);
+    return;
   }
+  if (c->since_ack >= c->windowsize)
+    send_ack(c, now_ms);
+  c->ops->arm_timer(c->ctx, c->timeout_ms);
 }
 
 void tftp_core_on_session_packet(struct tftp_core *c, const struct tftp_peer *from,
@@ -281,16 +443,19 @@ void tftp_core_on_timer(struct tftp_core *c, uint32_t now_ms)
     return;
   if (c->retries >= TFTP_MAX_RETRIES) {
     char msg[96];
-    snprintf(msg, sizeof(msg), "transfer timed out: no DATA %u after %u re-sent ACKs",
-             (unsigned)(uint16_t)(c->block + 1), (unsigned)TFTP_MAX_RETRIES);
+    snprintf(msg, sizeof(msg), "transfer timed out: no DATA %u after %u re-sent %s",
+             (unsigned)(uint16_t)(c->block + 1), (unsigned)TFTP_MAX_RETRIES,
+             c->blocks == 0 && c->oack_len ? "OACKs" : "ACKs");
     log_warn("tftp", "client %s: %s", c->peer_text, msg);
     fail_transfer(c, TFTP_EUNDEF, msg);
     return;
   }
+  /* Inside a window this is the first ACK of `block`: the client goes on from the block
+   * after it. */
   c->retries++;
   c->stats.ack_retransmits++;
   send_ack(c, now_ms);
-  c->ops->arm_timer(c->ctx, TFTP_TIMEOUT_MS);
+  c->ops->arm_timer(c->ctx, c->timeout_ms);
 }
 
 void tftp_core_shutdown(struct tftp_core *c)

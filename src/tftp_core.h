@@ -5,12 +5,22 @@
  * packets, open the transfer's own port (its TID) and arm its one timer. Tests drive it the
  * same way and see every byte it sends.
  *
- * Behaviour (RFC 1350 with RFC 1123 4.2.3): a new TID per transfer; 512-byte blocks; block
- * numbers modulo 2^16; duplicate DATA re-ACKed without feeding the Sorcerer's Apprentice;
- * duplicate WRQ answered from the existing transfer; foreign TIDs get ERROR 5; the last ACK
- * is re-sent on timeout and the transfer aborted after TFTP_MAX_RETRIES; the server dallies
- * after the final ACK; octet and netascii modes; options other than tsize are ignored
- * (a plain ACK 0 is conformant, RFC 2347).
+ * Behaviour (RFC 1350 with RFC 1123 4.2.3): a new TID per transfer; block numbers modulo
+ * 2^16; duplicate DATA re-ACKed without feeding the Sorcerer's Apprentice; duplicate WRQ
+ * answered from the existing transfer; foreign TIDs get ERROR 5; the last ACK is re-sent on
+ * timeout and the transfer aborted after TFTP_MAX_RETRIES; the server dallies after the final
+ * ACK; octet and netascii modes.
+ *
+ * Options (RFC 2347): blksize (RFC 2348), tsize and timeout (RFC 2349) and windowsize
+ * (RFC 7440). When at least one is accepted, the WRQ is answered with an OACK that names the
+ * accepted ones with the values the transfer runs with, in the order the client sent them;
+ * the OACK stands for ACK 0 (re-sent on timeout, answered by DATA 1). Unknown options, and
+ * known ones whose value is malformed or out of the RFC's range, are left out of the OACK (the
+ * transfer runs with RFC 1350's value): the server never refuses a request with ERROR 8.
+ * Without an accepted option the transfer is exactly RFC 1350's: ACK 0, 512-byte blocks.
+ * With a window of W blocks the server ACKs every W-th block received in order (and the last);
+ * a block that is not the next one is never written: a gap inside the window is answered once
+ * with an ACK of the last block received in order, from which the client resumes.
  */
 #ifndef IAPD_TFTP_CORE_H
 #define IAPD_TFTP_CORE_H
@@ -46,6 +56,15 @@ struct tftp_core_ops {
   void (*cancel_timer)(void *ctx);
 };
 
+/* What the server accepts of the options; set once, at init. */
+struct tftp_limits {
+  uint16_t max_blksize;     /* blksize answered at most: TFTP_BLKSIZE_MIN..TFTP_BLKSIZE_MAX */
+  uint16_t max_windowsize;  /* windowsize answered at most: 1..65535 */
+};
+
+/* The longest OACK the core builds: the four options with their longest values. */
+#define TFTP_OACK_MAX 64
+
 enum tftp_state { TFTP_IDLE, TFTP_RECEIVING, TFTP_DALLYING };
 
 struct tftp_stats {
@@ -53,7 +72,8 @@ struct tftp_stats {
   uint32_t transfers_failed;
   uint32_t duplicate_data;      /* duplicates of the last block received */
   uint32_t duplicate_acks_held; /* of those, not answered (crossed our ACK) */
-  uint32_t ack_retransmits;     /* ACKs re-sent on our own timeout */
+  uint32_t ack_retransmits;     /* ACKs (or OACKs) re-sent on our own timeout */
+  uint32_t gap_acks;            /* ACKs sent because a block inside a window went missing */
 };
 
 struct tftp_core {
@@ -62,20 +82,39 @@ struct tftp_core {
   const struct image_sink_ops *sink;
   void *sink_ctx;
 
+  struct tftp_limits limits;
+
   enum tftp_state state;
   struct tftp_peer peer;
   char peer_text[24];
   bool netascii;
   struct netascii_decoder nad;
-  uint16_t block;          /* last block acknowledged (0 after the WRQ) */
-  uint32_t ack_sent_ms;    /* when the ACK of `block` last went out */
+  /* What this transfer runs with: RFC 1350's values unless the OACK said otherwise. */
+  uint16_t blksize;        /* 512 */
+  uint16_t windowsize;     /* 1: lock-step */
+  uint32_t timeout_ms;     /* TFTP_TIMEOUT_MS */
+  uint32_t dally_ms;       /* TFTP_DALLY_MS */
+  bool has_tsize;          /* the client announced the size (echoed in the OACK) */
+  uint32_t tsize;
+  uint8_t oack[TFTP_OACK_MAX];
+  size_t oack_len;         /* 0: no option accepted, block 0 is answered with ACK 0 */
+
+  uint16_t block;          /* last block received in order (0 after the WRQ) */
+  uint32_t blocks;         /* blocks received in order: block without the wrap */
+  bool acked;              /* `block` has been acknowledged (by ACK, or OACK for block 0) */
+  bool gap_acked;          /* a gap after `block` was reported; more of it stay unanswered */
+  uint16_t since_ack;      /* blocks received in order since the last ACK */
+  uint32_t ack_sent_ms;    /* when the last ACK (or OACK) went out */
   unsigned retries;
   uint32_t wire_bytes;     /* DATA payload bytes received */
   struct tftp_stats stats;
 };
 
+/* limits NULL: { TFTP_BLKSIZE_MAX, TFTP_WINDOWSIZE_MAX }. Limits outside the ranges above
+ * are brought into them. */
 void tftp_core_init(struct tftp_core *c, const struct tftp_core_ops *ops, void *ctx,
-                    const struct image_sink_ops *sink, void *sink_ctx);
+                    const struct image_sink_ops *sink, void *sink_ctx,
+                    const struct tftp_limits *limits);
 
 /* A packet that arrived on port 69. */
 void tftp_core_on_request(struct tftp_core *c, const struct tftp_peer *from,

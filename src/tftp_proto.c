@@ -37,8 +37,29 @@ static bool name_equals(const char *a, const char *b)
   return *a == *b;
 }
 
-/* A decimal option value within 32 bits; anything else is not a valid value. */
-static bool parse_u32(const char *s, uint32_t *out)
+static const char *const option_names[] = {
+  [TFTP_OPT_BLKSIZE] = "blksize",
+  [TFTP_OPT_TSIZE] = "tsize",
+  [TFTP_OPT_TIMEOUT] = "timeout",
+  [TFTP_OPT_WINDOWSIZE] = "windowsize",
+};
+
+enum tftp_option_name tftp_option_lookup(const char *name)
+{
+  for (size_t i = TFTP_OPT_BLKSIZE; i < sizeof(option_names) / sizeof(option_names[0]); i++)
+    if (name_equals(name, option_names[i]))
+      return (enum tftp_option_name)i;
+  return TFTP_OPT_UNKNOWN;
+}
+
+const char *tftp_option_str(enum tftp_option_name opt)
+{
+  if (opt <= TFTP_OPT_UNKNOWN || (size_t)opt >= sizeof(option_names) / sizeof(option_names[0]))
+    return "?";
+  return option_names[opt];
+}
+
+bool tftp_option_value(const char *s, uint32_t *out)
 {
   uint64_t v = 0;
   if (!*s)
@@ -57,7 +78,7 @@ static bool parse_u32(const char *s, uint32_t *out)
 bool tftp_parse_request(const uint8_t *pkt, size_t len, struct tftp_request *req,
                         const char **why)
 {
-  const char *fields[2 + 2 * 8];  /* filename, mode, up to 8 option name/value pairs */
+  const char *fields[2 + 2 * TFTP_REQUEST_MAX_OPTIONS];  /* filename, mode, option pairs */
   size_t nfields = 0;
   size_t start = 2;
   uint16_t op = tftp_packet_opcode(pkt, len);
@@ -72,7 +93,7 @@ bool tftp_parse_request(const uint8_t *pkt, size_t len, struct tftp_request *req
     return false;
   }
   /* Split the NUL-terminated strings; the check above guarantees each one ends in the packet.
-   * Options beyond the eighth pair are ignored, which RFC 2347 allows. */
+   * Options beyond TFTP_REQUEST_MAX_OPTIONS pairs are ignored, which RFC 2347 allows. */
   for (size_t i = 2; i < len && nfields < sizeof(fields) / sizeof(fields[0]); i++) {
     if (pkt[i] == '\0') {
       fields[nfields++] = (const char *)pkt + start;
@@ -99,8 +120,9 @@ bool tftp_parse_request(const uint8_t *pkt, size_t len, struct tftp_request *req
   else
     req->mode = TFTP_MODE_UNKNOWN;
   for (size_t i = 2; i + 1 < nfields; i += 2) {
-    if (name_equals(fields[i], "tsize") && parse_u32(fields[i + 1], &req->tsize))
-      req->has_tsize = true;
+    req->options[req->noptions].name = fields[i];
+    req->options[req->noptions].value = fields[i + 1];
+    req->noptions++;
   }
   return true;
 }
@@ -122,4 +144,29 @@ size_t tftp_build_error(uint8_t *buf, size_t size, uint16_t code, const char *me
   memcpy(buf + TFTP_HEADER_SIZE, message, n);
   buf[TFTP_HEADER_SIZE + n] = '\0';
   return TFTP_HEADER_SIZE + n + 1;
+}
+
+size_t tftp_build_oack(uint8_t *buf)
+{
+  put_be16(buf, TFTP_OACK);
+  return 2;
+}
+
+size_t tftp_oack_add(uint8_t *buf, size_t size, size_t len, const char *name, uint32_t value)
+{
+  char digits[10];
+  size_t ndigits = 0, nname = strlen(name);
+
+  do {
+    digits[ndigits++] = (char)('0' + value % 10u);
+    value /= 10u;
+  } while (value);
+  if (len > size || nname + 1 + ndigits + 1 > size - len)
+    return 0;
+  memcpy(buf + len, name, nname + 1);
+  len += nname + 1;
+  while (ndigits)
+    buf[len++] = (uint8_t)digits[--ndigits];
+  buf[len++] = '\0';
+  return len;
 }

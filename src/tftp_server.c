@@ -9,8 +9,16 @@
 #include "lwip/timeouts.h"
 #include "lwip/udp.h"
 
-/* Requests with options are a few hundred bytes, DATA at most 516. */
-#define TFTP_RX_MAX 768
+/* The largest DATA the board can take is a TFTP_BLKSIZE_MAX block with its header, and one
+ * byte more: a packet cut to this buffer is still longer than any block the core accepts, so
+ * it is refused as too long rather than taken as a full block. Requests with options are a
+ * few hundred bytes. */
+#define TFTP_RX_MAX (TFTP_HEADER_SIZE + TFTP_BLKSIZE_MAX + 1)
+
+/* A DATA of TFTP_BLKSIZE_MAX arrives in one Ethernet frame, and that frame in one pool pbuf:
+ * a window of blocks costs one pbuf per block queued, not two. */
+_Static_assert(PBUF_POOL_BUFSIZE >= PBUF_LINK_HLEN + 20 + 8 + TFTP_HEADER_SIZE + TFTP_BLKSIZE_MAX,
+               "PBUF_POOL_BUFSIZE (src/lwipopts.h) must hold a frame with a TFTP_BLKSIZE_MAX block");
 
 struct tftp_server {
   bool running;
@@ -72,7 +80,7 @@ static void glue_send(void *ctx, enum tftp_via via, const struct tftp_peer *to,
 
 /* Copies a received packet into the flat buffer the core reads, and frees the pbuf. A packet
  * longer than the buffer is cut to it: a cut request is no longer NUL-terminated and a cut
- * DATA still longer than 516 bytes, so the core refuses both as what they are. */
+ * DATA still longer than any block size, so the core refuses both as what they are. */
 static u16_t take_packet(struct tftp_server *s, struct pbuf *p, const ip_addr_t *addr,
                          u16_t port, struct tftp_peer *from)
 {
@@ -152,12 +160,13 @@ static const struct tftp_core_ops glue_ops = {
   .cancel_timer = glue_cancel_timer,
 };
 
-err_t tftp_server_start(const struct image_sink_ops *sink, void *sink_ctx)
+err_t tftp_server_start(const struct image_sink_ops *sink, void *sink_ctx,
+                        const struct tftp_limits *limits)
 {
   err_t err;
   if (server.running)
     return ERR_OK;
-  tftp_core_init(&server.core, &glue_ops, &server, sink, sink_ctx);
+  tftp_core_init(&server.core, &glue_ops, &server, sink, sink_ctx, limits);
   server.listen_pcb = udp_new();
   if (!server.listen_pcb)
     return ERR_MEM;

@@ -10,8 +10,10 @@
 #include "lwip/err.h"
 #include "tftp_core.h"
 
-/* Listens on UDP port 69; uploads go to sink. */
-err_t tftp_server_start(const struct image_sink_ops *sink, void *sink_ctx);
+/* Listens on UDP port 69; uploads go to sink. limits: the largest blksize and windowsize
+ * answered (NULL: TFTP_BLKSIZE_MAX and TFTP_WINDOWSIZE_MAX of tftp_opts.h). */
+err_t tftp_server_start(const struct image_sink_ops *sink, void *sink_ctx,
+                        const struct tftp_limits *limits);
 
 /* Stops listening and aborts any transfer. */
 void tftp_server_stop(void);

@@ -121,6 +121,8 @@ static void assert_defaults(const struct iapd_options *o)
   ck_assert(!o->key);
   ck_assert(!o->exit_on_jump);
   ck_assert(o->tftp);
+  ck_assert_uint_eq(o->tftp_max_blksize, 1468);
+  ck_assert_uint_eq(o->tftp_max_windowsize, 64);
   ck_assert_int_eq(o->verbose, 0);
 }
 
@@ -700,6 +702,58 @@ START_TEST(test_dhcp_options)
 }
 END_TEST
 
+/* The TFTP option limits: both sources, the bounds, and refusals that say the range. */
+START_TEST(test_tftp_options)
+{
+  ck_assert_int_eq(parse("-c/dev/null", "--tftp-max-blksize", "512", "--tftp-max-windowsize",
+                         "16", NULL), OPTIONS_OK);
+  ck_assert_uint_eq(r.o.tftp_max_blksize, 512);
+  ck_assert_uint_eq(r.o.tftp_max_windowsize, 16);
+  ck_assert_int_eq(parse("-c/dev/null", "--tftp-max-blksize", "8", "--tftp-max-windowsize",
+                         "1", NULL), OPTIONS_OK);
+  ck_assert_uint_eq(r.o.tftp_max_blksize, 8);
+  ck_assert_uint_eq(r.o.tftp_max_windowsize, 1);
+  ck_assert_int_eq(parse("-c/dev/null", "--tftp-max-blksize=1468", "--tftp-max-windowsize",
+                         "65535", NULL), OPTIONS_OK);
+  ck_assert_uint_eq(r.o.tftp_max_blksize, 1468);
+  ck_assert_uint_eq(r.o.tftp_max_windowsize, 65535);
+
+  write_conf("tftp-max-blksize = 1024\ntftp_max_windowsize = 4\n");
+  ck_assert_int_eq(parse("-c", conf_path, "--tftp-max-windowsize", "8", NULL), OPTIONS_OK);
+  ck_assert_uint_eq(r.o.tftp_max_blksize, 1024);
+  ck_assert_uint_eq(r.o.tftp_max_windowsize, 8);  /* the command line wins */
+
+  static const char *const bad_blksize[] = { "7", "1469", "0", "65464", "0x200", "", "-8",
+                                             "512 ", "1k" };
+  for (size_t i = 0; i < sizeof(bad_blksize) / sizeof(bad_blksize[0]); i++) {
+    char want[256];
+    parse("-c/dev/null", "--tftp-max-blksize", bad_blksize[i], NULL);
+    snprintf(want, sizeof(want), "iapd: --tftp-max-blksize %s%s%s is not a block size from 8 "
+             "to 1468 bytes (8 is RFC 2348's smallest, 1468 what one Ethernet frame "
+             "carries)\n", strpbrk(bad_blksize[i], " ") || !*bad_blksize[i] ? "'" : "",
+             bad_blksize[i], strpbrk(bad_blksize[i], " ") || !*bad_blksize[i] ? "'" : "");
+    assert_refused(want);
+  }
+  static const char *const bad_window[] = { "0", "65536", "x", "0x10", "4294967297" };
+  for (size_t i = 0; i < sizeof(bad_window) / sizeof(bad_window[0]); i++) {
+    char want[256];
+    parse("-c/dev/null", "--tftp-max-windowsize", bad_window[i], NULL);
+    snprintf(want, sizeof(want), "iapd: --tftp-max-windowsize %s is not a number of blocks "
+             "from 1 to 65535 (RFC 7440)\n", bad_window[i]);
+    assert_refused(want);
+  }
+  char want[512];
+  write_conf("tftp-max-blksize = 2048\ntftp-max-windowsize = 0\n");
+  parse("-c", conf_path, NULL);
+  snprintf(want, sizeof(want),
+           "%1$s:1: bad value for tftp-max-blksize: 2048 is not a block size from 8 to 1468 "
+           "bytes (8 is RFC 2348's smallest, 1468 what one Ethernet frame carries)\n"
+           "%1$s:2: bad value for tftp-max-windowsize: 0 is not a number of blocks from 1 to "
+           "65535 (RFC 7440)\n", conf_path);
+  assert_refused(want);
+}
+END_TEST
+
 START_TEST(test_config_unknown_key)
 {
   char expected[512];
@@ -709,8 +763,8 @@ START_TEST(test_config_unknown_key)
   snprintf(expected, sizeof(expected),
            "%s:4: unknown key 'port' (known keys: foreground, tap, attach, host-addr, flash, "
            "flash-driver, ip, netmask, gateway, mac, dhcp, dhcp-timeout, user-flash, key, "
-           "exit-on-jump, tftp, "
-           "http, http-user, http-password, http-session-timeout, control, pcap, verbose)\n",
+           "exit-on-jump, tftp, tftp-max-blksize, tftp-max-windowsize, http, http-user, "
+           "http-password, http-session-timeout, control, pcap, verbose)\n",
            conf_path);
   assert_refused(expected);
 }
@@ -844,6 +898,7 @@ static Suite *options_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_flags_long);
   tcase_add_test(tc, test_http_options);
+  tcase_add_test(tc, test_tftp_options);
   tcase_add_test(tc, test_flags_short);
   tcase_add_test(tc, test_values);
   tcase_add_test(tc, test_short_values);

@@ -244,7 +244,7 @@ static void mem_setup(void)
   sink.fail_write_after = SIZE_MAX;
   sink.buf = malloc(sink.cap);
   ck_assert_ptr_nonnull(sink.buf);
-  tftp_core_init(&core, &fake_ops, &net, &mem_sink_ops, &sink);
+  tftp_core_init(&core, &fake_ops, &net, &mem_sink_ops, &sink, NULL);
 }
 
 static void mem_teardown(void)
@@ -258,7 +258,7 @@ static void writer_setup(void)
   memset(&net, 0, sizeof(net));
   tl_flash_open(&flash);
   iap_writer_init(&writer, &user_area, flash.dev);
-  tftp_core_init(&core, &fake_ops, &net, &iap_writer_sink_ops, &writer);
+  tftp_core_init(&core, &fake_ops, &net, &iap_writer_sink_ops, &writer, NULL);
 }
 
 static void writer_teardown(void)
@@ -302,10 +302,34 @@ static void wrq_tsize(const struct tftp_peer *from, const char *mode, const char
   tftp_core_on_request(&core, from, pkt, len, now);
 }
 
+/* A WRQ for app.bin with the NULL-terminated option names and values that follow mode. */
+static void wrq_opts(const struct tftp_peer *from, const char *mode, uint32_t now, ...)
+{
+  uint8_t pkt[512];
+  size_t n = 2;
+  va_list ap;
+  pkt[0] = 0;
+  pkt[1] = TFTP_WRQ;
+  memcpy(pkt + n, "app.bin", 8);
+  n += 8;
+  ck_assert_uint_lt(strlen(mode) + 1, sizeof(pkt) - n);
+  memcpy(pkt + n, mode, strlen(mode) + 1);
+  n += strlen(mode) + 1;
+  va_start(ap, now);
+  for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *)) {
+    size_t l = strlen(s) + 1;
+    ck_assert_uint_le(n + l, sizeof(pkt));
+    memcpy(pkt + n, s, l);
+    n += l;
+  }
+  va_end(ap);
+  tftp_core_on_request(&core, from, pkt, n, now);
+}
+
 static void data(const struct tftp_peer *from, uint16_t block, const uint8_t *payload,
                  size_t len, uint32_t now)
 {
-  uint8_t pkt[TFTP_MAX_DATA_PACKET + 64];
+  uint8_t pkt[TFTP_HEADER_SIZE + TFTP_BLKSIZE_MAX + 64];
   ck_assert_uint_le(len, sizeof(pkt) - TFTP_HEADER_SIZE);
   pkt[0] = 0;
   pkt[1] = TFTP_DATA;
@@ -336,6 +360,19 @@ static void assert_ack(const struct sent_pkt *p, const struct tftp_peer *to, uin
   ck_assert_uint_eq(p->len, 4);
   ck_assert_msg(memcmp(p->bytes, want, 4) == 0, "want ACK %u, got %02x %02x %02x %02x",
                 block, p->bytes[0], p->bytes[1], p->bytes[2], p->bytes[3]);
+}
+
+/* Exactly this OACK (a string literal: opcode 6, then name NUL value NUL ...). */
+#define assert_oack(p, to, lit) assert_oack_bytes(p, to, (const uint8_t *)(lit), sizeof(lit) - 1)
+
+static void assert_oack_bytes(const struct sent_pkt *p, const struct tftp_peer *to,
+                              const uint8_t *want, size_t len)
+{
+  ck_assert_int_eq(p->via, TFTP_VIA_SESSION);
+  ck_assert(same_peer(&p->to, to));
+  ck_assert_msg(p->len == len && memcmp(p->bytes, want, len) == 0,
+                "want OACK of %zu bytes, got %zu bytes starting %02x %02x", len, p->len,
+                p->bytes[0], p->bytes[1]);
 }
 
 /* An ERROR packet: opcode 5, code, a NUL-terminated message containing `text`. */
@@ -1012,8 +1049,8 @@ START_TEST(netascii_across_blocks)
   w += 10;
   ck_assert_uint_eq(w, sizeof(want));
 
-  wrq_tsize(&peer_a, "NetAscii", "1035", 0);
-  assert_ack(last_sent(), &peer_a, 0);
+  wrq_opts(&peer_a, "NetAscii", 0, "tsize", "1035", (const char *)NULL);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "tsize\0" "1035\0");
   ck_assert_uint_eq(sink.expected, 0);  /* tsize counts wire bytes in netascii */
   data(&peer_a, 1, b1, 512, 10);
   ck_assert_uint_eq(sink.len, 511);     /* the CR waits for its partner */
@@ -1086,23 +1123,659 @@ END_TEST
 
 START_TEST(tsize_passed_to_sink)
 {
-  wrq_tsize(&peer_a, "octet", "20001", 0);
+  wrq_opts(&peer_a, "octet", 0, "tsize", "20001", (const char *)NULL);
   ck_assert_uint_eq(sink.expected, 20001);
-  /* Options are acknowledged with a plain ACK 0 (no OACK; RFC 2347 allows it). */
   ck_assert_uint_eq(net.nsent, 1);
-  assert_ack(sent(0), &peer_a, 0);
+  assert_oack(sent(0), &peer_a, "\x00\x06" "tsize\0" "20001\0");
   tftp_core_shutdown(&core);
 
-  uint8_t pkt[96];
-  size_t len = build_request(pkt, sizeof(pkt), TFTP_WRQ, "app.bin", "octet", "TSize", "7",
-                             (const char *)NULL);
-  tftp_core_on_request(&core, &peer_a, pkt, len, 0);
+  wrq_opts(&peer_a, "octet", 0, "TSize", "7", (const char *)NULL);
   ck_assert_uint_eq(sink.expected, 7);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "tsize\0" "7\0");
   tftp_core_shutdown(&core);
 
-  wrq_tsize(&peer_a, "octet", "12x", 0);  /* not a number: as if absent */
+  /* Not a number: as if absent, and with nothing else accepted no OACK: ACK 0. */
+  wrq_opts(&peer_a, "octet", 0, "tsize", "12x", (const char *)NULL);
   ck_assert_uint_eq(sink.expected, 0);
   assert_ack(last_sent(), &peer_a, 0);
+  tftp_core_shutdown(&core);
+
+  /* netascii: tsize counts bytes on the wire, not the image: echoed, not passed on. */
+  wrq_opts(&peer_a, "netascii", 0, "tsize", "300", (const char *)NULL);
+  ck_assert_uint_eq(sink.expected, 0);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "tsize\0" "300\0");
+}
+END_TEST
+
+/* The OACK names what was accepted, in the client's order, lower case, with the values the
+ * transfer runs with; timeout sets the server's own retransmission interval. */
+START_TEST(oack_exact_bytes)
+{
+  wrq_opts(&peer_a, "octet", 1000, "blksize", "1428", "tsize", "20001", "timeout", "3",
+           "windowsize", "16", (const char *)NULL);
+  ck_assert_uint_eq(net.nsent, 1);
+  assert_oack(sent(0), &peer_a,
+              "\x00\x06" "blksize\0" "1428\0" "tsize\0" "20001\0" "timeout\0" "3\0"
+              "windowsize\0" "16\0");
+  ck_assert_str_eq(net.events, "OSA");
+  ck_assert_uint_eq(net.timer_delay_ms, 3000);
+  ck_assert_uint_eq(sink.expected, 20001);
+  ck_assert_uint_eq(core.blksize, 1428);
+  ck_assert_uint_eq(core.windowsize, 16);
+  tftp_core_shutdown(&core);
+
+  wrq_opts(&peer_a, "octet", 0, "WindowSize", "8", "TSIZE", "5", "BlkSize", "600",
+           (const char *)NULL);
+  assert_oack(last_sent(), &peer_a,
+              "\x00\x06" "windowsize\0" "8\0" "tsize\0" "5\0" "blksize\0" "600\0");
+  tftp_core_shutdown(&core);
+
+  /* curl's request as it sends it by default. */
+  wrq_opts(&peer_a, "octet", 0, "tsize", "3000", "blksize", "512", "timeout", "6",
+           (const char *)NULL);
+  assert_oack(last_sent(), &peer_a,
+              "\x00\x06" "tsize\0" "3000\0" "blksize\0" "512\0" "timeout\0" "6\0");
+}
+END_TEST
+
+START_TEST(oack_values_capped)
+{
+  /* blksize: the largest a frame carries; windowsize: the default limit. */
+  wrq_opts(&peer_a, "octet", 0, "blksize", "65464", "windowsize", "65535", (const char *)NULL);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "blksize\0" "1468\0" "windowsize\0" "64\0");
+  tftp_core_shutdown(&core);
+  /* The smallest values are taken as they are. */
+  wrq_opts(&peer_a, "octet", 0, "blksize", "8", "windowsize", "1", "timeout", "1",
+           (const char *)NULL);
+  assert_oack(last_sent(), &peer_a,
+              "\x00\x06" "blksize\0" "8\0" "windowsize\0" "1\0" "timeout\0" "1\0");
+  tftp_core_shutdown(&core);
+  wrq_opts(&peer_a, "octet", 0, "timeout", "255", "blksize", "01428", (const char *)NULL);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "timeout\0" "255\0" "blksize\0" "1428\0");
+  ck_assert_uint_eq(net.timer_delay_ms, 255000);
+  tftp_core_shutdown(&core);
+
+  /* Lower limits from the caller (iapd --tftp-max-blksize, --tftp-max-windowsize). */
+  const struct tftp_limits limits = { 512, 4 };
+  tftp_core_init(&core, &fake_ops, &net, &mem_sink_ops, &sink, &limits);
+  wrq_opts(&peer_a, "octet", 0, "blksize", "1428", "windowsize", "16", (const char *)NULL);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "blksize\0" "512\0" "windowsize\0" "4\0");
+  tftp_core_shutdown(&core);
+  wrq_opts(&peer_a, "octet", 0, "blksize", "100", "windowsize", "3", (const char *)NULL);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "blksize\0" "100\0" "windowsize\0" "3\0");
+}
+END_TEST
+
+START_TEST(limits_brought_into_range)
+{
+  const struct tftp_limits low = { 0, 0 }, high = { 9000, 65535 };
+  tftp_core_init(&core, &fake_ops, &net, &mem_sink_ops, &sink, &low);
+  ck_assert_uint_eq(core.limits.max_blksize, 8);
+  ck_assert_uint_eq(core.limits.max_windowsize, 1);
+  tftp_core_init(&core, &fake_ops, &net, &mem_sink_ops, &sink, &high);
+  ck_assert_uint_eq(core.limits.max_blksize, TFTP_BLKSIZE_MAX);
+  ck_assert_uint_eq(core.limits.max_windowsize, 65535);
+  tftp_core_init(&core, &fake_ops, &net, &mem_sink_ops, &sink, NULL);
+  ck_assert_uint_eq(core.limits.max_blksize, 1468);
+  ck_assert_uint_eq(core.limits.max_windowsize, 64);
+}
+END_TEST
+
+/* Malformed and out-of-range values are left out of the OACK (never ERROR 8); unknown
+ * options are ignored; a repeated option counts the first time only. Nothing left: ACK 0. */
+START_TEST(oack_leaves_out_bad_values)
+{
+  static const char *const bad[][2] = {
+    { "blksize", "7" }, { "blksize", "65465" }, { "blksize", "0" }, { "blksize", "1428x" },
+    { "blksize", "" }, { "blksize", "-1" }, { "blksize", "+512" }, { "blksize", " 512" },
+    { "blksize", "0x200" }, { "blksize", "4294967296" }, { "timeout", "0" },
+    { "timeout", "256" }, { "timeout", "1.5" }, { "windowsize", "0" },
+    { "windowsize", "65536" }, { "tsize", "-5" }, { "tsize", "4294967296" },
+    { "multicast", "" }, { "rollover", "0" }, { "blocksize", "1024" }, { "utimeout", "500" },
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    unsigned before = net.nsent;
+    wrq_opts(&peer_a, "octet", 0, bad[i][0], bad[i][1], (const char *)NULL);
+    ck_assert_msg(net.nsent == before + 1, "case %zu: no answer", i);
+    const struct sent_pkt *p = last_sent();
+    ck_assert_msg(p->len == 4 && memcmp(p->bytes, "\x00\x04\x00\x00", 4) == 0,
+                  "%s=\"%s\": want ACK 0, got %zu bytes %02x %02x", bad[i][0], bad[i][1],
+                  p->len, p->bytes[0], p->bytes[1]);
+    ck_assert_uint_eq(core.blksize, 512);
+    ck_assert_uint_eq(core.windowsize, 1);
+    ck_assert_uint_eq(net.timer_delay_ms, TFTP_TIMEOUT_MS);
+    tftp_core_shutdown(&core);
+  }
+  /* A good option among bad ones: only it is echoed. */
+  wrq_opts(&peer_a, "octet", 0, "foo", "bar", "blksize", "7", "windowsize", "8", "timeout",
+           "300", "blksize", "1024", "windowsize", "2", (const char *)NULL);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "windowsize\0" "8\0");
+  ck_assert_uint_eq(core.blksize, 512);
+  ck_assert_uint_eq(core.windowsize, 8);
+  tftp_core_shutdown(&core);
+  /* An option name without a value ends the packet: not an option. */
+  uint8_t pkt[64];
+  size_t len = build_request(pkt, sizeof(pkt), TFTP_WRQ, "app.bin", "octet", "tsize", "9",
+                             "blksize", (const char *)NULL);
+  tftp_core_on_request(&core, &peer_a, pkt, len, 0);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "tsize\0" "9\0");
+}
+END_TEST
+
+START_TEST(oack_retransmitted_like_ack_0)
+{
+  uint32_t t = 0;
+  wrq_opts(&peer_a, "octet", t, "blksize", "1024", (const char *)NULL);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "blksize\0" "1024\0");
+  /* The WRQ again (the OACK was lost): the same OACK from the same port, nothing begun twice. */
+  wrq_opts(&peer_a, "octet", t + 500, "blksize", "1024", (const char *)NULL);
+  ck_assert_uint_eq(net.nsent, 2);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "blksize\0" "1024\0");
+  ck_assert_uint_eq(sink.begins, 1);
+  ck_assert_uint_eq(net.opens, 1);
+  /* A DATA 0 is a copy of nothing: the OACK after the hold-off, nothing written. */
+  data(&peer_a, 0, (const uint8_t *)"x", 1, t + 501);
+  ck_assert_uint_eq(net.nsent, 2);
+  data(&peer_a, 0, (const uint8_t *)"x", 1, t + 500 + TFTP_DUP_ACK_HOLDOFF_MS);
+  ck_assert_uint_eq(net.nsent, 3);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "blksize\0" "1024\0");
+  ck_assert_uint_eq(sink.writes, 0);
+  t += 1000;
+  for (unsigned r = 1; r <= TFTP_MAX_RETRIES; r++) {
+    tftp_core_on_timer(&core, t += TFTP_TIMEOUT_MS);
+    assert_oack(last_sent(), &peer_a, "\x00\x06" "blksize\0" "1024\0");
+  }
+  tftp_core_on_timer(&core, t += TFTP_TIMEOUT_MS);
+  assert_error(last_sent(), TFTP_VIA_SESSION, &peer_a, TFTP_EUNDEF,
+               "no DATA 1 after 5 re-sent OACKs");
+  ck_assert_uint_eq(sink.aborts, 1);
+  ck_assert(!tftp_core_busy(&core));
+}
+END_TEST
+
+START_TEST(oack_then_data_1)
+{
+  /* DATA 1 answers the OACK; from then on ACKs, never the OACK again. */
+  uint8_t file[1024 + 1024 + 10];
+  pattern(file, sizeof(file), 40);
+  wrq_opts(&peer_a, "octet", 0, "blksize", "1024", (const char *)NULL);
+  data(&peer_a, 1, file, 1024, 10);
+  assert_ack(last_sent(), &peer_a, 1);
+  tftp_core_on_timer(&core, 10 + TFTP_TIMEOUT_MS);
+  assert_ack(last_sent(), &peer_a, 1);
+  wrq_opts(&peer_a, "octet", 1100, "blksize", "1024", (const char *)NULL);  /* late copy */
+  ck_assert_uint_eq(net.nsent, 3);
+  data(&peer_a, 2, file + 1024, 1024, 1200);
+  assert_ack(last_sent(), &peer_a, 2);
+  ck_assert_uint_eq(sink.finishes, 0);  /* 1024 bytes: a full block, not the last */
+  data(&peer_a, 3, file + 2048, 10, 1300);
+  assert_ack(last_sent(), &peer_a, 3);
+  ck_assert_uint_eq(sink.finishes, 1);
+  ck_assert_uint_eq(sink.len, sizeof(file));
+  ck_assert_mem_eq(sink.buf, file, sizeof(file));
+  ck_assert_uint_eq(sink.writes, 3);
+}
+END_TEST
+
+START_TEST(blksize_largest_blocks)
+{
+  /* 1468-byte blocks, the image a multiple of them: an empty DATA ends it. */
+  enum { B = 1468, N = 5 };
+  uint8_t file[N * B];
+  pattern(file, sizeof(file), 41);
+  wrq_opts(&peer_a, "octet", 0, "blksize", "1468", "tsize", "7340", (const char *)NULL);
+  for (uint16_t b = 1; b <= N; b++) {
+    data(&peer_a, b, file + (b - 1) * B, B, b);
+    assert_ack(last_sent(), &peer_a, b);
+  }
+  ck_assert_uint_eq(sink.finishes, 0);
+  data(&peer_a, N + 1, NULL, 0, 10);
+  assert_ack(last_sent(), &peer_a, N + 1);
+  ck_assert_uint_eq(sink.finishes, 1);
+  ck_assert_mem_eq(sink.buf, file, sizeof(file));
+  ck_assert_uint_eq(core.stats.transfers_ok, 1);
+}
+END_TEST
+
+START_TEST(blksize_data_too_long)
+{
+  uint8_t big[1469];
+  pattern(big, sizeof(big), 42);
+  wrq_opts(&peer_a, "octet", 0, "blksize", "1428", (const char *)NULL);
+  data(&peer_a, 1, big, 1429, 10);
+  assert_error(last_sent(), TFTP_VIA_SESSION, &peer_a, TFTP_EBADOP,
+               "DATA larger than the negotiated block size of 1428 bytes");
+  ck_assert_uint_eq(sink.aborts, 1);
+  ck_assert_uint_eq(sink.writes, 0);
+  /* A small block size: a 512-byte DATA is too long for it. */
+  wrq_opts(&peer_a, "octet", 20, "blksize", "100", (const char *)NULL);
+  data(&peer_a, 1, big, 100, 30);
+  assert_ack(last_sent(), &peer_a, 1);
+  data(&peer_a, 2, big, 512, 40);
+  assert_error(last_sent(), TFTP_VIA_SESSION, &peer_a, TFTP_EBADOP,
+               "negotiated block size of 100 bytes");
+  ck_assert_uint_eq(sink.aborts, 2);
+}
+END_TEST
+
+START_TEST(timeout_option_sets_retransmit_and_dally)
+{
+  uint8_t file[600];
+  uint32_t t = 0;
+  pattern(file, sizeof(file), 43);
+  wrq_opts(&peer_a, "octet", t, "timeout", "5", (const char *)NULL);
+  ck_assert_uint_eq(net.timer_delay_ms, 5000);
+  data(&peer_a, 1, file, 512, t += 10);
+  ck_assert_uint_eq(net.timer_delay_ms, 5000);
+  tftp_core_on_timer(&core, t += 5000);
+  assert_ack(last_sent(), &peer_a, 1);
+  ck_assert_uint_eq(net.timer_delay_ms, 5000);
+  data(&peer_a, 2, file + 512, 88, t += 10);
+  assert_ack(last_sent(), &peer_a, 2);
+  ck_assert_uint_eq(net.timer_delay_ms, 10000);  /* dally: twice the client's timeout */
+  tftp_core_shutdown(&core);
+  /* A short timeout keeps the default dally. */
+  wrq_opts(&peer_a, "octet", t, "timeout", "1", (const char *)NULL);
+  data(&peer_a, 1, file, 3, t += 10);
+  ck_assert_uint_eq(net.timer_delay_ms, TFTP_DALLY_MS);
+}
+END_TEST
+
+START_TEST(tsize_mismatch_refused)
+{
+  uint8_t file[2048];
+  pattern(file, sizeof(file), 44);
+  /* Ends before the announced size: a client that ignored the OACK's blksize ends up here. */
+  wrq_opts(&peer_a, "octet", 0, "blksize", "1024", "tsize", "2000", (const char *)NULL);
+  data(&peer_a, 1, file, 512, 10);
+  assert_error(last_sent(), TFTP_VIA_SESSION, &peer_a, TFTP_EUNDEF,
+               "the transfer ended after 512 bytes, the client announced 2000 (tsize)");
+  ck_assert_uint_eq(sink.finishes, 0);
+  ck_assert_uint_eq(sink.aborts, 1);
+  ck_assert_uint_eq(sink.writes, 0);
+  /* More than announced. */
+  wrq_opts(&peer_a, "octet", 20, "tsize", "600", (const char *)NULL);
+  data(&peer_a, 1, file, 512, 30);
+  assert_ack(last_sent(), &peer_a, 1);
+  data(&peer_a, 2, file + 512, 512, 40);
+  assert_error(last_sent(), TFTP_VIA_SESSION, &peer_a, TFTP_EUNDEF,
+               "the client announced 600 bytes (tsize) and sent more");
+  ck_assert_uint_eq(sink.aborts, 2);
+  ck_assert_uint_eq(sink.len, 512);
+  /* One byte more, in the last block. */
+  wrq_opts(&peer_a, "octet", 42, "tsize", "600", (const char *)NULL);
+  data(&peer_a, 1, file, 512, 43);
+  data(&peer_a, 2, file + 512, 89, 44);
+  assert_error(last_sent(), TFTP_VIA_SESSION, &peer_a, TFTP_EUNDEF,
+               "the client announced 600 bytes (tsize) and sent more");
+  ck_assert_uint_eq(sink.finishes, 0);
+  ck_assert_uint_eq(sink.aborts, 3);
+  /* Exactly as announced. */
+  wrq_opts(&peer_a, "octet", 50, "tsize", "600", (const char *)NULL);
+  data(&peer_a, 1, file, 512, 60);
+  data(&peer_a, 2, file + 512, 88, 70);
+  assert_ack(last_sent(), &peer_a, 2);
+  ck_assert_uint_eq(sink.finishes, 1);
+  tftp_core_on_timer(&core, 10000);
+  /* netascii: the wire size is not the image size; no check. */
+  wrq_opts(&peer_a, "netascii", 20000, "tsize", "5", (const char *)NULL);
+  data(&peer_a, 1, (const uint8_t *)"abc", 3, 20010);
+  assert_ack(last_sent(), &peer_a, 1);
+  ck_assert_uint_eq(sink.finishes, 2);
+}
+END_TEST
+
+START_TEST(client_error_8_after_oack)
+{
+  wrq_opts(&peer_a, "octet", 0, "blksize", "1428", "windowsize", "16", (const char *)NULL);
+  ck_assert_uint_eq(net.nsent, 1);
+  session_raw(&peer_a, "\x00\x05\x00\x08" "option negotiation failed\0", 30, 10);
+  ck_assert_uint_eq(net.nsent, 1);  /* an ERROR is not answered */
+  ck_assert_uint_eq(sink.begins, 1);
+  ck_assert_uint_eq(sink.writes, 0);
+  ck_assert_uint_eq(sink.aborts, 1);
+  ck_assert_uint_eq(net.closes, 1);
+  ck_assert(!net.timer_armed);
+  ck_assert(!tftp_core_busy(&core));
+  ck_assert_uint_eq(core.stats.transfers_failed, 1);
+  tftp_core_on_timer(&core, 5000);
+  ck_assert_uint_eq(net.nsent, 1);
+  /* The board takes the next request. */
+  wrq(&peer_b, "octet", 20);
+  assert_ack(last_sent(), &peer_b, 0);
+}
+END_TEST
+
+/* ---- windows (RFC 7440) ------------------------------------------------------------ */
+
+/* The block numbers of the ACKs sent from packet `from` on, as a string "4 8 11". */
+static const char *acks_since(unsigned from)
+{
+  static char buf[512];
+  size_t n = 0;
+  buf[0] = '\0';
+  for (unsigned k = from; k < net.nsent; k++) {
+    const struct sent_pkt *p = sent(k);
+    ck_assert_msg(p->len == 4 && p->bytes[1] == TFTP_ACK, "packet %u is not an ACK", k);
+    ck_assert_uint_lt(n + 7, sizeof(buf));
+    n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%u", n ? " " : "",
+                          (unsigned)(p->bytes[2] << 8 | p->bytes[3]));
+  }
+  return buf;
+}
+
+START_TEST(window_acks_every_wth_block)
+{
+  enum { B = 600 };
+  uint8_t file[10 * B + 99];
+  uint32_t t = 0;
+  pattern(file, sizeof(file), 50);
+  wrq_opts(&peer_a, "octet", t, "blksize", "600", "windowsize", "4", (const char *)NULL);
+  assert_oack(sent(0), &peer_a, "\x00\x06" "blksize\0" "600\0" "windowsize\0" "4\0");
+  for (uint16_t b = 1; b <= 11; b++) {
+    unsigned arms = net.arms;
+    data(&peer_a, b, file + (b - 1) * B, b < 11 ? B : 99, t += 2);
+    ck_assert_uint_eq(net.arms, arms + 1);  /* every block in order re-arms the timer */
+  }
+  ck_assert_str_eq(acks_since(1), "4 8 11");
+  ck_assert_uint_eq(net.timer_delay_ms, TFTP_DALLY_MS);
+  ck_assert_uint_eq(sink.len, sizeof(file));
+  ck_assert_mem_eq(sink.buf, file, sizeof(file));
+  ck_assert_uint_eq(sink.writes, 11);
+  ck_assert_uint_eq(core.stats.transfers_ok, 1);
+}
+END_TEST
+
+START_TEST(window_gap_acks_last_in_order_once)
+{
+  enum { B = 512 };
+  uint8_t file[20 * B + 1];
+  uint32_t t = 0;
+  pattern(file, sizeof(file), 51);
+  wrq_opts(&peer_a, "octet", t, "windowsize", "8", (const char *)NULL);
+  /* Window 1..8 with block 4 lost: ACK 3 once, when 5 shows the gap; 6 to 8 say nothing. */
+  for (uint16_t b = 1; b <= 8; b++)
+    if (b != 4)
+      data(&peer_a, b, file + (b - 1) * B, B, t += 1);
+  ck_assert_str_eq(acks_since(1), "3");
+  ck_assert_uint_eq(core.stats.gap_acks, 1);
+  ck_assert_uint_eq(sink.len, 3 * B);
+  /* The client goes on from 4 with a full window: 4..11, ACK 11. */
+  for (uint16_t b = 4; b <= 11; b++)
+    data(&peer_a, b, file + (b - 1) * B, B, t += 1);
+  ck_assert_str_eq(acks_since(1), "3 11");
+  /* A gap right after a window's ACK (12 lost): ACK 11 again, once. */
+  for (uint16_t b = 13; b <= 19; b++)
+    data(&peer_a, b, file + (b - 1) * B, B, t += 1);
+  ck_assert_str_eq(acks_since(1), "3 11 11");
+  ck_assert_uint_eq(core.stats.gap_acks, 2);
+  for (uint16_t b = 12; b <= 21; b++)
+    data(&peer_a, b, file + (b - 1) * B, b < 21 ? B : 1, t += 1);
+  ck_assert_str_eq(acks_since(1), "3 11 11 19 21");
+  ck_assert_uint_eq(sink.len, sizeof(file));
+  ck_assert_mem_eq(sink.buf, file, sizeof(file));
+  ck_assert_uint_eq(sink.writes, 21);  /* each block once, in order */
+  ck_assert_uint_eq(core.stats.transfers_ok, 1);
+}
+END_TEST
+
+START_TEST(window_duplicates_and_reordering)
+{
+  enum { B = 512 };
+  uint8_t file[12 * B + 7];
+  /* Window of 4; blocks arrive doubled and swapped. Each is written once, in order. */
+  static const uint16_t order[] = {
+    1, 1, 2, 3, 3, 4,        /* duplicates inside a window: ACK 4 only */
+    5, 7, 6, 8,              /* 7 before 6: gap after 5 -> ACK 5; 6 in order; 8 gap -> ACK 6 */
+    6, 7, 8, 9,              /* resumed after ACK 5: 6 held (ACK 6 just sent), 7 8 9 in order */
+    7, 8, 9, 10,             /* resumed after ACK 6: 7 8 stale, 9 a copy inside the window */
+    11, 12, 13, 13, 12,      /* 13 is the last (7 bytes); copies of it are dallied on */
+  };
+  uint32_t t = 0;
+  pattern(file, sizeof(file), 52);
+  wrq_opts(&peer_a, "octet", t, "windowsize", "4", (const char *)NULL);
+  for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+    uint16_t b = order[i];
+    data(&peer_a, b, file + (b - 1) * B, b < 13 ? B : 7, t += 1);
+  }
+  ck_assert_str_eq(acks_since(1), "4 5 6 10 13");
+  ck_assert_uint_eq(sink.len, sizeof(file));
+  ck_assert_mem_eq(sink.buf, file, sizeof(file));
+  ck_assert_uint_eq(sink.writes, 13);
+  ck_assert_uint_eq(core.stats.gap_acks, 2);
+  ck_assert_uint_eq(core.stats.transfers_ok, 1);
+}
+END_TEST
+
+START_TEST(window_timeout_acks_last_in_order)
+{
+  enum { B = 512 };
+  uint8_t file[20 * B + 3];
+  uint32_t t = 0;
+  pattern(file, sizeof(file), 53);
+  wrq_opts(&peer_a, "octet", t, "windowsize", "8", "timeout", "2", (const char *)NULL);
+  for (uint16_t b = 1; b <= 5; b++)
+    data(&peer_a, b, file + (b - 1) * B, B, t += 1);
+  ck_assert_uint_eq(net.nsent, 1);  /* the OACK only: mid-window */
+  ck_assert_uint_eq(net.timer_delay_ms, 2000);
+  tftp_core_on_timer(&core, t += 2000);
+  ck_assert_str_eq(acks_since(1), "5");
+  ck_assert_uint_eq(core.stats.ack_retransmits, 1);
+  /* The client resumes at 6 with a whole window. */
+  for (uint16_t b = 6; b <= 21; b++)
+    data(&peer_a, b, file + (b - 1) * B, b < 21 ? B : 3, t += 1);
+  ck_assert_str_eq(acks_since(1), "5 13 21");
+  ck_assert_mem_eq(sink.buf, file, sizeof(file));
+}
+END_TEST
+
+START_TEST(window_lost_ack_whole_window_again)
+{
+  /* The ACK of a window is lost: the client sends the window again after its timeout. Its
+   * first blocks are stale and ignored; the last one is a copy of the block acknowledged and
+   * is answered once. */
+  enum { B = 512 };
+  uint8_t file[8 * B + 5];
+  uint32_t t = 0;
+  pattern(file, sizeof(file), 54);
+  wrq_opts(&peer_a, "octet", t, "windowsize", "4", (const char *)NULL);
+  for (uint16_t b = 1; b <= 4; b++)
+    data(&peer_a, b, file + (b - 1) * B, B, t += 1);
+  ck_assert_str_eq(acks_since(1), "4");
+  t += 1000;
+  for (uint16_t b = 1; b <= 4; b++)
+    data(&peer_a, b, file + (b - 1) * B, B, t += 1);
+  ck_assert_str_eq(acks_since(1), "4 4");
+  ck_assert_uint_eq(core.stats.duplicate_data, 1);
+  ck_assert_uint_eq(core.stats.gap_acks, 0);
+  for (uint16_t b = 5; b <= 9; b++)
+    data(&peer_a, b, file + (b - 1) * B, b < 9 ? B : 5, t += 1);
+  ck_assert_str_eq(acks_since(1), "4 4 8 9");
+  ck_assert_uint_eq(sink.writes, 9);
+  ck_assert_mem_eq(sink.buf, file, sizeof(file));
+}
+END_TEST
+
+START_TEST(window_sorcerers_apprentice)
+{
+  /* Every DATA of a window arrives twice, the window's last one crossing our ACK: one ACK per
+   * window, no more. */
+  enum { B = 512, W = 4, N = 40 };
+  uint8_t file[(N - 1) * B + 100];
+  uint32_t t = 0;
+  pattern(file, sizeof(file), 55);
+  wrq_opts(&peer_a, "octet", t, "windowsize", "4", (const char *)NULL);
+  for (uint16_t b = 1; b <= N; b++) {
+    size_t n = b < N ? B : 100;
+    data(&peer_a, b, file + (b - 1) * B, n, t += 1);
+    data(&peer_a, b, file + (b - 1) * B, n, t += 1);
+  }
+  ck_assert_str_eq(acks_since(1), "4 8 12 16 20 24 28 32 36 40");
+  ck_assert_uint_eq(core.stats.duplicate_data, N);
+  ck_assert_uint_eq(core.stats.duplicate_acks_held, N / W);
+  ck_assert_uint_eq(sink.writes, N);
+  ck_assert_mem_eq(sink.buf, file, sizeof(file));
+}
+END_TEST
+
+START_TEST(window_foreign_tid)
+{
+  enum { B = 512 };
+  uint8_t file[6 * B + 1];
+  pattern(file, sizeof(file), 56);
+  wrq_opts(&peer_a, "octet", 0, "windowsize", "4", "blksize", "512", (const char *)NULL);
+  data(&peer_a, 1, file, B, 1);
+  data(&peer_a2, 2, file + B, B, 2);  /* another port of the same host */
+  assert_error(last_sent(), TFTP_VIA_SESSION, &peer_a2, TFTP_EBADID, "unknown transfer ID");
+  data(&peer_b, 3, file, B, 3);
+  assert_error(last_sent(), TFTP_VIA_SESSION, &peer_b, TFTP_EBADID, "unknown transfer ID");
+  for (uint16_t b = 2; b <= 7; b++)
+    data(&peer_a, b, file + (b - 1) * B, b < 7 ? B : 1, 3 + b);
+  ck_assert_uint_eq(net.nsent, 5);  /* OACK, two ERROR 5, ACK 4, ACK 7 */
+  assert_ack(sent(3), &peer_a, 4);
+  assert_ack(sent(4), &peer_a, 7);
+  ck_assert_mem_eq(sink.buf, file, sizeof(file));
+  ck_assert_uint_eq(core.stats.gap_acks, 0);
+}
+END_TEST
+
+START_TEST(window_dally)
+{
+  uint8_t file[3 * 512 + 10];
+  pattern(file, sizeof(file), 57);
+  wrq_opts(&peer_a, "octet", 0, "windowsize", "8", (const char *)NULL);
+  for (uint16_t b = 1; b <= 4; b++)
+    data(&peer_a, b, file + (b - 1) * 512, b < 4 ? 512 : 10, b);
+  ck_assert_str_eq(acks_since(1), "4");  /* the last block closes the window early */
+  ck_assert_uint_eq(net.timer_delay_ms, TFTP_DALLY_MS);
+  ck_assert(!tftp_core_busy(&core));
+  data(&peer_a, 4, file + 3 * 512, 10, 5);     /* crossed the final ACK: held */
+  data(&peer_a, 3, file + 2 * 512, 512, 6);    /* stale */
+  ck_assert_str_eq(acks_since(1), "4");
+  data(&peer_a, 4, file + 3 * 512, 10, 2000);  /* the final ACK was lost */
+  ck_assert_str_eq(acks_since(1), "4 4");
+  ck_assert_uint_eq(sink.writes, 4);
+  tftp_core_on_timer(&core, 2000 + TFTP_DALLY_MS);
+  ck_assert_uint_eq(net.closes, 1);
+}
+END_TEST
+
+/* DATA k of the wrap test: its bytes depend on the whole block index. Every packet the core
+ * answers with must be an ACK: after the wrap, block 0 is no longer the OACK's. */
+static uint32_t wrap_crc;
+
+static void wrap_data(uint32_t k, size_t n, uint32_t t)
+{
+  uint8_t payload[8];
+  unsigned before = net.nsent;
+  tl_put_le32(payload, k);
+  tl_put_le32(payload + 4, ~k);
+  data(&peer_a, (uint16_t)k, payload, n, t);
+  if (net.nsent != before) {
+    const struct sent_pkt *p = last_sent();
+    ck_assert_msg(p->len == 4 && p->bytes[1] == TFTP_ACK, "block %u: answered with %zu bytes "
+                  "of opcode %u, not an ACK", k, p->len, p->bytes[1]);
+  }
+}
+
+START_TEST(window_block_number_wraps)
+{
+  /* 8-byte blocks in windows of 16 past block 65535, with a gap across the wrap. */
+  const uint32_t full = 65536u + 40u;
+  uint32_t t = 0, k;
+  uint8_t payload[8];
+  free(sink.buf);
+  sink.buf = NULL;  /* length and CRC only */
+  sink.cap = SIZE_MAX;
+  wrap_crc = 0;
+  wrq_opts(&peer_a, "octet", t, "blksize", "8", "windowsize", "16", (const char *)NULL);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "blksize\0" "8\0" "windowsize\0" "16\0");
+  for (k = 1; k <= 65530u; k++)
+    wrap_data(k, 8, ++t);
+  ck_assert_uint_eq(net.nsent - 1, 65530u / 16u);  /* 4095 windows, the last ending at 65520 */
+  assert_ack(last_sent(), &peer_a, 65520);
+  /* Window 65521..65536 (65536 is block 0): 65535 lost, then 0 arrives: a gap across the wrap. */
+  for (k = 65531u; k <= 65536u; k++)
+    if (k != 65535u)
+      wrap_data(k, 8, ++t);
+  assert_ack(last_sent(), &peer_a, 65534);
+  ck_assert_uint_eq(core.stats.gap_acks, 1);
+  /* Resume at 65535 with a window of 16: 65535, 0 (ACKed as 0, not with the OACK), 1, ... */
+  for (k = 65535u; k <= 65535u + 15u; k++)
+    wrap_data(k, 8, ++t);
+  assert_ack(last_sent(), &peer_a, (uint16_t)(65535u + 15u));
+  for (; k <= full; k++)
+    wrap_data(k, 8, ++t);
+  ck_assert_uint_eq(sink.writes, full);
+  wrap_data(full + 1, 3, ++t);  /* the last block */
+  assert_ack(last_sent(), &peer_a, (uint16_t)(full + 1));
+  for (k = 1; k <= full + 1; k++) {
+    tl_put_le32(payload, k);
+    tl_put_le32(payload + 4, ~k);
+    wrap_crc = crc32_update(wrap_crc, payload, k <= full ? 8 : 3);
+  }
+  ck_assert_uint_eq(sink.len, (size_t)full * 8 + 3);
+  ck_assert_uint_eq(sink.crc, wrap_crc);
+  ck_assert_uint_eq(sink.finishes, 1);
+  ck_assert_uint_eq(core.stats.transfers_ok, 1);
+}
+END_TEST
+
+/* The OACK answers block 0 only before any DATA: a duplicate of block 0 after the wrap, and
+ * the timer there, get ACK 0. */
+START_TEST(window_wrap_block_0_is_acked)
+{
+  uint8_t payload[8] = { 0 };
+  uint32_t t = 0;
+  free(sink.buf);
+  sink.buf = NULL;
+  sink.cap = SIZE_MAX;
+  wrq_opts(&peer_a, "octet", t, "blksize", "8", (const char *)NULL);
+  for (uint32_t k = 1; k <= 65536u; k++)
+    data(&peer_a, (uint16_t)k, payload, 8, ++t);
+  assert_ack(last_sent(), &peer_a, 0);
+  data(&peer_a, 0, payload, 8, t += TFTP_DUP_ACK_HOLDOFF_MS);
+  assert_ack(last_sent(), &peer_a, 0);
+  tftp_core_on_timer(&core, t += TFTP_TIMEOUT_MS);
+  assert_ack(last_sent(), &peer_a, 0);
+  wrq_opts(&peer_a, "octet", t, "blksize", "8", (const char *)NULL);  /* a very late WRQ copy */
+  assert_ack(last_sent(), &peer_a, 0);
+  ck_assert_uint_eq(net.nsent, 1u + 65536u + 2u);
+}
+END_TEST
+
+START_TEST(window_netascii_large_blocks)
+{
+  /* netascii with 1468-byte blocks in windows: a CR at the end of a block pairs with the
+   * first byte of the next, across the chunks the core decodes in. */
+  enum { B = 1468 };
+  uint8_t wire[2 * B + 2];
+  uint8_t want[2 * B + 2];
+  size_t nwant = 0;
+  for (size_t i = 0; i < sizeof(wire); i++)
+    wire[i] = (uint8_t)('a' + i % 26);
+  wire[B - 1] = '\r';
+  wire[B] = '\n';          /* CR LF across blocks 1 and 2 */
+  wire[255] = '\r';
+  wire[256] = '\0';        /* CR NUL across the decoder's chunks */
+  wire[2 * B - 1] = '\r';
+  wire[2 * B] = '\0';      /* CR NUL across blocks 2 and 3 */
+  for (size_t i = 0; i < sizeof(wire); i++) {
+    if (wire[i] == '\r' && i + 1 < sizeof(wire) && (wire[i + 1] == '\n' || wire[i + 1] == '\0')) {
+      want[nwant++] = wire[i + 1] == '\n' ? '\n' : '\r';
+      i++;
+    } else {
+      want[nwant++] = wire[i];
+    }
+  }
+  wrq_opts(&peer_a, "netascii", 0, "blksize", "1468", "windowsize", "2", (const char *)NULL);
+  data(&peer_a, 1, wire, B, 1);
+  data(&peer_a, 2, wire + B, B, 2);
+  data(&peer_a, 3, wire + 2 * B, 2, 3);
+  ck_assert_str_eq(acks_since(1), "2 3");
+  ck_assert_uint_eq(sink.finishes, 1);
+  ck_assert_uint_eq(sink.len, nwant);
+  ck_assert_mem_eq(sink.buf, want, nwant);
 }
 END_TEST
 
@@ -1114,14 +1787,14 @@ START_TEST(writer_full_upload)
   uint8_t *img = tl_app(size, 30);
   uint16_t b = 0;
   wrq_tsize(&peer_a, "octet", "20001", 0);
-  assert_ack(last_sent(), &peer_a, 0);
-  for (size_t off = 0; off <= size; off += 512) {
-    size_t n = size - off < 512 ? size - off : 512;
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "blksize\0" "1428\0" "tsize\0" "20001\0");
+  for (size_t off = 0; off <= size; off += 1428) {
+    size_t n = size - off < 1428 ? size - off : 1428;
     b++;
     data(&peer_a, b, img + off, n, b);
     assert_ack(last_sent(), &peer_a, b);
   }
-  ck_assert_uint_eq(b, 40);
+  ck_assert_uint_eq(b, 15);
   ck_assert_uint_eq(core.stats.transfers_ok, 1);
   ck_assert_mem_eq(tl_flash_at(&flash, TL_USER_BASE), img, size);
   ck_assert(tl_flash_is_erased(&flash, TL_USER_BASE + (uint32_t)size, 1000));
@@ -1138,10 +1811,19 @@ START_TEST(writer_tsize_over_capacity)
   uint8_t *before = tl_flash_snapshot(&flash);
   snprintf(tsize, sizeof(tsize), "%u", TL_USER_CAPACITY + 1);
   wrq_tsize(&peer_a, "octet", tsize, 0);
-  ck_assert_uint_eq(net.nsent, 1);
-  assert_error(last_sent(), TFTP_VIA_TRANSIENT, &peer_a, TFTP_ENOSPACE, "too large");
+  ck_assert_uint_eq(net.nsent, 1);  /* the ERROR instead of the OACK */
+  assert_error(last_sent(), TFTP_VIA_TRANSIENT, &peer_a, TFTP_ENOSPACE,
+               "image too large: 983041 bytes, the user flash 0x08010000-0x080fffff holds "
+               "983040 bytes");
   ck_assert_uint_eq(net.opens, 0);
   ck_assert(!iap_writer_busy(&writer));
+  ck_assert_int_eq(memcmp(flash.mem, before, STM32_FLASH_SIZE), 0);
+  /* Exactly the capacity is taken. */
+  snprintf(tsize, sizeof(tsize), "%u", TL_USER_CAPACITY);
+  wrq_tsize(&peer_a, "octet", tsize, 0);
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "blksize\0" "1428\0" "tsize\0" "983040\0");
+  ck_assert(iap_writer_busy(&writer));
+  tftp_core_shutdown(&core);
   ck_assert_int_eq(memcmp(flash.mem, before, STM32_FLASH_SIZE), 0);
   free(before);
 }
@@ -1218,6 +1900,79 @@ START_TEST(writer_aborted_by_client_error)
 }
 END_TEST
 
+START_TEST(writer_windowed_upload_fills_user_flash)
+{
+  /* The whole user flash in 1468-byte blocks, windows of 16, block 100 lost once and every
+   * 50th block arriving twice: the flash holds the image, each sector erased once. */
+  enum { B = 1468, W = 16 };
+  const size_t size = TL_USER_CAPACITY;
+  const uint32_t nblocks = (uint32_t)(size / B) + 1;  /* 670, the last one short */
+  uint8_t *img = tl_app(size, 34);
+  char tsize[16];
+  uint32_t t = 0, b = 1;
+  bool lost = false;
+  snprintf(tsize, sizeof(tsize), "%zu", size);
+  wrq_opts(&peer_a, "octet", t, "blksize", "1468", "tsize", tsize, "windowsize", "16",
+           (const char *)NULL);
+  assert_oack(last_sent(), &peer_a,
+              "\x00\x06" "blksize\0" "1468\0" "tsize\0" "983040\0" "windowsize\0" "16\0");
+  while (b <= nblocks) {
+    /* One window from b, as a client sends it after an ACK of b - 1. */
+    uint32_t end = b + W - 1 < nblocks ? b + W - 1 : nblocks;
+    unsigned before = net.nsent;
+    for (uint32_t k = b; k <= end; k++) {
+      size_t off = (size_t)(k - 1) * B, n = size - off < B ? size - off : B;
+      if (k == 100 && !lost) {
+        lost = true;
+        continue;
+      }
+      data(&peer_a, (uint16_t)k, img + off, n, ++t);
+      if (k % 50 == 0)
+        data(&peer_a, (uint16_t)k, img + off, n, ++t);
+    }
+    ck_assert_uint_eq(net.nsent, before + 1);  /* one ACK per window, gap or not */
+    const struct sent_pkt *p = last_sent();
+    b = (uint32_t)(p->bytes[2] << 8 | p->bytes[3]) + 1;
+  }
+  ck_assert_uint_eq(core.stats.transfers_ok, 1);
+  ck_assert_uint_eq(core.stats.gap_acks, 1);
+  ck_assert_mem_eq(tl_flash_at(&flash, TL_USER_BASE), img, size);
+  for (unsigned sct = 0; sct < STM32_FLASH_SECTOR_COUNT; sct++)
+    ck_assert_uint_eq(flash.model.erase_count[sct], sct >= 4 ? 1u : 0u);
+  free(img);
+}
+END_TEST
+
+START_TEST(writer_error_8_leaves_flash_unchanged)
+{
+  uint8_t *before;
+  uint8_t *img = tl_app(5000, 35);
+  /* A valid application first, so that "unchanged" means it is still there. */
+  wrq(&peer_a, "octet", 0);
+  for (uint16_t b = 1; b <= 10; b++)
+    data(&peer_a, b, img + (b - 1) * 512, b < 10 ? 512 : 5000 - 9 * 512, b);
+  ck_assert_uint_eq(core.stats.transfers_ok, 1);
+  tftp_core_on_timer(&core, 10000);
+  before = tl_flash_snapshot(&flash);
+  unsigned erases = tl_total_erases(&flash);
+
+  wrq_opts(&peer_b, "octet", 20000, "blksize", "1468", "windowsize", "64", "tsize", "5000",
+           (const char *)NULL);
+  assert_oack(last_sent(), &peer_b,
+              "\x00\x06" "blksize\0" "1468\0" "windowsize\0" "64\0" "tsize\0" "5000\0");
+  session_raw(&peer_b, "\x00\x05\x00\x08" "windowsize unsupported\0", 27, 20010);
+  ck_assert(!iap_writer_busy(&writer));
+  ck_assert(!tftp_core_busy(&core));
+  ck_assert_uint_eq(tl_total_erases(&flash), erases);
+  ck_assert_int_eq(memcmp(flash.mem, before, STM32_FLASH_SIZE), 0);
+  struct boot_decision d;
+  boot_decide(false, &user_area, flash.dev, &d);
+  ck_assert_int_eq(d.mode, BOOT_APPLICATION);
+  free(before);
+  free(img);
+}
+END_TEST
+
 /* ---- tftp_proto ------------------------------------------------------------------- */
 
 START_TEST(parse_request_fields)
@@ -1226,38 +1981,42 @@ START_TEST(parse_request_fields)
   struct tftp_request req;
   const char *why = "unset";
   size_t len = build_request(pkt, sizeof(pkt), TFTP_WRQ, "dir/app.bin", "Octet", "blksize",
-                             "1428", "tsize", "4294967295", (const char *)NULL);
+                             "1428", "TSize", "4294967295", (const char *)NULL);
   ck_assert(tftp_parse_request(pkt, len, &req, &why));
   ck_assert_int_eq(req.opcode, TFTP_WRQ);
   ck_assert_str_eq(req.filename, "dir/app.bin");
   ck_assert_str_eq(req.mode_name, "Octet");
   ck_assert_ptr_eq(req.filename, (const char *)pkt + 2);  /* points into the packet */
   ck_assert_int_eq(req.mode, TFTP_MODE_OCTET);
-  ck_assert(req.has_tsize);
-  ck_assert_uint_eq(req.tsize, 4294967295u);
+  ck_assert_uint_eq(req.noptions, 2);
+  ck_assert_str_eq(req.options[0].name, "blksize");
+  ck_assert_str_eq(req.options[0].value, "1428");
+  ck_assert_str_eq(req.options[1].name, "TSize");
+  ck_assert_str_eq(req.options[1].value, "4294967295");
 
   len = build_request(pkt, sizeof(pkt), TFTP_RRQ, "f", "netascii", "tsize", "4294967296",
                       (const char *)NULL);
   ck_assert(tftp_parse_request(pkt, len, &req, &why));
   ck_assert_int_eq(req.opcode, TFTP_RRQ);
   ck_assert_int_eq(req.mode, TFTP_MODE_NETASCII);
-  ck_assert(!req.has_tsize);  /* does not fit 32 bits */
+  ck_assert_uint_eq(req.noptions, 1);  /* found; whether the value is good is not parse's */
 
   len = build_request(pkt, sizeof(pkt), TFTP_WRQ, "f", "MAIL", "tsize", "", (const char *)NULL);
   ck_assert(tftp_parse_request(pkt, len, &req, &why));
   ck_assert_int_eq(req.mode, TFTP_MODE_MAIL);
-  ck_assert(!req.has_tsize);
+  ck_assert_uint_eq(req.noptions, 1);
+  ck_assert_str_eq(req.options[0].value, "");
 
   len = build_request(pkt, sizeof(pkt), TFTP_WRQ, "f", "octets", "tsize", (const char *)NULL);
   ck_assert(tftp_parse_request(pkt, len, &req, &why));  /* an option without value */
   ck_assert_int_eq(req.mode, TFTP_MODE_UNKNOWN);
-  ck_assert(!req.has_tsize);
+  ck_assert_uint_eq(req.noptions, 0);
 }
 END_TEST
 
 START_TEST(parse_request_many_options)
 {
-  /* Eight pairs are read, further ones ignored: tsize as the ninth pair is not seen. */
+  /* Eight pairs are read, further ones ignored. */
   uint8_t pkt[256];
   struct tftp_request req;
   const char *why;
@@ -1265,13 +2024,75 @@ START_TEST(parse_request_many_options)
                              "a", "1", "b", "2", "c", "3", "d", "4", "e", "5", "f", "6", "g", "7",
                              "tsize", "8", (const char *)NULL);
   ck_assert(tftp_parse_request(pkt, len, &req, &why));
-  ck_assert(req.has_tsize);
-  ck_assert_uint_eq(req.tsize, 8);
+  ck_assert_uint_eq(req.noptions, 8);
+  ck_assert_str_eq(req.options[7].name, "tsize");
+  ck_assert_str_eq(req.options[7].value, "8");
   len = build_request(pkt, sizeof(pkt), TFTP_WRQ, "f", "octet",
                       "a", "1", "b", "2", "c", "3", "d", "4", "e", "5", "f", "6", "g", "7",
                       "h", "8", "tsize", "9", (const char *)NULL);
   ck_assert(tftp_parse_request(pkt, len, &req, &why));
-  ck_assert(!req.has_tsize);
+  ck_assert_uint_eq(req.noptions, 8);
+  ck_assert_str_eq(req.options[7].name, "h");
+}
+END_TEST
+
+START_TEST(option_names_and_values)
+{
+  static const struct { const char *name; enum tftp_option_name opt; } names[] = {
+    { "blksize", TFTP_OPT_BLKSIZE }, { "BLKSIZE", TFTP_OPT_BLKSIZE },
+    { "tsize", TFTP_OPT_TSIZE }, { "tSiZe", TFTP_OPT_TSIZE },
+    { "timeout", TFTP_OPT_TIMEOUT }, { "Timeout", TFTP_OPT_TIMEOUT },
+    { "windowsize", TFTP_OPT_WINDOWSIZE }, { "WINDOWSIZE", TFTP_OPT_WINDOWSIZE },
+    { "blksize2", TFTP_OPT_UNKNOWN }, { "blksiz", TFTP_OPT_UNKNOWN }, { "", TFTP_OPT_UNKNOWN },
+    { "multicast", TFTP_OPT_UNKNOWN }, { "window size", TFTP_OPT_UNKNOWN },
+  };
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    ck_assert_msg(tftp_option_lookup(names[i].name) == names[i].opt, "%s", names[i].name);
+  ck_assert_str_eq(tftp_option_str(TFTP_OPT_BLKSIZE), "blksize");
+  ck_assert_str_eq(tftp_option_str(TFTP_OPT_TSIZE), "tsize");
+  ck_assert_str_eq(tftp_option_str(TFTP_OPT_TIMEOUT), "timeout");
+  ck_assert_str_eq(tftp_option_str(TFTP_OPT_WINDOWSIZE), "windowsize");
+  ck_assert_str_eq(tftp_option_str(TFTP_OPT_UNKNOWN), "?");
+
+  static const struct { const char *text; bool ok; uint32_t v; } values[] = {
+    { "0", true, 0 }, { "1428", true, 1428 }, { "01428", true, 1428 },
+    { "4294967295", true, 4294967295u }, { "00000000000000000007", true, 7 },
+    { "4294967296", false, 0 }, { "99999999999999999999", false, 0 }, { "", false, 0 },
+    { "-1", false, 0 }, { "+1", false, 0 }, { " 1", false, 0 }, { "1 ", false, 0 },
+    { "0x10", false, 0 }, { "1.5", false, 0 }, { "1e3", false, 0 },
+  };
+  for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+    uint32_t v = 0xDEADBEEFu;
+    ck_assert_msg(tftp_option_value(values[i].text, &v) == values[i].ok, "\"%s\"",
+                  values[i].text);
+    ck_assert_uint_eq(v, values[i].ok ? values[i].v : 0xDEADBEEFu);
+  }
+}
+END_TEST
+
+START_TEST(build_oack_bytes)
+{
+  uint8_t buf[32];
+  size_t len;
+  memset(buf, 0xEE, sizeof(buf));
+  len = tftp_build_oack(buf);
+  ck_assert_uint_eq(len, 2);
+  len = tftp_oack_add(buf, sizeof(buf), len, "blksize", 1468);
+  ck_assert_uint_eq(len, 15);
+  len = tftp_oack_add(buf, sizeof(buf), len, "tsize", 0);
+  ck_assert_uint_eq(len, 23);
+  ck_assert_mem_eq(buf, "\x00\x06" "blksize\0" "1468\0" "tsize\0" "0\0" "\xEE", 24);
+  /* "timeout\0" "255\0" needs 12 bytes, 9 are left: refused, nothing written. */
+  ck_assert_uint_eq(tftp_oack_add(buf, sizeof(buf), len, "timeout", 255), 0);
+  ck_assert_uint_eq(buf[23], 0xEE);
+  /* Exactly fits. */
+  len = tftp_oack_add(buf, sizeof(buf), len, "x", 429496u);
+  ck_assert_uint_eq(len, 32);
+  ck_assert_mem_eq(buf + 23, "x\0" "429496\0", 9);
+  ck_assert_uint_eq(tftp_oack_add(buf, sizeof(buf), len, "", 0), 0);
+  memset(buf, 0xEE, sizeof(buf));
+  len = tftp_oack_add(buf, sizeof(buf), tftp_build_oack(buf), "tsize", 4294967295u);
+  ck_assert_mem_eq(buf, "\x00\x06" "tsize\0" "4294967295\0" "\xEE", 20);
 }
 END_TEST
 
@@ -1306,7 +2127,7 @@ START_TEST(parse_request_reads_only_len)
     /* Only the cuts right after a NUL that leave filename and mode are requests. */
     ck_assert_int_eq(ok, len == 16 || len == 22);
     if (ok)
-      ck_assert(!req.has_tsize);
+      ck_assert_uint_eq(req.noptions, 0);
     free(p);
   }
 }
@@ -1410,7 +2231,39 @@ static Suite *tftp_suite(void)
   tcase_add_test(tc, netascii_across_blocks);
   tcase_add_test(tc, netascii_final_empty_block_flushes_cr);
   tcase_add_test(tc, netascii_random_round_trip);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("options");
+  tcase_add_checked_fixture(tc, mem_setup, mem_teardown);
+  tcase_set_timeout(tc, 60);
   tcase_add_test(tc, tsize_passed_to_sink);
+  tcase_add_test(tc, oack_exact_bytes);
+  tcase_add_test(tc, oack_values_capped);
+  tcase_add_test(tc, limits_brought_into_range);
+  tcase_add_test(tc, oack_leaves_out_bad_values);
+  tcase_add_test(tc, oack_retransmitted_like_ack_0);
+  tcase_add_test(tc, oack_then_data_1);
+  tcase_add_test(tc, blksize_largest_blocks);
+  tcase_add_test(tc, blksize_data_too_long);
+  tcase_add_test(tc, timeout_option_sets_retransmit_and_dally);
+  tcase_add_test(tc, tsize_mismatch_refused);
+  tcase_add_test(tc, client_error_8_after_oack);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("window");
+  tcase_add_checked_fixture(tc, mem_setup, mem_teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, window_acks_every_wth_block);
+  tcase_add_test(tc, window_gap_acks_last_in_order_once);
+  tcase_add_test(tc, window_duplicates_and_reordering);
+  tcase_add_test(tc, window_timeout_acks_last_in_order);
+  tcase_add_test(tc, window_lost_ack_whole_window_again);
+  tcase_add_test(tc, window_sorcerers_apprentice);
+  tcase_add_test(tc, window_foreign_tid);
+  tcase_add_test(tc, window_dally);
+  tcase_add_test(tc, window_block_number_wraps);
+  tcase_add_test(tc, window_wrap_block_0_is_acked);
+  tcase_add_test(tc, window_netascii_large_blocks);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("writer");
@@ -1422,6 +2275,8 @@ static Suite *tftp_suite(void)
   tcase_add_test(tc, writer_invalid_image_refused_on_data_1);
   tcase_add_test(tc, writer_busy_with_other_protocol);
   tcase_add_test(tc, writer_aborted_by_client_error);
+  tcase_add_test(tc, writer_windowed_upload_fills_user_flash);
+  tcase_add_test(tc, writer_error_8_leaves_flash_unchanged);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("proto");
@@ -1429,6 +2284,8 @@ static Suite *tftp_suite(void)
   tcase_add_test(tc, parse_request_many_options);
   tcase_add_test(tc, parse_request_rejects);
   tcase_add_test(tc, parse_request_reads_only_len);
+  tcase_add_test(tc, option_names_and_values);
+  tcase_add_test(tc, build_oack_bytes);
   tcase_add_test(tc, build_ack_bytes);
   tcase_add_test(tc, build_error_bytes);
   suite_add_tcase(s, tc);

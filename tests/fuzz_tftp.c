@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   flash_model_init(&model, mem, 0x0Fu);
   iap_writer_init(&writer, &area, flash_model_dev_init(&dev, &model, NULL, NULL));
   session_open = false;
-  tftp_core_init(&core, &ops, NULL, &iap_writer_sink_ops, &writer);
+  tftp_core_init(&core, &ops, NULL, &iap_writer_sink_ops, &writer, NULL);
 
   while (size >= 3) {
     uint8_t flags = data[0];

@@ -353,6 +353,8 @@ static void bootloader_config_from(const struct iapd_options *o, struct bootload
   cfg->area.base = o->user_flash;
   cfg->area.end = STM32_FLASH_END;
   cfg->tftp = o->tftp;
+  cfg->tftp_max_blksize = (uint16_t)o->tftp_max_blksize;
+  cfg->tftp_max_windowsize = (uint16_t)o->tftp_max_windowsize;
   cfg->http = o->http;
   cfg->dhcp = o->dhcp;
   cfg->dhcp_timeout_ms = o->dhcp_timeout * 1000u;

@@ -19,6 +19,8 @@
 #include "iap_opts.h"
 #include "lwip/init.h"
 #include "stm32f407.h"
+#include "tftp_opts.h"
+#include "tftp_proto.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -43,6 +45,8 @@ enum option_id {
   OPT_USER_FLASH,
   OPT_EXIT_ON_JUMP,
   OPT_NO_TFTP,
+  OPT_TFTP_MAX_BLKSIZE,
+  OPT_TFTP_MAX_WINDOWSIZE,
   OPT_NO_HTTP,
   OPT_HTTP_USER,
   OPT_HTTP_PASSWORD,
@@ -110,6 +114,13 @@ static const struct option_spec specs[] = {
     "exit 0 right after reporting the jump to the\napplication" },
   { "no-tftp", OPT_NO_TFTP, NULL, "tftp",
     "do not start the TFTP server in IAP mode" },
+  { "tftp-max-blksize", OPT_TFTP_MAX_BLKSIZE, "BYTES", "tftp-max-blksize",
+    "largest TFTP block size (RFC 2348 blksize) the\n"
+    "board answers, 8 to 1468 (default: 1468, what one\n"
+    "Ethernet frame carries)" },
+  { "tftp-max-windowsize", OPT_TFTP_MAX_WINDOWSIZE, "BLOCKS", "tftp-max-windowsize",
+    "largest TFTP window (RFC 7440 windowsize) the\n"
+    "board answers, 1 to 65535 (default: 64)" },
   { "no-http", OPT_NO_HTTP, NULL, "http",
     "do not start the HTTP server (login, upload\npage, PUT /firmware) in IAP mode" },
   { "http-user", OPT_HTTP_USER, "NAME", "http-user",
@@ -165,6 +176,8 @@ void options_defaults(struct iapd_options *o)
   o->key = false;
   o->exit_on_jump = false;
   o->tftp = true;
+  o->tftp_max_blksize = TFTP_BLKSIZE_MAX;
+  o->tftp_max_windowsize = TFTP_WINDOWSIZE_MAX;
   o->http = true;
   strcpy(o->http_user, HTTP_DEFAULT_USER);
   strcpy(o->http_password, HTTP_DEFAULT_PASSWORD);
@@ -523,6 +536,25 @@ static bool parse_seconds(const char *text, unsigned *out, char *why, size_t siz
   return true;
 }
 
+/* A decimal number from min to max, or false with `refusal` as the reason. */
+static bool parse_range(const char *text, unsigned min, unsigned max, const char *refusal,
+                        unsigned *out, char *why, size_t size)
+{
+  uint32_t v;
+
+  if (text[0] == '0' && text[1] == 'x')
+    text = "";  /* decimal only */
+  if (!parse_address(text, &v) || v < min || v > max) {
+    snprintf(why, size, "%s", refusal);
+    return false;
+  }
+  *out = (unsigned)v;
+  return true;
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 /* --- applying one setting --------------------------------------------------------------- */
 
 /* An option with an argument, from either source. */
@@ -566,6 +598,17 @@ static bool apply_value(struct iapd_options *o, int id, const char *text, char *
     return parse_seconds(text, &o->http_session_timeout, why, size);
   case OPT_DHCP_TIMEOUT:
     return parse_seconds(text, &o->dhcp_timeout, why, size);
+  case OPT_TFTP_MAX_BLKSIZE:
+    return parse_range(text, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX,
+                       "is not a block size from " STR(TFTP_BLKSIZE_MIN) " to "
+                       STR(TFTP_BLKSIZE_MAX) " bytes (" STR(TFTP_BLKSIZE_MIN) " is RFC 2348's "
+                       "smallest, " STR(TFTP_BLKSIZE_MAX) " what one Ethernet frame carries)",
+                       &o->tftp_max_blksize, why, size);
+  case OPT_TFTP_MAX_WINDOWSIZE:
+    return parse_range(text, TFTP_WINDOWSIZE_MIN, TFTP_WINDOWSIZE_LIMIT,
+                       "is not a number of blocks from " STR(TFTP_WINDOWSIZE_MIN) " to "
+                       STR(TFTP_WINDOWSIZE_LIMIT) " (RFC 7440)",
+                       &o->tftp_max_windowsize, why, size);
   default:
     snprintf(why, size, "is not expected: the option takes no value");
     return false;

@@ -27,6 +27,8 @@ struct iapd_options {
   bool key;                        /* --key: Key held at power-on */
   bool exit_on_jump;               /* --exit-on-jump */
   bool tftp;                       /* false with --no-tftp */
+  unsigned tftp_max_blksize;       /* --tftp-max-blksize BYTES, 8..1468, default 1468 */
+  unsigned tftp_max_windowsize;    /* --tftp-max-windowsize BLOCKS, 1..65535, default 64 */
   bool http;                       /* false with --no-http */
   char http_user[33];              /* --http-user NAME, default "user" */
   char http_password[65];          /* --http-password TEXT, default "stm32" */

@@ -2,8 +2,11 @@
 # TFTP under adverse conditions: tftp_chaos.py, a scripted client, duplicates, drops, delays
 # and interleaves packets (duplicate DATA and WRQ, the Sorcerer's Apprentice, lost ACKs, a
 # client that goes quiet or vanishes, foreign TIDs, a second client, a lost final ACK,
-# malformed packets) and asserts every packet iapd sends back and the flash it leaves.
-# Runs in a network namespace of its own (lib.sh netns_enter); about 30 s.
+# malformed packets), and does the same with options: the exact OACK, values left out, gaps,
+# copies and reordering inside windows, ERROR 8 after the OACK, tsize too large, a lost OACK,
+# a longer dally, IP fragments, netascii split across blocks and windows, block numbers
+# wrapping in windows. It asserts every packet iapd sends back and the flash it leaves.
+# Runs in a network namespace of its own (lib.sh netns_enter); about 60 s.
 #
 # CHAOS_SCENARIOS=name,name,... runs only those scenarios (default: all).
 
