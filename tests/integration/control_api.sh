@@ -165,7 +165,7 @@ expect_error 405 'GET /api/reset: use POST with {"key": true} or {"key": false}'
 printf '%s\n' "$HEADERS" | grep -qx 'Allow: POST' || fail "405 without 'Allow: POST': $HEADERS"
 expect_error 405 'DELETE /api/status: only GET and HEAD are allowed here' DELETE /api/status
 printf '%s\n' "$HEADERS" | grep -qx 'Allow: GET, HEAD' || fail "405 without 'Allow: GET, HEAD'"
-expect_error 404 'no such resource: /api/nothing (the API is /api/status, /api/reset, /api/flash, /api/events; the board page is /)' \
+expect_error 404 'no such resource: /api/nothing (the API is /api/status, /api/reset, /api/power-cut, /api/flash, /api/events; the board page is /)' \
   GET /api/nothing
 log_has "control: reset" && fail "a refused request reset the board"
 proc_alive "$IAPD_PID" || fail "iapd died on bad requests"
