@@ -414,8 +414,8 @@ START_TEST(test_cut_torn_erase)
                      | (uint32_t)before[base - STM32_FLASH_BASE + 4 * end + 3] << 24;
       uint32_t half = word_at(base + 4 * end);
       ck_assert_uint_eq(old & ~half, 0);       /* erasing only sets bits */
-      ck_assert_uint_ne(half, old);            /* some 0 bits are back to 1 */
-      ck_assert_uint_ne(half, 0xFFFFFFFFu);    /* some are still 0 */
+      ck_assert_uint_ne(half, old);            /* some 0 bits are back to 1 (the pattern's */
+      ck_assert_uint_ne(half, 0xFFFFFFFFu);    /* words have many), some are still 0 */
       uint32_t rest = base + 4 * (end + 1);
       ck_assert_mem_eq(at(rest), before + (rest - STM32_FLASH_BASE), STM32_FLASH_END - rest);
       snprintf(text, sizeof(text), "erase of sector 5 (0x08020000, 128 KiB) torn: "
@@ -439,6 +439,18 @@ END_TEST
 
 /* --- a power cut during a stall (POST /api/power-cut) ---------------------------------------- */
 
+/* An erase over words already erased: no half-erased word to show. */
+START_TEST(test_cut_torn_erase_of_erased)
+{
+  board(FLASH_TIMING_NONE, 1.0, 1, FLASH_CUT_TORN, 3, false);
+  ck_assert_int_eq(flash_erase_sector(dev, 6), FLASH_ERR_IO);
+  for (uint32_t a = 0x08040000u; a < 0x08060000u; a += 4)
+    ck_assert_uint_eq(word_at(a), 0xFFFFFFFFu);
+  ck_assert_ptr_null(strstr(cut_what, "half erased"));
+  ck_assert_ptr_nonnull(strstr(cut_what, ", the rest as it was"));
+}
+END_TEST
+
 START_TEST(test_cut_now_in_stall)
 {
   uint8_t buf[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
@@ -453,9 +465,11 @@ START_TEST(test_cut_now_in_stall)
   ck_assert_int_eq(flash_erase_sector(dev, 5), FLASH_OK);
   ck_assert_int_eq(flash_program(dev, base, buf, sizeof(buf)), FLASH_OK);
   ck_assert_uint_eq(word_at(base), 0);
+  ck_assert_uint_eq(sil.ops, 2);
   ck_assert_uint_eq(flash_silicon_cut_now(&sil, 1000 + 500000, FLASH_CUT_CLEAN, what,
                                           sizeof(what)), 1);
   ck_assert_str_eq(what, "erase of sector 5 (0x08020000, 128 KiB) not done (clean cut)");
+  ck_assert_uint_eq(sil.ops, 1);  /* the program had not begun */
   ck_assert_mem_eq(mem, before, STM32_FLASH_SIZE);
   ck_assert_int_eq(flash_erase_sector(dev, 5), FLASH_ERR_IO);  /* no power */
   flash_silicon_power_on(&sil);
@@ -507,6 +521,7 @@ static Suite *silicon_suite(void)
   tcase_add_test(tc, test_cut_torn_program);
   tcase_add_test(tc, test_cut_reproducible);
   tcase_add_test(tc, test_cut_torn_erase);
+  tcase_add_test(tc, test_cut_torn_erase_of_erased);
   tcase_add_test(tc, test_cut_now_in_stall);
   suite_add_tcase(s, tc);
   return s;

@@ -452,8 +452,8 @@ static void control_power_cut(void *ctx, int mode, struct power_cut_report *out)
                           : mode == 1 ? FLASH_CUT_CLEAN : FLASH_CUT_TORN;
   uint64_t now = clock_now_us();
 
-  out->operations = b->silicon.ops;
   out->operation = flash_silicon_cut_now(&b->silicon, now, m, what, sizeof(what));
+  out->operations = b->silicon.ops;  /* those begun: the ones the stall had not reached, not */
   out->mode = flash_cut_mode_str(m);
   out->what = what;
   if (out->operation)

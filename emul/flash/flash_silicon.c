@@ -142,9 +142,11 @@ void flash_silicon_tear_erase(uint8_t *mem, unsigned sector, const uint8_t *befo
                    "erase of sector %u (0x%08x, %u KiB) torn: 0x%08x-0x%08x erased", sector,
                    (unsigned)base, (unsigned)(size / 1024u), (unsigned)(base + 4 * first),
                    (unsigned)(base + 4 * end - 1));
-  if (end < words) {
-    uint32_t old = le(before + 4 * end, 4);
-    uint32_t half = old | some_bits(~old, rng);
+  uint32_t old = end < words ? le(before + 4 * end, 4) : 0;
+  uint32_t half = end < words ? old | some_bits(~old, rng) : 0;
+  if (end < words && half != old) {
+    /* The word after the run was being erased: some of its 0 bits are 1 again. (A word
+     * already all 1s, or with a single 0 bit, has no "some but not all" to show.) */
     put_le(p + 4 * end, half, 4);
     if (n > 0 && (size_t)n < what_size)
       snprintf(what + n, what_size - (size_t)n,
@@ -393,6 +395,7 @@ uint32_t flash_silicon_cut_now(struct flash_silicon *s, uint64_t now_us,
       break;
     }
     memcpy(range, e->before, e->op.len);
+    s->ops = e->op.number - 1;  /* it never began */
     free(e->before);
     s->journal_len--;
   }
