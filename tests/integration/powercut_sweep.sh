@@ -24,7 +24,7 @@ trap 'rm -f "$OUT"' EXIT
 run_sweep() {
   local want=$1 rc
   shift
-  IAPD=$IAPD MKIMAGE=$MKIMAGE timeout 300 "$SWEEP" "$@" > "$OUT.raw" 2>&1
+  IAPD=$IAPD MKIMAGE=$MKIMAGE timeout 300 bash "$SWEEP" "$@" > "$OUT.raw" 2>&1
   rc=$?
   sed 's/ passed ([0-9]* s)$/ passed/' "$OUT.raw" > "$OUT"
   rm -f "$OUT.raw"

@@ -22,7 +22,7 @@ trap 'rm -rf "$WORK"' EXIT
 sweep() {
   local out=$WORK/out rc n last summary t0
   t0=$(date +%s)
-  IAPD=$IAPD MKIMAGE=$MKIMAGE timeout 3000 "$SWEEP" "$@" > "$out" 2>&1
+  IAPD=$IAPD MKIMAGE=$MKIMAGE timeout 3000 bash "$SWEEP" "$@" > "$out" 2>&1
   rc=$?
   sed 's/^/  /' "$out" >&2
   summary=$(grep -E '^[0-9]+ of [0-9]+ interruption points passed' "$out") \
