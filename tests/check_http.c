@@ -574,6 +574,43 @@ START_TEST(test_upload_too_large)
 }
 END_TEST
 
+/* A browser's form for an image that fills the user flash: the part headers (file name,
+ * Content-Type) make the body 199 bytes longer than the image with Chromium's boundary,
+ * more than the smallest framing. It is taken, to the last byte; one byte more is refused at
+ * the file's first byte, with nothing erased. */
+START_TEST(test_upload_full_flash_form)
+{
+  size_t n = TL_USER_CAPACITY;
+  uint8_t *img = tl_app(n + 1, 16);
+  struct body b = form_body("----WebKitFormBoundaryQ1", img, n, true);
+  login_ok();
+  new_conn();
+  post_upload(token, &b, (uint32_t)b.len, false, 1460);
+  struct response r = last_response();
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_mem_eq(flash.mem + (TL_USER_BASE - STM32_FLASH_BASE), img, n);
+  free(b.p);
+
+  for (unsigned s = 4; s < STM32_FLASH_SECTOR_COUNT; s++)
+    flash_model_erase_sector(&flash.model, s);
+  memset(flash.model.erase_count, 0, sizeof(flash.model.erase_count));
+  b = form_body("----WebKitFormBoundaryQ1", img, n + 1, true);
+  new_conn();
+  post_upload(token, &b, (uint32_t)b.len, false, 1460);
+  r = last_response();
+  ck_assert_int_eq(r.status, 413);
+  char text[300];
+  snprintf(text, sizeof(text), "413 Payload Too Large: image too large: the request is %u bytes, "
+           "the user flash 0x%08x-0x%08x holds %u bytes", (unsigned)b.len, TL_USER_BASE,
+           TL_USER_END - 1, TL_USER_CAPACITY);
+  assert_page(&r, "/error.html", text);
+  assert_flash_untouched();
+  ck_assert(!iap_writer_busy(&writer));
+  free(b.p);
+  free(img);
+}
+END_TEST
+
 START_TEST(test_upload_wrong_link_address)
 {
   uint8_t *img = tl_image(4000, TL_SP, 0x08000000u + 0x1C9u, 15);
@@ -887,6 +924,7 @@ static Suite *http_suite(void)
   tcase_add_test(tc, test_upload_segmentations);
   tcase_add_test(tc, test_upload_without_session);
   tcase_add_test(tc, test_upload_too_large);
+  tcase_add_test(tc, test_upload_full_flash_form);
   tcase_add_test(tc, test_upload_wrong_link_address);
   tcase_add_test(tc, test_upload_broken_bodies);
   tcase_add_test(tc, test_upload_busy);

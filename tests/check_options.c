@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,12 @@ static void assert_defaults(const struct iapd_options *o)
   ck_assert_uint_eq(o->tftp_max_blksize, 1468);
   ck_assert_uint_eq(o->tftp_max_windowsize, 64);
   ck_assert_int_eq(o->verbose, 0);
+  /* Nothing of the silicon model is on by default. */
+  ck_assert_int_eq(o->flash_timing, FLASH_TIMING_NONE);
+  ck_assert(o->flash_timing_scale == 1.0);
+  ck_assert_uint_eq(o->power_cut_at_op, 0);
+  ck_assert_int_eq(o->power_cut_mode, FLASH_CUT_TORN);
+  ck_assert_uint_eq(o->seed, 0);
 }
 
 START_TEST(test_defaults)
@@ -754,6 +761,97 @@ START_TEST(test_tftp_options)
 }
 END_TEST
 
+/* --- the silicon model: timing and power cuts -------------------------------------------- */
+
+START_TEST(test_silicon_options)
+{
+  ck_assert_int_eq(parse("-c/dev/null", "--flash-timing", "typical", "--flash-timing-scale",
+                         "0.01", "--power-cut-at-op", "17", "--power-cut-mode", "clean",
+                         "--seed", "18446744073709551615", NULL), OPTIONS_OK);
+  ck_assert_int_eq(r.o.flash_timing, FLASH_TIMING_TYPICAL);
+  ck_assert(r.o.flash_timing_scale == 0.01);
+  ck_assert_uint_eq(r.o.power_cut_at_op, 17);
+  ck_assert_int_eq(r.o.power_cut_mode, FLASH_CUT_CLEAN);
+  ck_assert(r.o.seed == UINT64_MAX);
+  ck_assert_int_eq(parse("-c/dev/null", "--flash-timing", "max", "--flash-timing-scale", "2",
+                         "--power-cut-at-op", "4294967295", "--power-cut-mode", "torn",
+                         NULL), OPTIONS_OK);
+  ck_assert_int_eq(r.o.flash_timing, FLASH_TIMING_MAX);
+  ck_assert(r.o.flash_timing_scale == 2.0);
+  ck_assert_uint_eq(r.o.power_cut_at_op, 4294967295u);
+  ck_assert_int_eq(r.o.power_cut_mode, FLASH_CUT_TORN);
+  ck_assert_int_eq(parse("-c/dev/null", "--flash-timing", "none", "--flash-timing-scale",
+                         "1000", NULL), OPTIONS_OK);
+  ck_assert_int_eq(r.o.flash_timing, FLASH_TIMING_NONE);
+  ck_assert(r.o.flash_timing_scale == 1000.0);
+
+  write_conf("flash-timing = max\nflash_timing_scale = 0.5\npower-cut-at-op = 3\n"
+             "power-cut-mode = clean\nseed = 42\n");
+  ck_assert_int_eq(parse("-c", conf_path, "--power-cut-at-op", "9", NULL), OPTIONS_OK);
+  ck_assert_int_eq(r.o.flash_timing, FLASH_TIMING_MAX);
+  ck_assert(r.o.flash_timing_scale == 0.5);
+  ck_assert_uint_eq(r.o.power_cut_at_op, 9);  /* the command line wins */
+  ck_assert_int_eq(r.o.power_cut_mode, FLASH_CUT_CLEAN);
+  ck_assert_uint_eq(r.o.seed, 42);
+}
+END_TEST
+
+START_TEST(test_silicon_refusals)
+{
+  parse("-c/dev/null", "--flash-timing", "fast", NULL);
+  assert_refused("iapd: --flash-timing fast is not a flash timing (expected none, typical "
+                 "or max)\n");
+  parse("-c/dev/null", "--flash-timing", "Typical", NULL);
+  assert_refused("iapd: --flash-timing Typical is not a flash timing (expected none, typical "
+                 "or max)\n");
+  static const char *const bad_scales[] = { "-1", "0", "0.0", "-0.5", "1001", "1e2", "nan",
+                                            "inf", "", ".", "1.2.3", "0x10", " 1", "2 " };
+  for (size_t i = 0; i < sizeof(bad_scales) / sizeof(bad_scales[0]); i++) {
+    char want[256];
+    const char *v = bad_scales[i];
+    bool quote = v[0] == '\0' || strchr(v, ' ') != NULL;
+    parse("-c/dev/null", "--flash-timing-scale", v, NULL);
+    snprintf(want, sizeof(want), "iapd: --flash-timing-scale %s%s%s is not a scale factor "
+             "(expected a number greater than 0 and at most 1000, as in 0.01 or 2)\n",
+             quote ? "'" : "", v, quote ? "'" : "");
+    assert_refused(want);
+  }
+  static const char *const bad_ops[] = { "0", "-1", "4294967296", "1.5", "0x10", "seven", "" };
+  for (size_t i = 0; i < sizeof(bad_ops) / sizeof(bad_ops[0]); i++) {
+    char want[256];
+    const char *v = bad_ops[i];
+    parse("-c/dev/null", "--power-cut-at-op", v, NULL);
+    snprintf(want, sizeof(want), "iapd: --power-cut-at-op %s%s%s is not a flash operation "
+             "number (expected 1 to 4294967295: operations count from 1 at power-on)\n",
+             v[0] ? "" : "'", v, v[0] ? "" : "'");
+    assert_refused(want);
+  }
+  parse("-c/dev/null", "--power-cut-mode", "half", NULL);
+  assert_refused("iapd: --power-cut-mode half is not a power cut mode (expected torn or "
+                 "clean)\n");
+  parse("-c/dev/null", "--seed", "18446744073709551616", NULL);
+  assert_refused("iapd: --seed 18446744073709551616 is not a seed (expected a number from 0 "
+                 "to 18446744073709551615)\n");
+  parse("-c/dev/null", "--seed", "-3", NULL);
+  assert_refused("iapd: --seed -3 is not a seed (expected a number from 0 to "
+                 "18446744073709551615)\n");
+
+  char want[512];
+  write_conf("flash-timing-scale = -2\n");
+  parse("-c", conf_path, NULL);
+  snprintf(want, sizeof(want), "%s:1: bad value for flash-timing-scale: -2 is not a scale "
+           "factor (expected a number greater than 0 and at most 1000, as in 0.01 or 2)\n",
+           conf_path);
+  assert_refused(want);
+  write_conf("power-cut-at-op = 0\n");
+  parse("-c", conf_path, NULL);
+  snprintf(want, sizeof(want), "%s:1: bad value for power-cut-at-op: 0 is not a flash "
+           "operation number (expected 1 to 4294967295: operations count from 1 at "
+           "power-on)\n", conf_path);
+  assert_refused(want);
+}
+END_TEST
+
 START_TEST(test_config_unknown_key)
 {
   char expected[512];
@@ -762,7 +860,8 @@ START_TEST(test_config_unknown_key)
   parse("-c", conf_path, NULL);
   snprintf(expected, sizeof(expected),
            "%s:4: unknown key 'port' (known keys: foreground, tap, attach, host-addr, flash, "
-           "flash-driver, ip, netmask, gateway, mac, dhcp, dhcp-timeout, user-flash, key, "
+           "flash-driver, flash-timing, flash-timing-scale, power-cut-at-op, power-cut-mode, "
+           "seed, ip, netmask, gateway, mac, dhcp, dhcp-timeout, user-flash, key, "
            "exit-on-jump, tftp, tftp-max-blksize, tftp-max-windowsize, http, http-user, "
            "http-password, http-session-timeout, control, pcap, verbose)\n",
            conf_path);
@@ -914,6 +1013,8 @@ static Suite *options_suite(void)
   tc = tcase_create("refusals");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_bad_ip);
+  tcase_add_test(tc, test_silicon_options);
+  tcase_add_test(tc, test_silicon_refusals);
   tcase_add_test(tc, test_ip_not_unicast);
   tcase_add_test(tc, test_bad_gateway);
   tcase_add_test(tc, test_netmask_not_contiguous);

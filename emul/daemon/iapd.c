@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
@@ -18,6 +19,7 @@
 #include "flash_file.h"
 #include "flash_model_dev.h"
 #include "flash_regs_model.h"
+#include "flash_silicon.h"
 #include "log.h"
 #include "log_posix.h"
 #include "lwip/ip4_addr.h"
@@ -40,6 +42,17 @@ struct emul_board {
   struct flash_file flash;
   struct flash_model_dev flash_direct; /* --flash-driver direct: the chip model */
   struct flash_regs_model flash_regs;  /* --flash-driver stm32: the FLASH interface */
+  struct flash_silicon silicon;        /* around either: time, operation count, power cuts */
+  bool stall_active;                   /* a flash operation stalls the board */
+  uint64_t stall_start_us;
+  bool reset_pending, reset_pending_key; /* a reset signal that came during a stall */
+  bool upgrade_running;                /* flash operations of an upload are being summed */
+  uint64_t upgrade_us;                 /* their silicon time */
+  uint32_t upgrade_erases, upgrade_accesses;
+  uint64_t upgrade_stall_us;           /* how long iapd stalled for them */
+  bool have_last_upgrade;
+  uint64_t last_upgrade_us;
+  uint32_t power_cuts;
   struct tapif tap;
   struct pcapif pcapif;
   struct netif_backend port;   /* the Ethernet port, over the TAP or over pcapif */
@@ -57,6 +70,96 @@ struct emul_board {
 static enum flash_result sync_flash_file(void *ctx)
 {
   return flash_file_sync(ctx);
+}
+
+
+/* --- the flash as silicon (flash_silicon.h) ---------------------------------------------- */
+
+static uint64_t hook_now_us(void *ctx)
+{
+  (void)ctx;
+  return clock_now_us();
+}
+
+/* The parallelism of the operation that just ran: as the STM32 driver set FLASH_CR.PSIZE in
+ * the register model, or x32 for the direct device (the eval board's 3.3 V). */
+static enum flash_psize hook_psize(void *ctx)
+{
+  const struct emul_board *b = ctx;
+  if (b->opt->flash_driver == FLASH_DRIVER_STM32)
+    return (enum flash_psize)(b->flash_regs.last_psize & 3u);
+  return FLASH_PSIZE_X32;
+}
+
+static void hook_on_op(void *ctx, const struct flash_silicon_op *op)
+{
+  struct emul_board *b = ctx;
+  uint64_t now = clock_now_us();
+
+  if (op->end_us > now) {
+    /* From here on the CPU waits for the flash: no frame, no timer, and what the code sends
+     * next leaves when the operation ends. */
+    if (!b->stall_active) {
+      b->stall_active = true;
+      b->stall_start_us = op->start_us;
+    }
+    netif_backend_stall(&b->port);
+  }
+  /* An upload's operations all run while the writer is active (it is set before the first
+   * erase and cleared after the last program). */
+  if (b->bl.writer.active && !b->upgrade_running) {
+    b->upgrade_running = true;
+    b->upgrade_us = b->upgrade_stall_us = 0;
+    b->upgrade_erases = b->upgrade_accesses = 0;
+  }
+  if (b->upgrade_running) {
+    b->upgrade_us += op->silicon_us;
+    b->upgrade_stall_us += op->end_us - op->start_us;
+    if (op->kind == FLASH_OP_ERASE)
+      b->upgrade_erases++;
+    b->upgrade_accesses += op->accesses;
+  }
+  log_debug("flash", "operation %u: %s %u bytes at 0x%08x, %u accesses at x%u, %u us",
+            (unsigned)op->number, op->kind == FLASH_OP_ERASE ? "erase" : "program",
+            (unsigned)op->len, (unsigned)op->addr, (unsigned)op->accesses, 8u << op->psize,
+            (unsigned)op->silicon_us);
+}
+
+/* --power-cut-at-op: the power fails as that operation begins. Nothing after it runs: the
+ * flash file gets what the chip kept, and the process ends. */
+static void hook_power_cut(void *ctx, uint32_t op, const char *what)
+{
+  struct emul_board *b = ctx;
+  log_warn("board", "power cut at flash operation %u: %s", (unsigned)op, what);
+  if (flash_file_sync(&b->flash) != FLASH_OK)
+    log_err("flash", "flash file %s could not be synced", b->opt->flash_path);
+  else
+    log_info("board", "flash synced, exiting with status 3 (power cut)");
+  exit(3);
+}
+
+/* The upload whose operations were summed has ended (done, refused, aborted). */
+static void end_upgrade(struct emul_board *b, const char *how)
+{
+  char stalled[96];
+  const struct iapd_options *o = b->opt;
+
+  b->upgrade_running = false;
+  b->have_last_upgrade = true;
+  b->last_upgrade_us = b->upgrade_us;
+  if (o->flash_timing == FLASH_TIMING_NONE)
+    snprintf(stalled, sizeof(stalled), "iapd did not stall (--flash-timing none)");
+  else if (o->flash_timing_scale != 1.0)
+    snprintf(stalled, sizeof(stalled), "iapd stalled %.1f s (scale %g)",
+             (double)b->upgrade_stall_us / 1e6, o->flash_timing_scale);
+  else
+    snprintf(stalled, sizeof(stalled), "iapd stalled as long");
+  log_info("flash", "%s upload %s: silicon time %.1f s (%s: %u sector erases, %u program "
+           "accesses); %s", b->bl.writer.protocol ? b->bl.writer.protocol : "the", how,
+           (double)b->upgrade_us / 1e6,
+           flash_timing_str(o->flash_timing == FLASH_TIMING_NONE ? FLASH_TIMING_TYPICAL
+                                                                 : o->flash_timing),
+           (unsigned)b->upgrade_erases, (unsigned)b->upgrade_accesses, stalled);
 }
 
 /* --- the board the bootloader runs on (src/board.h) ------------------------------------ */
@@ -168,12 +271,20 @@ static void handle_signals(struct emul_board *b)
   while (read(b->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
     switch (si.ssi_signo) {
     case SIGUSR1:
-      log_info("board", "reset with Key held (SIGUSR1)");
-      board_reset(b, true);
-      break;
     case SIGUSR2:
-      log_info("board", "reset (SIGUSR2)");
-      board_reset(b, false);
+      if (b->stall_active) {
+        /* The reset waits for the flash operation (see iapd(8), FLASH TIMING). */
+        log_info("board", "%s: reset when the flash operation ends",
+                 si.ssi_signo == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
+        b->reset_pending = true;
+        b->reset_pending_key = si.ssi_signo == SIGUSR1;
+        break;
+      }
+      if (si.ssi_signo == SIGUSR1)
+        log_info("board", "reset with Key held (SIGUSR1)");
+      else
+        log_info("board", "reset (SIGUSR2)");
+      board_reset(b, si.ssi_signo == SIGUSR1);
       break;
     case SIGHUP:
       reopen_capture(b);
@@ -229,16 +340,37 @@ static int setup_network(struct emul_board *b)
   return 0;
 }
 
+/* The stall has ended: the board's clock lost it (clock_posix.h), what the code sent after
+ * the operation goes out, and the frames that waited in the ring reach lwIP. */
+static void end_stall(struct emul_board *b, uint64_t now)
+{
+  b->stall_active = false;
+  clock_board_stalled(b->silicon.busy_until_us - b->stall_start_us);
+  flash_silicon_settle(&b->silicon, now);
+  netif_backend_resume(&b->port);  /* may stall again: a frame that programs flash */
+}
+
 static void main_loop(struct emul_board *b)
 {
   while (!b->quit) {
+    uint64_t now = clock_now_us();
+    if (b->stall_active && !flash_silicon_busy(&b->silicon, now))
+      end_stall(b, now);
+    bool stalled = b->stall_active;
     struct pollfd fds[3] = {
       { .fd = b->port.fd, .events = POLLIN },
       { .fd = b->sigfd, .events = POLLIN },
       { .fd = b->control ? control_fd(b->control) : -1, .events = POLLIN },
     };
-    u32_t sleep_ms = sys_timeouts_sleeptime();
-    int timeout = sleep_ms > MAX_SLEEP_MS ? MAX_SLEEP_MS : (int)sleep_ms;
+    int timeout;
+    if (stalled) {
+      /* lwIP's clock stands still: sleep until the operation ends, or something comes. */
+      uint64_t left_ms = (b->silicon.busy_until_us - now + 999u) / 1000u;
+      timeout = left_ms > MAX_SLEEP_MS ? MAX_SLEEP_MS : (int)left_ms;
+    } else {
+      u32_t sleep_ms = sys_timeouts_sleeptime();
+      timeout = sleep_ms > MAX_SLEEP_MS ? MAX_SLEEP_MS : (int)sleep_ms;
+    }
     int control_ms = b->control ? control_timeout_ms(b->control) : -1;
     if (control_ms >= 0 && control_ms < timeout)
       timeout = control_ms;
@@ -248,11 +380,21 @@ static void main_loop(struct emul_board *b)
       return;
     }
     if (fds[0].revents & POLLIN)
-      netif_backend_poll(&b->port);
+      netif_backend_poll(&b->port);  /* while stalled: into the receive ring only */
     if (fds[1].revents & POLLIN)
       handle_signals(b);
-    sys_check_timeouts();
-    bootloader_poll(&b->bl);
+    if (!b->stall_active) {
+      sys_check_timeouts();
+      bootloader_poll(&b->bl);
+    }
+    if (!b->stall_active && b->reset_pending) {
+      b->reset_pending = false;
+      log_info("board", "reset%s (the signal that came during the flash operation)",
+               b->reset_pending_key ? " with Key held" : "");
+      board_reset(b, b->reset_pending_key);
+    }
+    if (b->upgrade_running && !b->bl.writer.active)
+      end_upgrade(b, "ended");
     /* Every turn, not only when its descriptor is ready: it also sends progress events. */
     if (b->control)
       control_run(b->control, clock_now_ms());
@@ -283,6 +425,64 @@ static void control_status(void *ctx, struct board_status *s)
   s->rx_frames = b->port.rx_frames;
   s->tx_frames = b->port.tx_frames;
   s->user_flash = b->bl.cfg.area.base;
+  s->rx_dropped_stalled = b->port.rx_dropped_stalled;
+  s->busy = flash_silicon_busy(&b->silicon, clock_now_us());
+  s->timing = flash_timing_str(b->opt->flash_timing);
+  s->timing_scale = b->opt->flash_timing_scale;
+  s->operations = b->silicon.ops;
+  s->last_upgrade = b->have_last_upgrade;
+  s->last_upgrade_silicon_ms = (uint32_t)(b->last_upgrade_us / 1000u);
+  s->power_cuts = b->power_cuts;
+}
+
+static bool control_flash_busy(void *ctx)
+{
+  const struct emul_board *b = ctx;
+  return flash_silicon_busy(&b->silicon, clock_now_us());
+}
+
+/* POST /api/power-cut: the power fails now, with an operation in progress torn (or not done),
+ * and comes back: a power-on in the same process. The code that was running is torn down
+ * without a word or a frame (the board had no power to say anything). */
+static void control_power_cut(void *ctx, int mode, struct power_cut_report *out)
+{
+  struct emul_board *b = ctx;
+  static char what[FLASH_SILICON_WHAT_MAX];
+  enum flash_cut_mode m = mode < 0 ? b->opt->power_cut_mode
+                          : mode == 1 ? FLASH_CUT_CLEAN : FLASH_CUT_TORN;
+  uint64_t now = clock_now_us();
+
+  out->operation = flash_silicon_cut_now(&b->silicon, now, m, what, sizeof(what));
+  out->operations = b->silicon.ops;  /* those begun: the ones the stall had not reached, not */
+  out->mode = flash_cut_mode_str(m);
+  out->what = what;
+  if (out->operation)
+    log_warn("board", "power cut at flash operation %u: %s (POST /api/power-cut)",
+             (unsigned)out->operation, what);
+  else
+    log_warn("board", "power cut after flash operation %u: %s (POST /api/power-cut)",
+             (unsigned)out->operations, what);
+  b->power_cuts++;
+  if (b->stall_active)
+    clock_board_stalled(now - b->stall_start_us);
+  b->stall_active = false;
+  b->reset_pending = false;
+  if (b->upgrade_running) {
+    b->upgrade_running = false;
+    b->have_last_upgrade = true;
+    b->last_upgrade_us = b->upgrade_us;
+  }
+  if (flash_file_sync(&b->flash) != FLASH_OK)
+    log_err("flash", "flash file %s could not be synced", b->opt->flash_path);
+  netif_backend_power(&b->port, false);
+  log_posix_mute(true);
+  bootloader_shutdown(&b->bl);
+  log_posix_mute(false);
+  netif_backend_power(&b->port, true);
+  flash_silicon_power_on(&b->silicon);
+  log_info("board", "power on%s", b->opt->key ? " with Key held" : "");
+  board_reset(b, b->opt->key);
+  out->application = b->bl.state == BOOTLOADER_APPLICATION;
 }
 
 static void control_reset(void *ctx, bool key_held)
@@ -301,7 +501,13 @@ static int start_control(struct emul_board *b)
   struct control_listen where;
   char err[512];
   const struct control_board view = {
-    control_status, control_reset, b, &b->bl.writer, &b->flash.model,
+    .status = control_status,
+    .reset = control_reset,
+    .flash_busy = control_flash_busy,
+    .power_cut = control_power_cut,
+    .ctx = b,
+    .writer = &b->bl.writer,
+    .flash = &b->flash.model,
   };
 
   if (!control_parse_listen(b->opt->control, &where, err, sizeof(err))) {
@@ -368,7 +574,7 @@ static void bootloader_config_from(const struct iapd_options *o, struct bootload
 
 /* The flash device --flash-driver picks: the chip model directly, or the firmware's STM32
  * driver over a register model of the FLASH interface. Both sync to the flash file. */
-static const struct flash_dev *open_flash_dev(struct emul_board *b)
+static const struct flash_dev *open_driver(struct emul_board *b)
 {
   if (b->opt->flash_driver == FLASH_DRIVER_STM32) {
     b->flash_regs.stuck_psize = -1;
@@ -378,6 +584,35 @@ static const struct flash_dev *open_flash_dev(struct emul_board *b)
     return flash_regs_model_dev(&b->flash_regs, sync_flash_file, &b->flash);
   }
   return flash_model_dev_init(&b->flash_direct, &b->flash.model, sync_flash_file, &b->flash);
+}
+
+/* ... and around it, the flash as silicon: time, operation count, power cuts. */
+static const struct flash_dev *open_flash_dev(struct emul_board *b)
+{
+  const struct iapd_options *o = b->opt;
+  const struct flash_silicon_config cfg = {
+    .timing = o->flash_timing,
+    .scale = o->flash_timing_scale,
+    .cut_at_op = o->power_cut_at_op,
+    .cut_mode = o->power_cut_mode,
+    .seed = o->seed,
+  };
+  const struct flash_silicon_hooks hooks = {
+    .now_us = hook_now_us,
+    .psize = hook_psize,
+    .on_op = hook_on_op,
+    .power_cut = hook_power_cut,
+    .ctx = b,
+  };
+  const struct flash_dev *driver = open_driver(b);
+  if (o->flash_timing != FLASH_TIMING_NONE)
+    log_info("flash", "flash timing: %s (STM32F407 datasheet), stalls scaled by %g",
+             flash_timing_str(o->flash_timing), o->flash_timing_scale);
+  if (o->power_cut_at_op)
+    log_info("flash", "the power fails when flash operation %u begins (%s, seed %llu)",
+             (unsigned)o->power_cut_at_op, flash_cut_mode_str(o->power_cut_mode),
+             (unsigned long long)o->seed);
+  return flash_silicon_init(&b->silicon, driver, &b->flash.model, &cfg, &hooks);
 }
 
 int iapd_run(const struct iapd_options *opt)
@@ -444,6 +679,7 @@ int iapd_run(const struct iapd_options *opt)
   main_loop(&b);
 
   enum flash_result synced = bootloader_shutdown(&b.bl);
+  log_info("flash", "%u flash operations since power-on", (unsigned)b.silicon.ops);
   if (opt->flash_driver == FLASH_DRIVER_STM32)
     log_info("flash", "FLASH interface: %u sector erases, %u program operations, %u bus "
              "errors, %u accesses while BSY", b.flash_regs.erases, b.flash_regs.programs,
@@ -455,5 +691,7 @@ int iapd_run(const struct iapd_options *opt)
   sd_notify_send("STOPPING=1", err, sizeof(err));
   close_all(&b);
   close(b.sigfd);
+  flash_silicon_release(&b.silicon);
+  netif_backend_release(&b.port);
   return 0;
 }

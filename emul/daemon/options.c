@@ -57,6 +57,11 @@ enum option_id {
   OPT_DHCP,
   OPT_DHCP_TIMEOUT,
   OPT_FLASH_DRIVER,
+  OPT_FLASH_TIMING,
+  OPT_FLASH_TIMING_SCALE,
+  OPT_POWER_CUT_AT_OP,
+  OPT_POWER_CUT_MODE,
+  OPT_SEED,
 };
 
 struct option_spec {
@@ -90,6 +95,26 @@ static const struct option_spec specs[] = {
     "chip model) or stm32 (the firmware's FLASH driver\n"
     "over a register model of the FLASH interface)\n"
     "(default: direct)" },
+  { "flash-timing", OPT_FLASH_TIMING, "none|typical|max", "flash-timing",
+    "flash operations take the STM32F407 datasheet's\n"
+    "typical or maximum time, and the board stalls\n"
+    "while one runs; none: instant (default: none)" },
+  { "flash-timing-scale", OPT_FLASH_TIMING_SCALE, "FACTOR", "flash-timing-scale",
+    "multiply the stall of every flash operation by\n"
+    "FACTOR, greater than 0 and at most 1000, as in\n"
+    "0.01 (default: 1)" },
+  { "power-cut-at-op", OPT_POWER_CUT_AT_OP, "N", "power-cut-at-op",
+    "the power fails when flash operation N (counted\n"
+    "from power-on, from 1) begins: iapd syncs the\n"
+    "flash file and exits with status 3\n"
+    "(default: the power never fails)" },
+  { "power-cut-mode", OPT_POWER_CUT_MODE, "torn|clean", "power-cut-mode",
+    "what a power cut leaves of the operation it\n"
+    "interrupts: torn (part of it, some bits of one\n"
+    "word) or clean (none of it) (default: torn)" },
+  { "seed", OPT_SEED, "N", "seed",
+    "seed of the random choices of a torn operation,\n"
+    "0 to 18446744073709551615 (default: 0)" },
   { "ip", OPT_IP, "ADDR", "ip",
     "board IPv4 address (default: 192.168.0.10)" },
   { "netmask", OPT_NETMASK, "ADDR", "netmask",
@@ -190,6 +215,11 @@ void options_defaults(struct iapd_options *o)
   o->dhcp = false;
   o->dhcp_timeout = DHCP_FALLBACK_MS / 1000u;
   o->flash_driver = FLASH_DRIVER_DIRECT;
+  o->flash_timing = FLASH_TIMING_NONE;
+  o->flash_timing_scale = 1.0;
+  o->power_cut_at_op = 0;
+  o->power_cut_mode = FLASH_CUT_TORN;
+  o->seed = 0;
 }
 
 static const struct option_spec *spec_by_id(int id)
@@ -521,6 +551,91 @@ static bool parse_flash_driver(const char *text, struct iapd_options *o, char *w
   return true;
 }
 
+static bool parse_flash_timing(const char *text, struct iapd_options *o, char *why,
+                               size_t size)
+{
+  if (!flash_timing_parse(text, &o->flash_timing)) {
+    snprintf(why, size, "is not a flash timing (expected none, typical or max)");
+    return false;
+  }
+  return true;
+}
+
+/* Decimal digits only, at most max: no sign, no hex, no blanks. */
+static bool parse_decimal(const char *text, uint64_t max, uint64_t *out)
+{
+  uint64_t v = 0;
+  if (*text == '\0')
+    return false;
+  for (const char *p = text; *p != '\0'; p++) {
+    if (*p < '0' || *p > '9')
+      return false;
+    unsigned d = (unsigned)(*p - '0');
+    if (v > (max - d) / 10u)
+      return false;
+    v = v * 10u + d;
+  }
+  *out = v;
+  return true;
+}
+
+#define SCALE_MAX 1000.0
+
+/* A plain decimal number, as 0.01, 2 or 1.5: digits with at most one point, no sign, no
+ * exponent, nothing after; greater than 0 and at most SCALE_MAX. */
+static bool parse_scale(const char *text, double *out, char *why, size_t size)
+{
+  const char *p = text;
+  size_t digits = 0, points = 0;
+  for (; *p != '\0'; p++) {
+    if (*p >= '0' && *p <= '9')
+      digits++;
+    else if (*p == '.' && points == 0)
+      points++;
+    else
+      break;
+  }
+  double v = digits > 0 && *p == '\0' ? strtod(text, NULL) : -1.0;
+  if (!(v > 0.0 && v <= SCALE_MAX)) {
+    snprintf(why, size, "is not a scale factor (expected a number greater than 0 and at "
+             "most 1000, as in 0.01 or 2)");
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+static bool parse_op_number(const char *text, uint32_t *out, char *why, size_t size)
+{
+  uint64_t v;
+  if (!parse_decimal(text, UINT32_MAX, &v) || v == 0) {
+    snprintf(why, size, "is not a flash operation number (expected 1 to 4294967295: "
+             "operations count from 1 at power-on)");
+    return false;
+  }
+  *out = (uint32_t)v;
+  return true;
+}
+
+static bool parse_cut_mode(const char *text, struct iapd_options *o, char *why, size_t size)
+{
+  if (!flash_cut_mode_parse(text, &o->power_cut_mode)) {
+    snprintf(why, size, "is not a power cut mode (expected torn or clean)");
+    return false;
+  }
+  return true;
+}
+
+static bool parse_seed(const char *text, uint64_t *out, char *why, size_t size)
+{
+  if (!parse_decimal(text, UINT64_MAX, out)) {
+    snprintf(why, size, "is not a seed (expected a number from 0 to "
+             "18446744073709551615)");
+    return false;
+  }
+  return true;
+}
+
 /* Whole seconds from 1 to one day. */
 static bool parse_seconds(const char *text, unsigned *out, char *why, size_t size)
 {
@@ -579,6 +694,16 @@ static bool apply_value(struct iapd_options *o, int id, const char *text, char *
     return parse_path(text, o->flash_path, sizeof(o->flash_path), why, size);
   case OPT_FLASH_DRIVER:
     return parse_flash_driver(text, o, why, size);
+  case OPT_FLASH_TIMING:
+    return parse_flash_timing(text, o, why, size);
+  case OPT_FLASH_TIMING_SCALE:
+    return parse_scale(text, &o->flash_timing_scale, why, size);
+  case OPT_POWER_CUT_AT_OP:
+    return parse_op_number(text, &o->power_cut_at_op, why, size);
+  case OPT_POWER_CUT_MODE:
+    return parse_cut_mode(text, o, why, size);
+  case OPT_SEED:
+    return parse_seed(text, &o->seed, why, size);
   case OPT_IP:
     return parse_unicast(text, o->ip, why, size);
   case OPT_NETMASK:
@@ -819,7 +944,8 @@ static void print_help(FILE *out)
         "The command line wins over the file.\n"
         "Signals: SIGUSR1 resets with the Key held, SIGUSR2 without; SIGTERM exits;\n"
         "SIGHUP reopens the --pcap file.\n"
-        "Exit status: 0 normal, 1 runtime error, 2 invalid option or configuration.\n"
+        "Exit status: 0 normal, 1 runtime error, 2 invalid option or configuration,\n"
+        "3 power cut (--power-cut-at-op).\n"
         "See iapd(8) and iapd.conf(5).\n", out);
 }
 

@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "flash_silicon.h"
+#include "flash_timing.h"
+
 #define IAPD_PATH_MAX 4096
 
 struct iapd_options {
@@ -41,6 +44,11 @@ struct iapd_options {
   bool dhcp;                       /* --dhcp: DHCP, falling back to the static address */
   unsigned dhcp_timeout;           /* --dhcp-timeout SECONDS, default 10 */
   enum { FLASH_DRIVER_DIRECT, FLASH_DRIVER_STM32 } flash_driver; /* --flash-driver */
+  enum flash_timing flash_timing;  /* --flash-timing none|typical|max, default none */
+  double flash_timing_scale;       /* --flash-timing-scale FACTOR, default 1 */
+  uint32_t power_cut_at_op;        /* --power-cut-at-op N, 0 (default): never */
+  enum flash_cut_mode power_cut_mode; /* --power-cut-mode torn|clean, default torn */
+  uint64_t seed;                   /* --seed N, default 0 */
 };
 
 enum options_status {

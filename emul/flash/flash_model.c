@@ -8,6 +8,7 @@ void flash_model_init(struct flash_model *m, uint8_t *mem, uint32_t protected_se
   m->mem = mem;
   m->protected_sectors = protected_sectors;
   memset(m->erase_count, 0, sizeof(m->erase_count));
+  m->program_accesses = 0;
 }
 
 static bool sector_protected(const struct flash_model *m, unsigned sector)
@@ -59,6 +60,7 @@ enum flash_result flash_model_program(struct flash_model *m, uint32_t addr, uint
    * Cortex-M4 is little-endian, so the low byte of value lands at the lowest address. */
   for (unsigned i = 0; i < width; i++)
     p[i] &= (uint8_t)(value >> (8u * i));
+  m->program_accesses++;
   return FLASH_OK;
 }
 

@@ -19,6 +19,7 @@ struct flash_model {
   uint8_t *mem;                 /* STM32_FLASH_SIZE bytes */
   uint32_t protected_sectors;   /* bit n set: sector n write protected */
   uint32_t erase_count[STM32_FLASH_SECTOR_COUNT];
+  uint32_t program_accesses;    /* flash_model_program() calls that changed the array */
 };
 
 void flash_model_init(struct flash_model *m, uint8_t *mem, uint32_t protected_sectors);

@@ -107,6 +107,7 @@ static void stall_if_busy(struct flash_regs_model *r)
 
 static void start(struct flash_regs_model *r)
 {
+  r->last_psize = psize(r);  /* the parallelism the operation runs at: its duration */
   if (r->inject_sr) {
     raise_error(r, r->inject_sr);
     r->inject_sr = 0;

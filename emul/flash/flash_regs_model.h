@@ -43,6 +43,7 @@ struct flash_regs_model {
   uint32_t op_addr, op_value;
   unsigned op_width, op_sector;
   unsigned busy_left;
+  unsigned last_psize;     /* FLASH_CR.PSIZE when the last operation started (0-3) */
   /* settings */
   unsigned busy_reads;     /* SR reads an operation stays BSY for (default 2) */
   uint32_t inject_sr;      /* error flags for the next operation, then cleared */

@@ -57,9 +57,10 @@ jq_is '.board | keys_unsorted' '["mode","reason","detail","key_held","applicatio
 jq_is '.board | del(.uptime_ms)' \
   '{"mode":"iap","reason":"no application","detail":"no application at 0x08010000 (erased)","key_held":false,"application":null}'
 jq_is '.network | del(.rx_frames, .tx_frames)' \
-  '{"backend":"tap","interface":"tap0","mac":"00:00:00:00:00:02","ip":"192.168.0.10","netmask":"255.255.255.0","gateway":"192.168.0.1","address_source":"static","up":true}'
+  '{"backend":"tap","interface":"tap0","mac":"00:00:00:00:00:02","ip":"192.168.0.10","netmask":"255.255.255.0","gateway":"192.168.0.1","address_source":"static","up":true,"rx_dropped_stalled":0}'
 jq_is '.transfer' 'null'
-jq_is '.flash | del(.sectors)' '{"size":1048576,"user_flash":"0x08010000"}'
+jq_is '.flash | del(.sectors, .timing_scale)' '{"size":1048576,"user_flash":"0x08010000","busy":false,"timing":"none","operations_since_power_on":0,"last_upgrade_silicon_ms":null,"power_cuts":0}'
+jq_is '.flash.timing_scale == 1' 'true'   # jq 1.6 prints 1.0 as 1, jq 1.7 as 1.0
 jq_is '[.flash.sectors[] | [.sector, .address, .size, .bootloader, .erased, .erase_count]]' \
   '[[0,"0x08000000",16384,true,true,0],[1,"0x08004000",16384,true,true,0],[2,"0x08008000",16384,true,true,0],[3,"0x0800c000",16384,true,true,0],[4,"0x08010000",65536,false,true,0],[5,"0x08020000",131072,false,true,0],[6,"0x08040000",131072,false,true,0],[7,"0x08060000",131072,false,true,0],[8,"0x08080000",131072,false,true,0],[9,"0x080a0000",131072,false,true,0],[10,"0x080c0000",131072,false,true,0],[11,"0x080e0000",131072,false,true,0]]'
 say "ok: GET /api/status: every member, IAP mode, erased flash"
@@ -165,7 +166,7 @@ expect_error 405 'GET /api/reset: use POST with {"key": true} or {"key": false}'
 printf '%s\n' "$HEADERS" | grep -qx 'Allow: POST' || fail "405 without 'Allow: POST': $HEADERS"
 expect_error 405 'DELETE /api/status: only GET and HEAD are allowed here' DELETE /api/status
 printf '%s\n' "$HEADERS" | grep -qx 'Allow: GET, HEAD' || fail "405 without 'Allow: GET, HEAD'"
-expect_error 404 'no such resource: /api/nothing (the API is /api/status, /api/reset, /api/flash, /api/events; the board page is /)' \
+expect_error 404 'no such resource: /api/nothing (the API is /api/status, /api/reset, /api/power-cut, /api/flash, /api/events; the board page is /)' \
   GET /api/nothing
 log_has "control: reset" && fail "a refused request reset the board"
 proc_alive "$IAPD_PID" || fail "iapd died on bad requests"
