@@ -359,3 +359,8 @@ void slirpif_close(struct slirpif *s)
   close(s->event_fd);
   s->event_fd = -1;
 }
+
+const char *slirpif_version(void)
+{
+  return slirp_version_string();
+}

@@ -99,4 +99,7 @@ void slirpif_poll_dispatch(struct slirpif *s, bool poll_failed);
 
 void slirpif_close(struct slirpif *s);
 
+/* The version of the libslirp iapd runs with, for the log. */
+const char *slirpif_version(void);
+
 #endif
