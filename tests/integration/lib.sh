@@ -227,6 +227,7 @@ user_net_enter() {
   CONTROL_ADDR=127.0.0.1:$CONTROL_PORT
   BOARD_NET_ARGS=(--user-net --forward "udp:127.0.0.1:$TFTP_PORT:69"
                   --forward "tcp:127.0.0.1:$HTTP_PORT:80" --control "$CONTROL_ADDR")
+  say "board over --user-net: TFTP on 127.0.0.1:$TFTP_PORT, HTTP on 127.0.0.1:$HTTP_PORT, control on $CONTROL_ADDR"
   work_dir
 }
 

@@ -9,8 +9,10 @@ scenario, which packet and what was expected. Standard library only.
 The expectations are those of src/tftp_core.h with the defaults of src/tftp_opts.h:
 TFTP_TIMEOUT_MS 1000, TFTP_MAX_RETRIES 5, TFTP_DALLY_MS 6000, TFTP_DUP_ACK_HOLDOFF_MS 200.
 
-Run it only inside a network namespace of its own (tftp_chaos.sh does that): it sends to the
-board's address, which must not be reachable from the machine's own namespace.
+Run it only as tftp_chaos.sh does: inside a network namespace of its own, where the board's
+address must not be reachable from the machine's own namespace, or against a forward of iapd
+--user-net on 127.0.0.1 (--server 127.0.0.1 --port N), where the board answers, as through any
+NAT, from another host port for each transfer.
 """
 
 import argparse

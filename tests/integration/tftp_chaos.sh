@@ -3,17 +3,19 @@
 # and interleaves packets (duplicate DATA and WRQ, the Sorcerer's Apprentice, lost ACKs, a
 # client that goes quiet or vanishes, foreign TIDs, a second client, a lost final ACK,
 # malformed packets) and asserts every packet iapd sends back and the flash it leaves.
-# Runs in a network namespace of its own (lib.sh netns_enter); about 30 s.
+# Runs in a network namespace of its own, or over --user-net where there is none (lib.sh
+# net_enter); about 30 s.
 #
 # CHAOS_SCENARIOS=name,name,... runs only those scenarios (default: all).
 
 . "${TESTS_DIR:?TESTS_DIR must name the tests directory: run with make check}/integration/lib.sh"
-netns_enter "$0" "$@"
+net_enter "$0" "$@"
 
 # --verbose: the dup-wrq scenario counts iapd's "erased sector 4" debug lines.
 board_start --verbose
 
-timeout 180 python3 "$TESTS_DIR/integration/tftp_chaos.py" --server "$BOARD_IP" \
+timeout 180 python3 "$TESTS_DIR/integration/tftp_chaos.py" --server "$TFTP_HOST" \
+  --port "$TFTP_PORT" \
   --flash "$WORK/flash.bin" --log "$WORK/iapd.log" --mkimage "$MKIMAGE" --workdir "$WORK" \
   --scenario "${CHAOS_SCENARIOS:-all}"
 rc=$?

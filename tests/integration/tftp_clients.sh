@@ -1,6 +1,7 @@
 #!/bin/bash
 # Uploads with the TFTP clients users run (curl, tftp-hpa in binary and netascii mode, atftp,
-# busybox) and checks each result in the flash file byte for byte.
+# busybox) and checks each result in the flash file byte for byte. On the TAP in a namespace,
+# or over --user-net through one UDP forward where there is none (lib.sh net_enter).
 #
 # Sizes: odd ones (9, 1001, 70001), exact multiples of 512 (512, 4096, 65536: the transfer
 # ends with an empty DATA block), and 200000 bytes, across sectors 4, 5 and 6. The uploads go
@@ -10,23 +11,23 @@
 set -u
 # shellcheck source=lib.sh
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
-netns_enter "$0" "$@"
+net_enter "$0" "$@"
 
 # upload CLIENT IMAGE: sends IMAGE as "app.bin" with CLIENT; the client must succeed.
 upload() {
   local client=$1 img=$2 out rc
   case "$client" in
     curl)
-      out=$(timeout 30 curl -sS --max-time 25 -T "$img" "tftp://$BOARD_IP/app.bin" 2>&1) ;;
+      out=$(timeout 30 curl -sS --max-time 25 -T "$img" "tftp://$TFTP_HOST:$TFTP_PORT/app.bin" 2>&1) ;;
     tftp-binary)
-      out=$(timeout 30 tftp -m binary "$BOARD_IP" -c put "$img" app.bin 2>&1) ;;
+      out=$(timeout 30 tftp -m binary "$TFTP_HOST" "$TFTP_PORT" -c put "$img" app.bin 2>&1) ;;
     tftp-netascii)
       # tftp-hpa's default mode is netascii: LF goes out as CR LF, CR as CR NUL.
-      out=$(timeout 30 tftp "$BOARD_IP" -c put "$img" app.bin 2>&1) ;;
+      out=$(timeout 30 tftp "$TFTP_HOST" "$TFTP_PORT" -c put "$img" app.bin 2>&1) ;;
     atftp)
-      out=$(timeout 30 atftp -p -l "$img" -r app.bin "$BOARD_IP" 2>&1) ;;
+      out=$(timeout 30 atftp -p -l "$img" -r app.bin "$TFTP_HOST" "$TFTP_PORT" 2>&1) ;;
     busybox)
-      out=$(timeout 30 busybox tftp -p -l "$img" -r app.bin "$BOARD_IP" 2>&1) ;;
+      out=$(timeout 30 busybox tftp -p -l "$img" -r app.bin "$TFTP_HOST" "$TFTP_PORT" 2>&1) ;;
     *)
       hard_error "unknown client $client" ;;
   esac
