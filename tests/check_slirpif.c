@@ -228,6 +228,21 @@ START_TEST(queue_is_bounded_and_keeps_order)
 }
 END_TEST
 
+START_TEST(frame_too_big_for_the_caller_is_dropped_not_stuck)
+{
+  uint8_t f[NETIF_BACKEND_FRAME_MAX];
+
+  board_sends(f, arp_request(f, board_ip, host_ip));
+  board_sends(f, arp_request(f, board_ip, host_ip));
+  ck_assert_uint_eq(sl.count, 2);
+  ck_assert_int_eq(slirpif_ops.recv(&sl, f, 10), -1);   /* 64 bytes wait: do not fit */
+  ck_assert_uint_eq(sl.count, 1);
+  ck_assert(frame_signalled());
+  ck_assert_uint_eq(board_receives(f), 64);             /* the next one comes through */
+  ck_assert(!frame_signalled());
+}
+END_TEST
+
 /* --- DHCP ------------------------------------------------------------------------------- */
 
 START_TEST(dhcp_offers_the_first_lease_address)
@@ -496,6 +511,7 @@ static Suite *slirpif_suite(void)
   tcase_add_test(tc, arp_for_the_host_is_answered_exactly);
   tcase_add_test(tc, arp_for_other_addresses_is_not_answered);
   tcase_add_test(tc, queue_is_bounded_and_keeps_order);
+  tcase_add_test(tc, frame_too_big_for_the_caller_is_dropped_not_stuck);
   tcase_add_test(tc, dhcp_offers_the_first_lease_address);
   tcase_add_test(tc, udp_forward_reaches_the_board_and_the_answer_comes_from_a_new_port);
   tcase_add_test(tc, forwards_follow_the_board_to_a_leased_address);

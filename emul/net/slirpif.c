@@ -71,13 +71,14 @@ static ssize_t slirpif_recv(void *dev, uint8_t *buf, size_t size)
     return 0;
   const struct slirpif_frame *f = &s->queue[s->head];
   size_t len = f->len;
-  if (len > size)
-    return -1;
-  memcpy(buf, f->data, len);
+  bool fits = len <= size;
+  if (fits)
+    memcpy(buf, f->data, len);
+  /* Taken off the queue either way: a frame the caller cannot hold must not block the rest. */
   s->head = (s->head + 1) % SLIRPIF_QUEUE_FRAMES;
   if (--s->count == 0)
     event_clear(s);
-  return (ssize_t)len;
+  return fits ? (ssize_t)len : -1;
 }
 
 /* Frames from the board: slirp takes them at once; its answers (ARP, DHCP) may already be in
