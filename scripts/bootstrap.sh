@@ -20,9 +20,10 @@ say() { printf 'bootstrap: %s\n' "$*" >&2; }
 die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 
 # Packages a build and the tests need. The test clients are the ones users run: curl,
-# tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware.
+# tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware. libslirp
+# (--user-net) comes with glib's headers: Debian's slirp.pc requires glib-2.0's .pc file.
 packages="autoconf automake libtool pkg-config make gcc check libpcap-dev libmicrohttpd-dev
-  libjansson-dev
+  libjansson-dev libslirp-dev libglib2.0-dev
   dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   dnsmasq-base tcpdump ethtool jq chromium nodejs firefox-esr"

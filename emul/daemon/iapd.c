@@ -30,7 +30,9 @@
 #include "netif_backend.h"
 #include "pcap_capture.h"
 #include "pcapif.h"
+#include "poll_set.h"
 #include "sd_notify.h"
+#include "slirpif.h"
 #include "stm32f407.h"
 #include "tapif.h"
 
@@ -55,7 +57,8 @@ struct emul_board {
   uint32_t power_cuts;
   struct tapif tap;
   struct pcapif pcapif;
-  struct netif_backend port;   /* the Ethernet port, over the TAP or over pcapif */
+  struct slirpif slirp;        /* --user-net */
+  struct netif_backend port;   /* the Ethernet port, over the TAP, pcapif or slirp */
   bool port_added;             /* netif_add() done: lwIP knows the port */
   struct pcap_capture capture; /* --pcap */
   bool capturing;
@@ -64,6 +67,7 @@ struct emul_board {
   struct board board;          /* the board ops below, for src/'s bootloader */
   struct bootloader bl;
   int sigfd;
+  struct poll_set polls;       /* the main loop's, rebuilt every turn */
   bool quit;
 };
 
@@ -297,22 +301,22 @@ static void handle_signals(struct emul_board *b)
   }
 }
 
-static int setup_network(struct emul_board *b)
+static void log_ipv4(char *buf, size_t size, const uint8_t a[4])
+{
+  snprintf(buf, size, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+}
+
+/* --tap: a TAP device, its host side addressed unless told otherwise. */
+static int setup_tap(struct emul_board *b, const char **how)
 {
   const struct iapd_options *o = b->opt;
   char err[256];
 
-  if (o->attach[0] != '\0') {
-    int fd = pcapif_open(&b->pcapif, o->attach, err, sizeof(err));
-    if (fd < 0) {
-      log_err("net", "%s", err);
-      return -1;
-    }
-    netif_backend_init(&b->port, &pcapif_ops, &b->pcapif, fd, o->attach, o->mac);
-  } else if (tapif_open(&b->tap, o->tap, err, sizeof(err)) < 0) {
+  if (tapif_open(&b->tap, o->tap, err, sizeof(err)) < 0) {
     log_err("net", "%s", err);
     return -1;
-  } else if (o->host_addr_mode == HOST_ADDR_SET
+  }
+  if (o->host_addr_mode == HOST_ADDR_SET
       || (o->host_addr_mode == HOST_ADDR_DEFAULT && b->tap.created)) {
     if (tapif_set_host_addr(&b->tap, o->host_addr, o->host_prefix, err, sizeof(err)) < 0) {
       log_err("net", "%s", err);
@@ -324,8 +328,97 @@ static int setup_network(struct emul_board *b)
     log_err("net", "%s", err);
     return -1;
   }
-  if (o->attach[0] == '\0')
-    netif_backend_init(&b->port, &tapif_ops, &b->tap, b->tap.fd, o->tap, o->mac);
+  netif_backend_init(&b->port, &tapif_ops, &b->tap, b->tap.fd, o->tap, o->mac);
+  *how = b->tap.created ? "created" : "existing";
+  return 0;
+}
+
+/* --attach: an existing interface through libpcap. */
+static int setup_attach(struct emul_board *b, const char **how)
+{
+  const struct iapd_options *o = b->opt;
+  char err[256];
+
+  int fd = pcapif_open(&b->pcapif, o->attach, err, sizeof(err));
+  if (fd < 0) {
+    log_err("net", "%s", err);
+    return -1;
+  }
+  netif_backend_init(&b->port, &pcapif_ops, &b->pcapif, fd, o->attach, o->mac);
+  *how = "attached with libpcap";
+  return 0;
+}
+
+/* --user-net: slirp's network is the board's own (ip and netmask), slirp at the gateway's
+ * address and leasing from host number 15 of the network. So the board's static default,
+ * 192.168.0.10/24 via 192.168.0.1, works as it is, and a DHCP lease (192.168.0.15) is
+ * another address. Every forward is bound now: one that cannot be is a start-up error. */
+static int setup_user_net(struct emul_board *b, const char **how)
+{
+  const struct iapd_options *o = b->opt;
+  struct slirpif_config cfg;
+  char err[256], net[16], host[16], dhcp[16];
+  uint32_t network = 0;
+
+  for (int i = 0; i < 4; i++) {
+    cfg.network[i] = o->ip[i] & o->netmask[i];
+    network = network << 8 | cfg.network[i];
+  }
+  network += 15;
+  for (int i = 0; i < 4; i++)
+    cfg.dhcp_start[i] = (uint8_t)(network >> (24 - 8 * i));
+  memcpy(cfg.netmask, o->netmask, 4);
+  memcpy(cfg.host, o->gateway, 4);
+  memcpy(cfg.board, o->ip, 4);
+  int fd = slirpif_open(&b->slirp, &cfg, err, sizeof(err));
+  if (fd < 0) {
+    log_err("net", "%s", err);
+    return -1;
+  }
+  log_ipv4(net, sizeof(net), cfg.network);
+  log_ipv4(host, sizeof(host), cfg.host);
+  log_ipv4(dhcp, sizeof(dhcp), cfg.dhcp_start);
+  log_info("net", "user-mode networking (libslirp %s): network %s/%u.%u.%u.%u, "
+           "host %s, DHCP leases from %s", slirpif_version(), net, o->netmask[0], o->netmask[1],
+           o->netmask[2], o->netmask[3], host, dhcp);
+  for (unsigned i = 0; i < o->forward_count; i++) {
+    const struct iapd_forward *f = &o->forwards[i];
+    struct slirpif_forward sf = { f->udp, { 0 }, f->host_port, f->board_port };
+    char text[40], addr[16];
+    memcpy(sf.host_addr, f->host_addr, 4);
+    options_forward_text(f, text, sizeof(text));
+    if (slirpif_add_forward(&b->slirp, &sf, err, sizeof(err)) < 0) {
+      log_err("net", "forward %s: %s", text, err);
+      return -1;
+    }
+    log_ipv4(addr, sizeof(addr), f->host_addr);
+    log_info("net", "forward %s: %s %s:%u on this host leads to the board's port %u", text,
+             f->udp ? "udp" : "tcp", addr, f->host_port, f->board_port);
+    if (f->host_addr[0] != 127)
+      log_warn("net", "forward %s: %s is not a loopback address: whoever reaches it can "
+               "upload firmware to the board", text, addr);
+  }
+  if (o->forward_count == 0)
+    log_warn("net", "user-mode networking without forwards: nothing reaches the board");
+  netif_backend_init(&b->port, &slirpif_ops, &b->slirp, fd, "slirp", o->mac);
+  *how = "user-mode networking";
+  return 0;
+}
+
+static int setup_network(struct emul_board *b)
+{
+  const struct iapd_options *o = b->opt;
+  const char *how = "";
+  int rc;
+
+  if (o->user_net)
+    rc = setup_user_net(b, &how);
+  else if (o->attach[0] != '\0')
+    rc = setup_attach(b, &how);
+  else
+    rc = setup_tap(b, &how);
+  if (rc < 0)
+    return -1;
   if (b->capturing)
     netif_backend_observe(&b->port, pcap_capture_observer, &b->capture);
 
@@ -336,7 +429,7 @@ static int setup_network(struct emul_board *b)
            o->gateway[0], o->gateway[1], o->gateway[2], o->gateway[3],
            o->dhcp ? " (the fallback: DHCP first)" : "",
            o->mac[0], o->mac[1], o->mac[2], o->mac[3], o->mac[4], o->mac[5], b->port.ifname,
-           o->attach[0] ? "attached with libpcap" : b->tap.created ? "created" : "existing");
+           how);
   return 0;
 }
 
@@ -350,20 +443,36 @@ static void end_stall(struct emul_board *b, uint64_t now)
   netif_backend_resume(&b->port);  /* may stall again: a frame that programs flash */
 }
 
+/* With --user-net, a forward leads to one address: when a DHCP lease (or the fallback to the
+ * static address) moves the board, the forwards follow it. */
+static void follow_board_address(struct emul_board *b)
+{
+  const ip4_addr_t *a = netif_ip4_addr(&b->port.netif);
+  uint8_t addr[4];
+  char err[256];
+
+  if (!b->port_added || ip4_addr_isany(a))
+    return;
+  memcpy(addr, &a->addr, 4);   /* network order: first octet first */
+  int moved = slirpif_follow_board(&b->slirp, addr, err, sizeof(err));
+  if (moved > 0)
+    log_info("net", "forwards now lead to the board at %u.%u.%u.%u", addr[0], addr[1],
+             addr[2], addr[3]);
+  else if (moved < 0)
+    log_err("net", "forwards to the board at %u.%u.%u.%u: %s", addr[0], addr[1], addr[2],
+            addr[3], err);
+}
+
 static void main_loop(struct emul_board *b)
 {
+  bool user_net = b->opt->user_net;
+
   while (!b->quit) {
     uint64_t now = clock_now_us();
     if (b->stall_active && !flash_silicon_busy(&b->silicon, now))
       end_stall(b, now);
-    bool stalled = b->stall_active;
-    struct pollfd fds[3] = {
-      { .fd = b->port.fd, .events = POLLIN },
-      { .fd = b->sigfd, .events = POLLIN },
-      { .fd = b->control ? control_fd(b->control) : -1, .events = POLLIN },
-    };
     int timeout;
-    if (stalled) {
+    if (b->stall_active) {
       /* lwIP's clock stands still: sleep until the operation ends, or something comes. */
       uint64_t left_ms = (b->silicon.busy_until_us - now + 999u) / 1000u;
       timeout = left_ms > MAX_SLEEP_MS ? MAX_SLEEP_MS : (int)left_ms;
@@ -375,13 +484,24 @@ static void main_loop(struct emul_board *b)
     if (control_ms >= 0 && control_ms < timeout)
       timeout = control_ms;
 
-    if (poll(fds, 3, timeout) < 0 && errno != EINTR) {
+    poll_set_clear(&b->polls);
+    int port = poll_set_add(&b->polls, b->port.fd, POLLIN);
+    int signals = poll_set_add(&b->polls, b->sigfd, POLLIN);
+    if (b->control)
+      poll_set_add(&b->polls, control_fd(b->control), POLLIN);
+    if (user_net)  /* slirp is the host's side of the wire: it runs through a stall */
+      slirpif_poll_fill(&b->slirp, &b->polls, &timeout);
+
+    int ready = poll(b->polls.fds, b->polls.count, timeout);
+    if (ready < 0 && errno != EINTR) {
       log_err("board", "poll: %s", strerror(errno));
       return;
     }
-    if (fds[0].revents & POLLIN)
+    if (user_net)
+      slirpif_poll_dispatch(&b->slirp, ready < 0);
+    if (poll_set_revents(&b->polls, port) & POLLIN)
       netif_backend_poll(&b->port);  /* while stalled: into the receive ring only */
-    if (fds[1].revents & POLLIN)
+    if (poll_set_revents(&b->polls, signals) & POLLIN)
       handle_signals(b);
     if (!b->stall_active) {
       sys_check_timeouts();
@@ -395,6 +515,8 @@ static void main_loop(struct emul_board *b)
     }
     if (b->upgrade_running && !b->bl.writer.active)
       end_upgrade(b, "ended");
+    if (user_net)
+      follow_board_address(b);
     /* Every turn, not only when its descriptor is ready: it also sends progress events. */
     if (b->control)
       control_run(b->control, clock_now_ms());
@@ -546,9 +668,11 @@ static void close_all(struct emul_board *b)
   b->control = NULL;
   pcapif_close(&b->pcapif);
   tapif_close(&b->tap);
+  slirpif_close(&b->slirp);
   if (b->capturing)
     pcap_capture_close(&b->capture);
   b->capturing = false;
+  poll_set_free(&b->polls);
   flash_file_close(&b->flash);
 }
 
@@ -647,6 +771,11 @@ int iapd_run(const struct iapd_options *opt)
   if (b.sigfd < 0) {
     log_err("board", "cannot set up signal handling: %s", strerror(errno));
     flash_file_close(&b.flash);
+    return 1;
+  }
+  if (!poll_set_init(&b.polls, 8)) {
+    log_err("board", "out of memory");
+    close_all(&b);
     return 1;
   }
   if (opt->pcap_path[0] != '\0') {

@@ -6,6 +6,7 @@
 #define IAPD_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -13,6 +14,14 @@
 #include "flash_timing.h"
 
 #define IAPD_PATH_MAX 4096
+#define IAPD_FORWARD_MAX 16
+
+/* --forward udp|tcp:[HOSTADDR:]HOSTPORT:BOARDPORT, with --user-net. */
+struct iapd_forward {
+  bool udp;
+  uint8_t host_addr[4];            /* default 127.0.0.1; 0.0.0.0 is every address */
+  uint16_t host_port, board_port;  /* 1 to 65535 */
+};
 
 struct iapd_options {
   bool foreground;                 /* --foreground: no fork, log to stderr */
@@ -40,6 +49,10 @@ struct iapd_options {
   char control[64];                /* --control ADDR:PORT|none, default 127.0.0.1:8069 */
   char pcap_path[IAPD_PATH_MAX];   /* --pcap FILE; empty: no capture */
   char attach[16];                 /* --attach IFACE (libpcap backend); empty: the TAP */
+  bool user_net;                   /* --user-net: libslirp instead of a TAP */
+  struct iapd_forward forwards[IAPD_FORWARD_MAX]; /* --forward, repeatable; with --user-net
+                                      and none given: TFTP 6969/udp, HTTP 8080/tcp */
+  unsigned forward_count;
   bool tap_given;                  /* tap set in the file or on the command line */
   bool dhcp;                       /* --dhcp: DHCP, falling back to the static address */
   unsigned dhcp_timeout;           /* --dhcp-timeout SECONDS, default 10 */
@@ -58,6 +71,9 @@ enum options_status {
 };
 
 void options_defaults(struct iapd_options *o);
+
+/* A forward as --forward takes it, complete: "udp:127.0.0.1:6969:69". */
+void options_forward_text(const struct iapd_forward *f, char *buf, size_t size);
 
 /* Defaults, then the configuration file (--config, or the default one if it exists), then
  * the command line. Messages go to out (help, version) and err (errors, with file:line for

@@ -12,8 +12,10 @@ TFTP_BLKSIZE_MAX 1468, and iapd's default --tftp-max-windowsize 64. The option s
 (RFC 2347, 2348, 2349, 7440) follow iapd(8): unknown options and bad values are left out of
 the OACK, never answered with ERROR 8.
 
-Run it only inside a network namespace of its own (tftp_chaos.sh does that): it sends to the
-board's address, which must not be reachable from the machine's own namespace.
+Run it only as tftp_chaos.sh does: inside a network namespace of its own, where the board's
+address must not be reachable from the machine's own namespace, or against a forward of iapd
+--user-net on 127.0.0.1 (--server 127.0.0.1 --port N), where the board answers, as through any
+NAT, from another host port for each transfer.
 """
 
 import argparse
