@@ -29,6 +29,13 @@ enum flash_result flash_model_erase_sector(struct flash_model *m, unsigned secto
 enum flash_result flash_model_program(struct flash_model *m, uint32_t addr, uint32_t value,
                                       unsigned width);
 
+/* Programs len bytes of data at addr: the flash the widest aligned accesses of
+ * flash_model_program() over the range leave (old AND new), without a call per access. On an
+ * access the chip refuses (a protected sector, past the end of flash) it stops with that error,
+ * the bytes before it programmed, as the accesses would. */
+enum flash_result flash_model_program_range(struct flash_model *m, uint32_t addr,
+                                            const uint8_t *data, size_t len);
+
 enum flash_result flash_model_read(const struct flash_model *m, uint32_t addr, void *buf,
                                    size_t len);
 
