@@ -133,13 +133,16 @@ static enum iap_status program_verified(struct iap_writer *w, uint32_t off, cons
            flash_result_str(fr));
       return err->status;
     }
-    for (uint32_t i = 0; i < n; i++) {
-      if (back[i] != data[done + i]) {
-        fail(err, IAP_ERR_FLASH,
-             "flash verify failed at 0x%08x: wrote 0x%02x, read back 0x%02x (sector not erased?)",
-             (unsigned)(addr + done + i), data[done + i], back[i]);
-        return err->status;
-      }
+    /* memcmp first, the byte that differs only on failure: a byte loop here cost more than
+     * programming did. */
+    if (memcmp(back, data + done, n) != 0) {
+      uint32_t i = 0;
+      while (back[i] == data[done + i])
+        i++;
+      fail(err, IAP_ERR_FLASH,
+           "flash verify failed at 0x%08x: wrote 0x%02x, read back 0x%02x (sector not erased?)",
+           (unsigned)(addr + done + i), data[done + i], back[i]);
+      return err->status;
     }
     done += n;
   }
