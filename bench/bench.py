@@ -54,7 +54,7 @@ TFTP_CASES = [
     ("atftp", "1428"),
     ("atftp", "1428+w16"),
 ]
-REQUIRED_TOOLS = ["ip", "unshare", "nsenter", "ethtool", "timeout", "curl", "tftp", "atftp",
+REQUIRED_TOOLS = ["ip", "ss", "unshare", "nsenter", "ethtool", "timeout", "curl", "tftp", "atftp",
                   "in.tftpd", "nginx", "valgrind"]
 
 PR_SET_PDEATHSIG = 1
@@ -377,19 +377,16 @@ http {
         if r.returncode != 0 or re.search(r"rror|imeout|imed out", out):
             die("%s %s %s upload of %s to %s failed (exit %d): %s"
                 % (client, mode, label, image, target, r.returncode, out.strip()))
-        group = self.group(client, mode)
         size = os.path.getsize(image)
-        if not account:
-            return elapsed
-        if target == "iapd":
-            # iapd logs the end of every upload before its last ACK or its answer leaves.
-            c = self.cpu.setdefault(group, [0, 0])
-            c[0] += cpu_ns(self.iapd.pid) - before_ns
-            c[1] += size
-        else:
+        if target == "peer":
             got = self.peer_file_size(client, size)
             if got != size:
                 die("%s %s upload to the peer left %s bytes, not %d" % (client, mode, got, size))
+        elif account:
+            # iapd logs the end of every upload before its last ACK or its answer leaves.
+            c = self.cpu.setdefault(self.group(client, mode), [0, 0])
+            c[0] += cpu_ns(self.iapd.pid) - before_ns
+            c[1] += size
         return elapsed
 
     def peer_path(self, client):
@@ -633,12 +630,14 @@ http {
     def teardown(self):
         self.procs.stop_all()
         if self.work:
-            subprocess.run(["umount", self.work], stdin=subprocess.DEVNULL,
+            # Lazily: a process of ours may still be on its way out. The tmpfs goes with this
+            # mount namespace anyway; the empty directory it was mounted on must go too.
+            subprocess.run(["umount", "-l", self.work], stdin=subprocess.DEVNULL,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
                 os.rmdir(self.work)
-            except OSError:
-                pass
+            except OSError as e:
+                say("could not remove %s: %s" % (self.work, e))
 
 
 def callgrind_total(path):
