@@ -22,11 +22,15 @@ die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 # Packages a build and the tests need. The test clients are the ones users run: curl,
 # tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware. libslirp
 # (--user-net) comes with glib's headers: Debian's slirp.pc requires glib-2.0's .pc file.
+# make bench runs the peers (tftpd-hpa, nginx-light: nginx with the dav module) and
+# callgrind (valgrind); it starts them itself, in its own namespaces: installing tftpd-hpa
+# and nginx-light must not leave them running as services (install_packages).
 packages="autoconf automake libtool pkg-config make gcc check libpcap-dev libmicrohttpd-dev
   libjansson-dev libslirp-dev libglib2.0-dev
   dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
   gcc-arm-none-eabi libnewlib-arm-none-eabi
-  dnsmasq-base tcpdump ethtool jq chromium nodejs firefox-esr"
+  dnsmasq-base tcpdump ethtool jq chromium nodejs firefox-esr
+  tftpd-hpa nginx-light valgrind"
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"
@@ -71,13 +75,31 @@ apt_update_once() {
   apt_updated=yes
 }
 
+# The bench's peers are packaged as services; make bench runs them itself, in its own
+# namespaces. While they install, a policy-rc.d (exit 101: "not allowed") keeps invoke-rc.d
+# and deb-systemd-invoke from starting them, and systemd is told not to start them at boot.
+peer_services="nginx tftpd-hpa"
 install_packages() {
   need=$(missing_packages)
   [ -z "$need" ] && return 0
   apt_update_once
   say "installing: $need"
+  policy=/usr/sbin/policy-rc.d
+  made_policy=
+  if [ ! -e "$policy" ]; then
+    as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+    made_policy=yes
+  fi
+  rc=0
   # shellcheck disable=SC2086
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need >/dev/null || rc=$?
+  [ -z "$made_policy" ] || as_root rm -f "$policy"
+  [ "$rc" -eq 0 ] || die "apt-get install failed"
+  if [ -d /run/systemd/system ]; then
+    for s in $peer_services; do
+      as_root systemctl disable --now "$s" >/dev/null 2>&1 || true
+    done
+  fi
 }
 
 fetch_lwip() {

@@ -32,7 +32,6 @@ struct iap_writer {
   uint32_t expected;              /* announced size, 0 when unknown */
   uint32_t received;              /* bytes accepted so far */
   uint32_t crc;                   /* CRC-32 of the bytes accepted so far */
-  uint32_t crc_body;              /* CRC-32 of those after the head */
   int erased_through;             /* highest sector erased, -1 none */
   uint8_t head[IAP_WRITER_HEAD_BYTES];
   uint8_t tail[4];                /* bytes waiting for a whole word */

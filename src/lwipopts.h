@@ -56,9 +56,15 @@
 #define ARP_QUEUEING                1
 #define ETHARP_SUPPORT_STATIC_ENTRIES 0
 
-/* TCP: 1460-byte segments, a window of four of them. */
+/* TCP: 1460-byte segments. The receive window, in segments: on the board, four, for what its
+ * receive DMA buffers hold while a segment is programmed (firmware/board_opts.h); iapd's
+ * frames wait in the TAP's queue instead, and mk/lwip.am sets 15 (what the pool holds), with
+ * which a 960 KiB PUT takes 45 round trips through the TAP instead of 168. */
 #define TCP_MSS                     1460
-#define TCP_WND                     (4 * TCP_MSS)
+#if !defined IAP_TCP_WND_SEGMENTS
+#define IAP_TCP_WND_SEGMENTS        4
+#endif
+#define TCP_WND                     (IAP_TCP_WND_SEGMENTS * TCP_MSS)
 #define TCP_SND_BUF                 (4 * TCP_MSS)
 #define TCP_SND_QUEUELEN            (4 * TCP_SND_BUF / TCP_MSS)
 #define LWIP_TCP_KEEPALIVE          0
