@@ -1,12 +1,12 @@
 /* The answers of the HTTP server (see http_response.h). */
 #include "http_response.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "http_core.h"
 #include "http_fs.h"
 #include "http_text.h"
+#include "iap_format.h"
 #include "json_escape.h"
 
 #define MARKER_LEN (sizeof(HTTP_FS_MARKER) - 1)
@@ -128,7 +128,7 @@ static void put_head(struct http_conn *c, int status, const char *content_type, 
     connection = "Connection: close\r\n";
   else if (r->version_minor == 0)
     connection = "Connection: keep-alive\r\n";
-  int n = snprintf(c->out.head, sizeof(c->out.head),
+  int n = iap_snprintf(c->out.head, sizeof(c->out.head),
                    "HTTP/1.1 %d %s\r\n"
                    "Content-Type: %s\r\n"
                    "Content-Length: %u\r\n"
@@ -165,7 +165,7 @@ void http_send_page(struct http_conn *c, int status, const char *path, const cha
 
   if (f == NULL) {
     /* The build always has the pages; a missing one is a build bug. Say so plainly. */
-    text_len = (size_t)snprintf(c->out.text, sizeof(c->out.text), "%d %s (page %s missing)\n",
+    text_len = (size_t)iap_snprintf(c->out.text, sizeof(c->out.text), "%d %s (page %s missing)\n",
                                 status, http_reason_phrase(status), path);
     http_send_text(c, status, "text/plain; charset=utf-8", text_len, extra);
     return;
@@ -191,7 +191,7 @@ void http_send_error_page(struct http_conn *c, int status, const char *message,
                           const char *extra)
 {
   char text[HTTP_PAGE_TEXT_MAX];
-  snprintf(text, sizeof(text), "%d %s: %s", status, http_reason_phrase(status), message);
+  iap_snprintf(text, sizeof(text), "%d %s: %s", status, http_reason_phrase(status), message);
   http_send_page(c, status, "/error.html", text, extra);
 }
 
@@ -200,7 +200,7 @@ void http_send_json_error(struct http_conn *c, int status, const char *message,
 {
   char escaped[HTTP_PAGE_TEXT_MAX - 64];
   json_escape_string(message, escaped, sizeof(escaped));
-  int n = snprintf(c->out.text, sizeof(c->out.text),
+  int n = iap_snprintf(c->out.text, sizeof(c->out.text),
                    "{\"ok\":false,\"status\":%d,\"error\":\"%s\"}\n", status, escaped);
   if (n < 0 || (size_t)n >= sizeof(c->out.text))
     n = (int)strlen(c->out.text);
