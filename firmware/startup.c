@@ -1,15 +1,16 @@
 /*
  * Reset and the vector table of the bootloader (ARMv7-M B1.5.3, RM0090 Table 61): word 0 is
- * the initial MSP, word 1 the reset handler, then the 14 system exceptions and the
- * STM32F407's 82 interrupts. Only SysTick is used (the Ethernet is polled); every other
- * vector goes to one handler that stops the CPU where a debugger can see it.
+ * the initial MSP, word 1 the reset handler, then the 14 system exceptions. Only SysTick is
+ * used (the Ethernet is polled) and no interrupt is ever enabled in the NVIC, so the
+ * STM32F407's 82 interrupt vectors are left out (328 bytes): an interrupt enabled by mistake
+ * would read its vector from the code after the table and fault, and the HardFault vector,
+ * like every other exception's, goes to one handler that stops the CPU where a debugger
+ * can see it.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "clock.h"
-
-#define IRQ_COUNT 82u  /* STM32F405/407: positions 0 (WWDG) to 81 (FPU) */
 
 /* From the linker script. */
 extern uint32_t _estack, _sidata, _sdata, _edata, _sbss, _ebss;
@@ -21,7 +22,7 @@ void Default_Handler(void);
 typedef void (*vector_t)(void);
 
 __attribute__((section(".isr_vector"), used))
-static const vector_t vector_table[16u + IRQ_COUNT] = {
+static const vector_t vector_table[16] = {
   [0] = (vector_t)(uintptr_t)&_estack,
   [1] = Reset_Handler,
   [2] = Default_Handler,              /* NMI */
@@ -35,7 +36,6 @@ static const vector_t vector_table[16u + IRQ_COUNT] = {
   /* 13 reserved */
   [14] = Default_Handler,             /* PendSV */
   [15] = SysTick_Handler,
-  [16 ... 16u + IRQ_COUNT - 1u] = Default_Handler,
 };
 
 /* An exception the bootloader does not expect (a fault, or an interrupt enabled by mistake):
