@@ -12,6 +12,9 @@
 #   blink   the demo application for IAP (fixtures/blink) linked at 0x08010000, and the
 #           deliberately wrong one linked at 0x08000000: OUT/blink-0x08010000.{elf,bin}, ...
 #   sizes   every configuration of AN3376 Table 4, built in OUT/size/NAME/, and the report
+#   qemu    for tests/firmware/qemu_boot.sh: OUT/hello-app.bin, an application that writes
+#           one line on USART3, and QEMU_ROWS built with the Key read as released
+#           (-DBOARD_KEY_FORCE=0) in OUT/qemu/NAME/
 #
 # DEFS takes the compile-time options of src/iap_opts.h, src/http_opts.h and
 # firmware/board_opts.h: -DUSE_IAP_HTTP=0 -DUSE_DHCP=1 -DIAP_LOG=0 -DRMII_MODE ...
@@ -134,6 +137,32 @@ $(OUT)/blink-%.elf: $(BLINK_SRC) $(BLINK_LD)
 
 $(OUT)/blink-%.bin: $(OUT)/blink-%.elf
 	@$(OBJCOPY) -O binary $< $@
+
+# ---- what the QEMU test boots (tests/firmware/qemu_boot.sh) ----------------------------
+HELLO_SRC := $(SRCDIR)/tests/firmware/hello_app.c
+
+$(OUT)/hello-app.elf: $(HELLO_SRC) $(BLINK_LD)
+	@mkdir -p $(@D)
+	@echo "  LD(arm)  $@"
+	@$(CC) $(ARCH) -std=gnu11 -Os -g -ffunction-sections -fdata-sections $(WARN_CFLAGS) \
+		-ffreestanding -nostdlib -Wl,--gc-sections -T $(BLINK_LD) \
+		-Wl,--defsym=APP_BASE=$(USER_FLASH) -o $@ $(HELLO_SRC)
+
+$(OUT)/hello-app.bin: $(OUT)/hello-app.elf
+	@$(OBJCOPY) -O binary $< $@
+
+# A build without log and one with everything: the jump needs no more.
+QEMU_ROWS ?= tftp both-log-dhcp
+
+.PHONY: qemu
+qemu: $(OUT)/hello-app.bin $(foreach r,$(QEMU_ROWS),qemu-$(r))
+
+qemu-%:
+	@$(MAKE) --no-print-directory -f $(SRCDIR)/firmware/firmware.mk SRCDIR=$(SRCDIR) \
+		LWIP_DIR=$(LWIP_DIR) IAP_SRCS='$(IAP_SRCS)' GEN_SRCS='$(GEN_SRCS)' \
+		LWIP_SRCS='$(LWIP_SRCS)' WARN_CFLAGS='$(WARN_CFLAGS)' CROSS=$(CROSS) \
+		OUT=$(OUT)/qemu/$* \
+		DEFS='$(call row_defs,$(filter $*|%,$(SIZE_ROWS))) -DBOARD_KEY_FORCE=0 $(DEFS)' bin
 
 # ---- the size report (AN3376 Table 4) ---------------------------------------------------
 # name|USE_IAP_TFTP|USE_IAP_HTTP|IAP_LOG|USE_DHCP|AN3376's bytes for that row ("-": none)

@@ -18,6 +18,8 @@
 #include "iap_opts.h"
 #include "log.h"
 #include "log_uart.h"
+#include "startup.h"
+#include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "tftp_opts.h"
 
@@ -26,6 +28,25 @@
 #endif
 
 static struct bootloader bootloader;
+
+/* The stack's high-water mark in the log, when it has grown since the last report (checked
+ * every STACK_REPORT_MS): after an upload the log says how deep the servers went. */
+static void report_stack(void)
+{
+#if IAP_LOG
+  static uint32_t reported, last_ms;
+  uint32_t now = sys_now();
+  if (reported != 0 && now - last_ms < STACK_REPORT_MS)
+    return;
+  last_ms = now;
+  uint32_t used = stack_used_bytes();
+  if (used <= reported)
+    return;
+  reported = used;
+  log_info("board", "stack: %u of %u bytes used (high-water mark)", (unsigned)used,
+           (unsigned)stack_space_bytes());
+#endif
+}
 
 int main(void)
 {
@@ -61,5 +82,6 @@ int main(void)
       eth_stm32_poll(bootloader.netif);
     sys_check_timeouts();
     bootloader_poll(&bootloader);
+    report_stack();
   }
 }

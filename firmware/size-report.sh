@@ -16,8 +16,8 @@ shift 6
 x() { if [ "$1" = 1 ]; then echo X; else echo .; fi; }
 
 printf '\nBootloader code size vs. configuration options (AN3376 Table 4; IAP_LOG for USE_LCD)\n\n'
-printf '%-14s %4s %4s %7s %4s %10s %10s %9s %9s\n' build TFTP HTTP IAP_LOG DHCP \
-  "flash (B)" "AN3376 (B)" "vs AN3376" "SRAM (B)"
+printf '%-14s %4s %4s %7s %4s %10s %10s %9s %9s %9s %9s\n' build TFTP HTTP IAP_LOG DHCP \
+  "flash (B)" "AN3376 (B)" "vs AN3376" "SRAM (B)" "stack (B)" "left (B)"
 above=
 for row in "$@"; do
   old_ifs=$IFS; IFS='|'
@@ -32,15 +32,23 @@ for row in "$@"; do
   fi
   # shellcheck disable=SC2046
   set -- $("$size_tool" "$dir/$name/iapd-boot.elf" | awk 'NR == 2 { print $1 + $2, $2 + $3 }')
+  # The stack's high-water mark, from the UART log of the QEMU test (make check-firmware),
+  # and the SRAM left above .data + .bss for it.
+  stack=-
+  if [ -f "$dir/$name/stack.txt" ]; then read -r stack _ <"$dir/$name/stack.txt"; fi
+  left=$((131072 - $2))
   if [ "$an" = - ]; then
-    printf '%10s %10s %9s %9s\n' "$1" - "" "$2"
+    printf '%10s %10s %9s %9s %9s %9s\n' "$1" - "" "$2" "$stack" "$left"
   else
-    printf '%10s %10s %+9d %9s\n' "$1" "$an" $(($1 - an)) "$2"
+    printf '%10s %10s %+9d %9s %9s %9s\n' "$1" "$an" $(($1 - an)) "$2" "$stack" "$left"
     if [ "$1" -gt "$an" ]; then above="$above $name"; fi
   fi
 done
 printf '\nflash: code + read-only data + .data initial values (the .bin). SRAM: .data + .bss\n'
-printf '(lwIP heap and pools, Ethernet DMA buffers); the stack gets the rest of the 128 KiB.\n'
+printf '(lwIP heap and pools, Ethernet DMA buffers); the stack gets the rest of the 128 KiB,\n'
+printf '"left". stack: the high-water mark in IAP mode, painted at reset and read back over the\n'
+printf 'UART log under QEMU (make check-firmware; "-" before it ran, or without IAP_LOG): the\n'
+printf 'boot path and lwIP start only, QEMU has no Ethernet (firmware/README.md).\n'
 printf 'AN3376: IAR EWARM 6.21, high size optimisation, lwIP 1.3.2, ST peripheral library.\n'
 
 for name in $above; do

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "startup.h"
 
 /* From the linker script. */
 extern uint32_t _estack, _sidata, _sdata, _edata, _sbss, _ebss;
@@ -46,11 +47,36 @@ void Default_Handler(void)
     ;
 }
 
+uint32_t stack_space_bytes(void)
+{
+  return (uint32_t)((uintptr_t)&_estack - (uintptr_t)&_ebss);
+}
+
+uint32_t stack_used_bytes(void)
+{
+  const uint32_t *p = &_ebss;
+  while (p < &_estack && *p == STACK_PAINT)
+    p++;
+  return (uint32_t)((uintptr_t)&_estack - (uintptr_t)p);
+}
+
+/* The stack from the end of .bss up to a little below where this function's frame is: what
+ * main and everything it calls will use. Plain stores through a volatile pointer, not a
+ * memset the compiler might call with a frame of its own down there. */
+static void paint_stack(void)
+{
+  uintptr_t sp;
+  __asm volatile ("mov %0, sp" : "=r"(sp));
+  for (volatile uint32_t *p = &_ebss; (uintptr_t)p < sp - 64u; p++)
+    *p = STACK_PAINT;
+}
+
 void Reset_Handler(void)
 {
   /* .data from its load address in flash, .bss zeroed: the C run-time's promise. */
   memcpy(&_sdata, &_sidata, (size_t)((uintptr_t)&_edata - (uintptr_t)&_sdata));
   memset(&_sbss, 0, (size_t)((uintptr_t)&_ebss - (uintptr_t)&_sbss));
+  paint_stack();
   clock_init();
   main();
   for (;;)
