@@ -23,19 +23,6 @@ static void put_n(struct out *o, char c, size_t n)
     put(o, c);
 }
 
-/* Reads a decimal count, or '*' from the arguments (negative: none, as C says). */
-static int read_count(const char **fmt, va_list *ap)
-{
-  int n = 0;
-  if (**fmt == '*') {
-    (*fmt)++;
-    return va_arg(*ap, int);
-  }
-  while (**fmt >= '0' && **fmt <= '9')
-    n = n * 10 + (*(*fmt)++ - '0');
-  return n;
-}
-
 int iap_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 {
   struct out o = { buf, size, 0 };
@@ -50,26 +37,25 @@ int iap_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
     }
     fmt++;
 
-    bool zero = false, left = false;
-    for (;; fmt++) {
-      if (*fmt == '0')
-        zero = true;
-      else if (*fmt == '-')
-        left = true;
-      else
-        break;
-    }
-    int width = read_count(&fmt, &ap);
-    if (width < 0) {   /* "*" with a negative width: left-justified, as C says */
-      left = true;
-      width = -width;
-    }
+    bool zero = *fmt == '0';
+    if (zero)
+      fmt++;
+    unsigned width = 0;
+    while (*fmt >= '0' && *fmt <= '9')
+      width = width * 10u + (unsigned)(*fmt++ - '0');
     int prec = -1;
     if (*fmt == '.') {
       fmt++;
-      prec = read_count(&fmt, &ap);
-      if (prec < 0)
-        prec = -1;
+      if (*fmt == '*') {
+        fmt++;
+        prec = va_arg(ap, int);
+        if (prec < 0)
+          prec = -1;
+      } else {
+        prec = 0;
+        while (*fmt >= '0' && *fmt <= '9')
+          prec = prec * 10 + (*fmt++ - '0');
+      }
     }
     char size_mod = 0;
     if (*fmt == 'l' || *fmt == 'z')
@@ -82,7 +68,6 @@ int iap_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
     bool numeric = true;
     unsigned long value = 0;
     unsigned base = 10;
-    const char *hex = "0123456789abcdef";
     char conv = *fmt++;
 
     switch (conv) {
@@ -102,8 +87,7 @@ int iap_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
     case '%':
       put(&o, '%');
       continue;
-    case 'd':
-    case 'i': {
+    case 'd': {
       long v = size_mod == 'l' ? va_arg(ap, long)
                : size_mod == 'z' ? (long)va_arg(ap, size_t) : va_arg(ap, int);
       if (v < 0) {
@@ -114,9 +98,6 @@ int iap_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
       }
       break;
     }
-    case 'X':
-      hex = "0123456789ABCDEF";
-      /* fall through */
     case 'x':
       base = 16;
       /* fall through */
@@ -141,7 +122,7 @@ int iap_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
       char *end = digits + sizeof(digits);
       char *p = end;
       do {
-        *--p = hex[value % base];
+        *--p = "0123456789abcdef"[value % base];
         value /= base;
       } while (value != 0);
       if (prec == 0 && p[0] == '0' && end - p == 1)
@@ -157,20 +138,17 @@ int iap_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
     while (sign[sign_len] != '\0')
       sign_len++;
     size_t total = sign_len + lead0 + len;
-    size_t fill = (size_t)width > total ? (size_t)width - total : 0;
-    if (numeric && zero && !left && prec < 0) {
+    size_t fill = width > total ? width - total : 0;
+    if (numeric && zero && prec < 0) {
       lead0 += fill;
       fill = 0;
     }
-    if (!left)
-      put_n(&o, ' ', fill);
+    put_n(&o, ' ', fill);
     for (size_t i = 0; i < sign_len; i++)
       put(&o, sign[i]);
     put_n(&o, '0', lead0);
     for (size_t i = 0; i < len; i++)
       put(&o, text[i]);
-    if (left)
-      put_n(&o, ' ', fill);
   }
   va_end(ap);
   if (size > 0)

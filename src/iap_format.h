@@ -3,10 +3,11 @@
  * HTTP pages), the boot decision and the log lines. It writes what the C library's snprintf
  * writes for the conversions src/ and firmware/ use, and nothing more:
  *
- *   %s %c %d %i %u %x %X %p %%, the flags '0' and '-', a width, a precision ('.N' or '.*'),
- *   the length modifiers l and z.
+ *   %s %c %d %u %x %p %%, the flag '0', a width, a precision ('.N' or '.*'), the length
+ *   modifiers l and z.
  *
- * Any other conversion is copied as it stands. The return value is snprintf's: the length of
+ * Any other conversion or flag is copied as it stands (-Wformat checks the arguments, not
+ * this list: tests/check_format.c is where a new form is added and checked). The return value is snprintf's: the length of
  * the whole text, even when it was cut to fit size - 1 bytes (always NUL-terminated when
  * size > 0). The firmware links no printf from its C library (3-5 KiB on the chip);
  * tests/check_format.c compares every form with the host's snprintf.

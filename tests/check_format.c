@@ -65,10 +65,10 @@ START_TEST(strings)
   same_as_libc("%.*s|", 3, "abcdef");
   same_as_libc("%.*s|", 0, "abcdef");
   same_as_libc("%.*s|", -1, "abcdef");
-  same_as_libc("[%10s][%-10s][%3s]", "right", "left", "longer");
+  same_as_libc("[%10s][%3s]", "right", "longer");
   same_as_libc("%s%s", "", ", ");
   same_as_libc("%c%c%c", 'o', 'k', '!');
-  same_as_libc("[%3c][%-3c]", 'a', 'b');
+  same_as_libc("[%3c]", 'a');
 }
 END_TEST
 
@@ -77,14 +77,12 @@ START_TEST(unsigned_and_signed)
   same_as_libc("%u", 0u);
   same_as_libc("%u bytes (%u KiB)", 983040u, 960u);
   same_as_libc("%u", UINT_MAX);
-  same_as_libc("%d %d %d %i", 0, -1, 404, -2147483647 - 1);
+  same_as_libc("%d %d %d %d", 0, -1, 404, -2147483647 - 1);
   same_as_libc("%d", INT_MAX);
-  same_as_libc("[%5d][%-5d][%05d][%05d]", 42, 42, 42, -42);
-  same_as_libc("[%5u][%-5u][%05u][%1u]", 7u, 7u, 7u, 12345u);
+  same_as_libc("[%5d][%05d][%05d]", 42, 42, -42);
+  same_as_libc("[%5u][%05u][%1u]", 7u, 7u, 12345u);
   same_as_libc("[%.3u][%.0u][%.0u][%5.3d]", 7u, 0u, 3u, -7);
   same_as_libc("%lu %ld %zu", 4294967295ul, -5l, (size_t)1468);
-  same_as_libc("%*u|%-*u|", 6, 12u, 6, 12u);
-  same_as_libc("%*d|", -6, 12);
 }
 END_TEST
 
@@ -94,9 +92,9 @@ START_TEST(hex)
   same_as_libc("0x%08x", 0u);
   same_as_libc("0x%08x", 0xFFFFFFFFu);
   same_as_libc("CRC-32 0x%08x", 0xcbf43926u);
-  same_as_libc("%x %X %04x %02x %02x", 0xabcdu, 0xabcdu, 0x1fu, 0x5u, 0xa5u);
+  same_as_libc("%x %04x %02x %02x", 0xabcdu, 0x1fu, 0x5u, 0xa5u);
   same_as_libc("\\u%04x", 0x1fu);
-  same_as_libc("[%-6x][%6X]", 0xbeu, 0xefu);
+  same_as_libc("[%6x]", 0xefu);
 }
 END_TEST
 
@@ -125,13 +123,13 @@ END_TEST
 START_TEST(unknown_conversion_is_copied)
 {
   char buf[32];
-  const char *fmt = "a %q b %";
+  const char *fmt = "a %q b %-3u %";
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
   int n = iap_snprintf(buf, sizeof(buf), fmt, 0);
 #pragma GCC diagnostic pop
-  ck_assert_int_eq(n, 8);
-  ck_assert_str_eq(buf, "a %q b %");
+  ck_assert_int_eq(n, 13);
+  ck_assert_str_eq(buf, "a %q b %-3u %");
 }
 END_TEST
 
