@@ -22,6 +22,7 @@
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "tftp_opts.h"
+#include "verify_probe.h"
 
 #if !USE_IAP_TFTP && !USE_IAP_HTTP
 #error "a bootloader without USE_IAP_TFTP or USE_IAP_HTTP cannot be updated: enable one"
@@ -76,6 +77,19 @@ int main(void)
 
   bootloader_init(&bootloader, &cfg, &board_stm32, &flash_stm32_dev);
   bootloader_reset(&bootloader);  /* a valid application: no return */
+
+#if VERIFY_PROBE
+  {
+    /* The size report's "+verify" rows: the checks linked in and run once, on the user flash
+     * and a key and signature at its end (verify_probe.h). */
+    const uint8_t *area = (const uint8_t *)USER_FLASH_FIRST_PAGE_ADDRESS;
+    const uint8_t *tail = (const uint8_t *)USER_FLASH_END_ADDRESS - 256;
+    size_t sig_len = tail[65] < 73u ? tail[65] : 72u;
+    log_info("boot", "verify probe: signature %s",
+             verify_probe(area, (size_t)(tail - area), tail, tail + 66, sig_len) ? "valid"
+                                                                                : "invalid");
+  }
+#endif
 
   for (;;) {
     if (bootloader.netif != NULL)
