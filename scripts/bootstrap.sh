@@ -22,7 +22,7 @@ die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 
 # Packages a build and the tests need. The test clients are the ones users run: curl,
 # tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware.
-packages="autoconf automake libtool pkg-config make gcc check libpcap-dev libmicrohttpd-dev
+packages="autoconf automake libtool pkg-config make gcc check zlib1g-dev libpcap-dev libmicrohttpd-dev
   libjansson-dev
   dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
   gcc-arm-none-eabi libnewlib-arm-none-eabi
