@@ -21,11 +21,12 @@ say() { printf 'bootstrap: %s\n' "$*" >&2; }
 die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 
 # Packages a build and the tests need. The test clients are the ones users run: curl,
-# tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware.
+# tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware; QEMU boots
+# it (make check-firmware).
 packages="autoconf automake libtool pkg-config make gcc check zlib1g-dev libpcap-dev libmicrohttpd-dev
   libjansson-dev
   dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
-  gcc-arm-none-eabi libnewlib-arm-none-eabi
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   dnsmasq-base tcpdump ethtool jq chromium nodejs firefox-esr"
 
 as_root() {
