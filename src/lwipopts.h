@@ -70,6 +70,8 @@
 /* tcp_write() does not grow the last segment's pbuf in place: the server writes whole
  * pieces (headers, a page, a message), each copied once. */
 #define TCP_OVERSIZE                0
+/* The MSS is TCP_MSS (1460) or less if the peer asks: what the netif MTU (1500) gives anyway. */
+#define TCP_CALCULATE_EFF_SEND_MSS  0
 /* The HTTP server listens on port 80 again after a board reset, while connections it closed
  * before may still wait in TIME_WAIT (iapd keeps lwIP across resets; the chip does not):
  * http_server.c sets SOF_REUSEADDR on its listening pcb. */
