@@ -18,14 +18,36 @@
 #include "iap_opts.h"
 #include "log.h"
 #include "log_uart.h"
+#include "startup.h"
+#include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "tftp_opts.h"
+#include "verify_probe.h"
 
 #if !USE_IAP_TFTP && !USE_IAP_HTTP
 #error "a bootloader without USE_IAP_TFTP or USE_IAP_HTTP cannot be updated: enable one"
 #endif
 
 static struct bootloader bootloader;
+
+/* The stack's high-water mark in the log, when it has grown since the last report (checked
+ * every STACK_REPORT_MS): after an upload the log says how deep the servers went. */
+static void report_stack(void)
+{
+#if IAP_LOG
+  static uint32_t reported, last_ms;
+  uint32_t now = sys_now();
+  if (reported != 0 && now - last_ms < STACK_REPORT_MS)
+    return;
+  last_ms = now;
+  uint32_t used = stack_used_bytes();
+  if (used <= reported)
+    return;
+  reported = used;
+  log_info("board", "stack: %u of %u bytes used (high-water mark)", (unsigned)used,
+           (unsigned)stack_space_bytes());
+#endif
+}
 
 int main(void)
 {
@@ -56,10 +78,24 @@ int main(void)
   bootloader_init(&bootloader, &cfg, &board_stm32, &flash_stm32_dev);
   bootloader_reset(&bootloader);  /* a valid application: no return */
 
+#if VERIFY_PROBE
+  {
+    /* The size report's "+verify" rows: the checks linked in and run once, on the user flash
+     * and a key and signature at its end (verify_probe.h). */
+    const uint8_t *area = (const uint8_t *)USER_FLASH_FIRST_PAGE_ADDRESS;
+    const uint8_t *tail = (const uint8_t *)USER_FLASH_END_ADDRESS - 256;
+    size_t sig_len = tail[65] < 73u ? tail[65] : 72u;
+    log_info("boot", "verify probe: signature %s",
+             verify_probe(area, (size_t)(tail - area), tail, tail + 66, sig_len) ? "valid"
+                                                                                : "invalid");
+  }
+#endif
+
   for (;;) {
     if (bootloader.netif != NULL)
       eth_stm32_poll(bootloader.netif);
     sys_check_timeouts();
     bootloader_poll(&bootloader);
+    report_stack();
   }
 }

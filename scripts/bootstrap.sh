@@ -4,7 +4,8 @@
 #
 #   scripts/bootstrap.sh boot    set up, build, boot the board in the network namespace "iapd"
 #   scripts/bootstrap.sh check   set up, build, run `make check`
-#   scripts/bootstrap.sh deps    only install packages and fetch lwIP
+#   scripts/bootstrap.sh deps    only install packages and fetch lwIP, mbed TLS and BearSSL
+#   scripts/bootstrap.sh crypto  only fetch mbed TLS and BearSSL (the firmware's "+verify" rows)
 #
 # Environment: BUILD_DIR (default: build), CONFIGURE_FLAGS (extra ./configure arguments),
 # LWIP_DIR (an lwIP 2.1 tree to use instead of fetching Debian's source package).
@@ -20,15 +21,16 @@ say() { printf 'bootstrap: %s\n' "$*" >&2; }
 die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 
 # Packages a build and the tests need. The test clients are the ones users run: curl,
-# tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware. libslirp
-# (--user-net) comes with glib's headers: Debian's slirp.pc requires glib-2.0's .pc file.
-# make bench runs the peers (tftpd-hpa, nginx-light: nginx with the dav module) and
-# callgrind (valgrind); it starts them itself, in its own namespaces: installing tftpd-hpa
-# and nginx-light must not leave them running as services (install_packages).
-packages="autoconf automake libtool pkg-config make gcc check libpcap-dev libmicrohttpd-dev
-  libjansson-dev libslirp-dev libglib2.0-dev
+# tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware; QEMU boots
+# it (make check-firmware). libslirp (--user-net) comes with glib's headers: Debian's
+# slirp.pc requires glib-2.0's .pc file. make bench runs the peers (tftpd-hpa, nginx-light:
+# nginx with the dav module) and callgrind (valgrind); it starts them itself, in its own
+# namespaces: installing tftpd-hpa and nginx-light must not leave them running as services
+# (install_packages).
+packages="autoconf automake libtool pkg-config make gcc check zlib1g-dev libpcap-dev
+  libmicrohttpd-dev libjansson-dev libslirp-dev libglib2.0-dev
   dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
-  gcc-arm-none-eabi libnewlib-arm-none-eabi
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   dnsmasq-base tcpdump ethtool jq chromium nodejs firefox-esr
   tftpd-hpa nginx-light valgrind"
 
@@ -120,6 +122,38 @@ fetch_lwip() {
   rm -rf "$tmp"
 }
 
+# The crypto libraries the firmware's size report measures for the verified boot (the
+# "+verify" rows, firmware/verify_probe.c) and that the verified boot will build from:
+# Debian's mbed TLS 2.28 and BearSSL 0.6 source packages in third_party/. A failure is a
+# warning: the size report leaves those rows out.
+fetch_source() {   # fetch_source PACKAGE DIR FILE-THAT-MUST-BE-THERE
+  if [ -f "$2/$3" ]; then return 0; fi
+  add_deb_src
+  apt_update_once
+  tmp=$(mktemp -d)
+  say "fetching Debian's $1 source package into $2"
+  if ! (cd "$tmp" && apt-get source -q --download-only "$1" >/dev/null 2>&1); then
+    say "warning: apt-get source $1 failed: the size report leaves its row out"
+    rm -rf "$tmp"
+    return 0
+  fi
+  dsc=$(ls "$tmp"/"$1"_*.dsc | head -n 1)
+  if ! (cd "$tmp" && dpkg-source -q -x "$dsc" "$1" >/dev/null 2>&1); then
+    say "warning: dpkg-source -x $dsc failed: the size report leaves its row out"
+    rm -rf "$tmp"
+    return 0
+  fi
+  mkdir -p "$(dirname "$2")"
+  rm -rf "$2"
+  mv "$tmp/$1" "$2"
+  rm -rf "$tmp"
+}
+
+fetch_crypto() {
+  fetch_source mbedtls "$top/third_party/mbedtls" library/ecdsa.c
+  fetch_source bearssl "$top/third_party/bearssl" src/ec/ec_p256_m15.c
+}
+
 # The browser tests drive Debian's Chromium and Firefox ESR with puppeteer-core, pinned by
 # tests/browser/package-lock.json (node_modules is git-ignored). npm comes with nodejs from
 # some sources and as its own package on Debian.
@@ -173,9 +207,10 @@ boot() {
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  deps)  install_packages; install_node_modules; fetch_lwip ;;
+  deps)  install_packages; install_node_modules; fetch_lwip; fetch_crypto ;;
+  crypto) fetch_crypto ;;
   build) install_packages; fetch_lwip; build ;;
   boot)  install_packages; fetch_lwip; build; make -s -C "$build_dir" fixtures >/dev/null; boot "$@" ;;
-  check) install_packages; install_node_modules; fetch_lwip; build; cd "$build_dir"; make -s check "$@" ;;
-  *) echo "usage: $0 boot|check|build|deps" >&2; exit 2 ;;
+  check) install_packages; install_node_modules; fetch_lwip; fetch_crypto; build; cd "$build_dir"; make -s check "$@" ;;
+  *) echo "usage: $0 boot|check|build|deps|crypto" >&2; exit 2 ;;
 esac

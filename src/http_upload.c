@@ -1,13 +1,13 @@
 /* Uploads over HTTP into the image sink (see http_upload.h). */
 #include "http_upload.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "http_core.h"
 #include "http_login.h"
 #include "http_response.h"
 #include "http_text.h"
+#include "iap_format.h"
 #include "log.h"
 
 /* The smallest multipart body carrying a file of N bytes is N plus this plus twice the
@@ -102,7 +102,7 @@ static bool mp_part_begin(void *ctx, const char *name, bool is_file)
     return true;  /* other fields are read past */
   if (u->datafile_seen) {
     u->err.status = IAP_ERR_INVALID_IMAGE;
-    snprintf(u->err.message, sizeof(u->err.message), "the form holds two datafile fields");
+    iap_snprintf(u->err.message, sizeof(u->err.message), "the form holds two datafile fields");
     return false;
   }
   u->datafile_seen = true;
@@ -119,11 +119,11 @@ static bool mp_part_begin(void *ctx, const char *name, bool is_file)
   if (r->has_content_length && r->content_length > framing
       && r->content_length - framing > cfg->user_flash_size) {
     u->err.status = IAP_ERR_TOO_LARGE;
-    snprintf(u->err.message, sizeof(u->err.message),
-             "image too large: the request is %u bytes, the user flash 0x%08x-0x%08x holds "
-             "%u bytes", (unsigned)r->content_length, (unsigned)cfg->user_flash_base,
-             (unsigned)(cfg->user_flash_base + cfg->user_flash_size - 1u),
-             (unsigned)cfg->user_flash_size);
+    iap_snprintf(u->err.message, sizeof(u->err.message),
+                 "image too large: the request is %u bytes, the user flash 0x%08x-0x%08x "
+                 "holds %u bytes", (unsigned)r->content_length, (unsigned)cfg->user_flash_base,
+                 (unsigned)(cfg->user_flash_base + cfg->user_flash_size - 1u),
+                 (unsigned)cfg->user_flash_size);
     return false;
   }
   return true;
@@ -171,7 +171,7 @@ void http_upload_form(struct http_conn *c, uint32_t now_ms)
   if (r->has_content_length
       && r->content_length > cfg->user_flash_size + MULTIPART_MIN_OVERHEAD + 2u * blen
                              + MULTIPART_HEADER_SLACK) {
-    snprintf(msg, sizeof(msg),
+    iap_snprintf(msg, sizeof(msg),
              "image too large: the request is %u bytes, the user flash 0x%08x-0x%08x holds "
              "%u bytes", (unsigned)r->content_length, (unsigned)cfg->user_flash_base,
              (unsigned)(cfg->user_flash_base + cfg->user_flash_size - 1u),
@@ -263,14 +263,14 @@ void http_upload_done(struct http_conn *c)
   log_info("http", "upload from %s complete: %u bytes, CRC-32 0x%08x; reset to run it",
            c->peer, (unsigned)result.size, (unsigned)result.crc32);
   if (raw) {
-    int n = snprintf(c->out.text, sizeof(c->out.text),
+    int n = iap_snprintf(c->out.text, sizeof(c->out.text),
                      "{\"ok\":true,\"size\":%u,\"crc32\":\"0x%08x\",\"address\":\"0x%08x\"}\n",
                      (unsigned)result.size, (unsigned)result.crc32,
                      (unsigned)cfg->user_flash_base);
     http_send_text(c, 200, "application/json", (size_t)n, NULL);
     return;
   }
-  snprintf(text, sizeof(text), "%u bytes written at 0x%08x, CRC-32 0x%08x.",
+  iap_snprintf(text, sizeof(text), "%u bytes written at 0x%08x, CRC-32 0x%08x.",
            (unsigned)result.size, (unsigned)cfg->user_flash_base, (unsigned)result.crc32);
   http_send_page(c, 200, "/done.html", text, NULL);
 }

@@ -2,11 +2,11 @@
 #include "iap_writer.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "crc32.h"
 #include "flash.h"
+#include "iap_format.h"
 #include "log.h"
 #include "stm32f407.h"
 
@@ -21,7 +21,7 @@ static void fail(struct iap_error *err, enum iap_status status, const char *fmt,
   va_list ap;
   err->status = status;
   va_start(ap, fmt);
-  vsnprintf(err->message, sizeof(err->message), fmt, ap);
+  iap_vsnprintf(err->message, sizeof(err->message), fmt, ap);
   va_end(ap);
 }
 
@@ -75,7 +75,7 @@ enum iap_status iap_writer_begin(struct iap_writer *w, const char *protocol, con
   w->active = true;
   w->erase_started = false;
   w->protocol = protocol;
-  snprintf(w->peer, sizeof(w->peer), "%s", peer);
+  iap_snprintf(w->peer, sizeof(w->peer), "%s", peer);
   w->expected = expected_size;
   w->received = 0;
   w->crc = 0;

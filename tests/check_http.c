@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "crc32.h"
+#include "gzip_page.h"
 #include "http_core.h"
 #include "http_fs.h"
 #include "iap_writer.h"
@@ -135,8 +136,9 @@ static void send_text(const char *text)
 struct response {
   int status;
   char head[1024];
-  const char *body;     /* into io.out */
+  const char *body;     /* into io.out; a gzip body decoded (gzip_page.h) */
   size_t body_len;
+  size_t wire_len;      /* the body's bytes as sent: its Content-Length */
 };
 
 /* The n-th (0-based) final response in the output; 100 Continue lines are skipped. */
@@ -162,10 +164,14 @@ static struct response response_at(unsigned n)
     const char *cl = strstr(r.head, "\r\nContent-Length: ");
     ck_assert_ptr_nonnull(cl);
     r.body_len = (size_t)atol(cl + 18);
+    r.wire_len = r.body_len;
     r.body = end + 4;
     ck_assert_uint_le((size_t)(r.body - io.out) + r.body_len, io.len);
-    if (seen++ == n)
+    if (seen++ == n) {
+      if (strstr(r.head, "\r\nContent-Encoding: gzip\r\n") != NULL)
+        r.body = test_gunzip(r.body, r.wire_len, &r.body_len);
       return r;
+    }
     p = r.body + r.body_len;
   }
 }
@@ -191,29 +197,17 @@ static bool body_has(const struct response *r, const char *text)
   return found;
 }
 
-/* The page file with text where its marker is, as the server must send it. */
+/* The page file with text where its marker is, as the server must send it (decoded). */
 static char *expected_page(const char *path, const char *text)
 {
-  const struct http_fs_file *f = http_fs_find(path);
-  ck_assert_ptr_nonnull(f);
-  size_t tl = strlen(text);
-  char *page = malloc(f->len + tl + 1);
-  size_t before = f->marker < 0 ? f->len : (size_t)f->marker;
-  memcpy(page, f->data, before);
-  if (f->marker >= 0) {
-    memcpy(page + before, text, tl);
-    size_t after = f->len - before - strlen(HTTP_FS_MARKER);
-    memcpy(page + before + tl, f->data + before + strlen(HTTP_FS_MARKER), after);
-    page[before + tl + after] = '\0';
-  } else {
-    page[before] = '\0';
-  }
-  return page;
+  return test_page_with_text(path, text);
 }
 
 static void assert_page(const struct response *r, const char *path, const char *text)
 {
   char *page = expected_page(path, text);
+  ck_assert_msg(strstr(r->head, "\r\nContent-Encoding: gzip\r\n") != NULL,
+                "%s is not sent gzip", path);
   ck_assert_uint_eq(r->body_len, strlen(page));
   ck_assert_msg(memcmp(r->body, page, r->body_len) == 0, "body is not %s with \"%s\"", path,
                 text);
@@ -306,11 +300,13 @@ START_TEST(test_login_page_exact)
   snprintf(head, sizeof(head),
            "HTTP/1.1 200 OK\r\n"
            "Content-Type: text/html; charset=utf-8\r\n"
+           "Content-Encoding: gzip\r\n"
            "Content-Length: %zu\r\n"
            "Cache-Control: no-store\r\n"
            "X-Content-Type-Options: nosniff\r\n"
            "X-Frame-Options: DENY\r\n"
-           "\r\n", strlen(page));
+           "\r\n", r.wire_len);
+  ck_assert_uint_eq(r.body_len, strlen(page));
   ck_assert_str_eq(r.head, head);
   assert_page(&r, "/login.html", "");
   ck_assert(body_has(&r, "<form action=\"/checklogin.cgi\" method=\"post\">"));

@@ -22,7 +22,7 @@ http_board_start() {
 
 # hcurl ARGS...: curl with a time limit, no proxy, errors shown, never retrying.
 hcurl() {
-  timeout 60 curl --silent --show-error --noproxy '*' --max-time 50 "$@"
+  timeout 60 curl --compressed --silent --show-error --noproxy '*' --max-time 50 "$@"
 }
 
 # login JAR: logs in with user/stm32, keeps the session cookie in JAR, asserts the upload page.
