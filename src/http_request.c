@@ -271,6 +271,11 @@ static void header_line(struct http_request_parser *p, char *line)
   } else if ((v = http_header_value(line, "connection")) != NULL) {
     connection(p, v);
   } else if (http_header_value(line, "host") != NULL) {
+    /* Two Hosts name two targets: a proxy and this server might pick different ones. */
+    if (r->has_host) {
+      fail(p, 400, "more than one Host header (RFC 9112 3.2)");
+      return;
+    }
     r->has_host = true;
   }
 }

@@ -11,7 +11,8 @@
  *  - Transfer-Encoding together with Content-Length is refused (400: the request smuggling
  *    of RFC 7230 3.3.3), as are differing Content-Lengths, blanks before a colon and folded
  *    lines; a transfer coding other than chunked gets 501, an Expect other than
- *    100-continue 417, an HTTP version other than 1.x 505;
+ *    100-continue 417, an HTTP version other than 1.x 505, a second Host header 400
+ *    (RFC 9112 3.2);
  *  - the chunked decoder hands out slices of its input (no copy) and checks every CRLF, chunk
  *    sizes up to 32 bits, extensions and trailers with bounded lengths.
  */

@@ -831,6 +831,15 @@ START_TEST(test_bad_heads_close)
   ck_assert_ptr_nonnull(strstr(r.head, "Connection: close\r\n"));
   ck_assert(io.closed);
 
+  /* two Host lines: 400 with the error page, closed (RFC 9112 3.2) */
+  new_conn();
+  send_text("GET /upload.html HTTP/1.1\r\nHost: 192.168.0.10\r\nHost: evil.example\r\n\r\n");
+  r = last_response();
+  ck_assert(strncmp(r.head, "HTTP/1.1 400 Bad Request\r\n", 26) == 0);
+  ck_assert_ptr_nonnull(strstr(r.head, "Connection: close\r\n"));
+  assert_page(&r, "/error.html", "400 Bad Request: more than one Host header (RFC 9112 3.2)");
+  ck_assert(io.closed);
+
   new_conn();
   char *big = malloc(HTTP_HEADER_BLOCK_MAX + 200);
   strcpy(big, "GET / HTTP/1.1\r\nHost: x\r\n");

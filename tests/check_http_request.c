@@ -164,6 +164,13 @@ START_TEST(test_refusals)
                 "folded header lines are not accepted (RFC 7230 3.2.4)");
   expect_status("GET / HTTP/1.1\r\nno colon\r\n\r\n", 400, NULL);
   expect_status("GET / HTTP/1.1\r\n\r\n", 400, "no Host header (required in HTTP/1.1)");
+  /* RFC 9112 3.2: more than one Host field line is a 400, equal values or not */
+  expect_status("GET / HTTP/1.1\r\nHost: 192.168.0.10\r\nHost: evil.example\r\n\r\n", 400,
+                "more than one Host header (RFC 9112 3.2)");
+  expect_status("GET / HTTP/1.1\r\nHost: x\r\nhost: x\r\n\r\n", 400,
+                "more than one Host header (RFC 9112 3.2)");
+  expect_status("GET / HTTP/1.0\r\nHost: x\r\nHOST:\r\n\r\n", 400,
+                "more than one Host header (RFC 9112 3.2)");
   expect_status("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", 400, NULL);
   expect_status("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400, NULL);
   /* Both, but Content-Length first and a folded TE: still refused (folding). */
