@@ -206,7 +206,7 @@ void http_upload_body(struct http_conn *c, const uint8_t *data, size_t len)
     if (u->err.status != IAP_OK)
       fail(c, http_status_of(u->err.status), u->err.message);
     else
-      fail(c, 400, multipart_error(&u->mp));
+      fail(c, u->mp.status == MULTIPART_ERR_ENCODING ? 415 : 400, multipart_error(&u->mp));
   }
 }
 
