@@ -39,6 +39,12 @@
 #define HTTP_TARGET_MAX 256
 #endif
 
+/* Longest Host header value kept, with its NUL: a longer one gets 431. The Origin (or the
+ * origin of the Referer) of a POST or PUT must name the same host and port (CSRF). */
+#if !defined HTTP_HOST_MAX
+#define HTTP_HOST_MAX 64
+#endif
+
 /* Longest urlencoded login body (username=...&password=...); longer gets 413. */
 #if !defined HTTP_FORM_MAX
 #define HTTP_FORM_MAX 256

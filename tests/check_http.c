@@ -710,6 +710,129 @@ START_TEST(test_upload_busy)
 }
 END_TEST
 
+/* Every state-changing request with `extra` header lines (Origin, Referer), a valid session
+ * or Basic auth: the status of each, in table order. */
+static void state_changing(const char *extra, int status[5])
+{
+  char req[700];
+  uint8_t *img = tl_app(1000, 22);
+  struct body b = form_body("b2", img, 1000, true);
+  unsigned resets_before = resets;
+
+  login_ok();
+  for (int i = 0; i < 5; i++) {
+    const char *h = "Host: 192.168.0.10\r\n";
+    now_ms += 10;  /* sessions are kept by last use: the fifth login evicts the oldest */
+    if (i == 4)
+      login_ok();  /* the logout ended the session */
+    if (i == 0)
+      snprintf(req, sizeof(req), "POST /checklogin.cgi HTTP/1.1\r\n%s%sContent-Length: 28"
+               "\r\n\r\nusername=user&password=stm32", h, extra);
+    else if (i == 1)
+      snprintf(req, sizeof(req), "POST /upload.cgi HTTP/1.1\r\n%s%sContent-Type: "
+               "multipart/form-data; boundary=b2\r\nCookie: iapd_session=%s\r\n"
+               "Content-Length: %zu\r\n\r\n", h, extra, token, b.len);
+    else if (i == 2)
+      snprintf(req, sizeof(req), "PUT /firmware HTTP/1.1\r\n%s%sAuthorization: Basic "
+               "dXNlcjpzdG0zMg==\r\nContent-Length: 1000\r\n\r\n", h, extra);
+    else
+      snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\n%s%sCookie: iapd_session=%s\r\n"
+               "Content-Length: 0\r\n\r\n", i == 3 ? "/logout.cgi" : "/resetmcu.cgi", h,
+               extra, token);
+    new_conn();
+    send_text(req);
+    if (i == 1)
+      send_bytes(b.p, b.len, 500);
+    if (i == 2)
+      send_bytes(img, 1000, 500);
+    status[i] = last_response().status;
+  }
+  ck_assert_uint_eq(resets_before, resets);  /* the callback is the glue's: never here */
+  free(b.p);
+  free(img);
+}
+
+START_TEST(test_cross_site_refused)
+{
+  int st[5];
+  /* another site's page: 403 for every state-changing request, nothing written */
+  static const char *const foreign[] = {
+    "Origin: http://evil.example\r\n",
+    "Origin: null\r\n",                                      /* sandboxed frame, file: */
+    "Origin: https://192.168.0.10\r\n",                      /* not this server: no TLS */
+    "Origin: http://192.168.0.10:8080\r\n",
+    "Origin: http://192.168.0.100\r\n",
+    "Origin: http://192.168.0.1\r\n",
+    "Referer: http://evil.example/attack.html\r\n",          /* no Origin: the Referer's */
+    "Referer: http://192.168.0.10.evil.example/\r\n",
+    "Referer: http://evil.example\r\n",
+    /* the Origin wins over a Referer that names the board */
+    "Referer: http://192.168.0.10/upload.html\r\nOrigin: http://evil.example\r\n",
+    "Origin: http://evil.example\r\nReferer: http://192.168.0.10/upload.html\r\n",
+  };
+  for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+    state_changing(foreign[i], st);
+    for (int k = 0; k < 5; k++)
+      ck_assert_msg(st[k] == 403, "%s: request %d got %d", foreign[i], k, st[k]);
+    assert_flash_untouched();
+  }
+  /* the exact answers: the error page, or JSON for the script endpoint */
+  state_changing("Origin: http://evil.example\r\n", st);
+  new_conn();
+  send_text("POST /resetmcu.cgi HTTP/1.1\r\nHost: 192.168.0.10\r\nOrigin: http://evil.example\r\n"
+            "Content-Length: 0\r\n\r\n");
+  struct response r = last_response();
+  ck_assert(strncmp(r.head, "HTTP/1.1 403 Forbidden\r\n", 24) == 0);
+  ck_assert_ptr_nonnull(strstr(r.head, "Connection: close\r\n"));
+  assert_page(&r, "/error.html", "403 Forbidden: cross-site request refused: its Origin "
+              "http://evil.example is not this board (192.168.0.10)");
+  ck_assert(io.closed);
+  ck_assert(!io.close_reset);
+  new_conn();
+  send_text("PUT /firmware HTTP/1.1\r\nHost: 192.168.0.10\r\nReferer: http://evil.example/x\r\n"
+            "Authorization: Basic dXNlcjpzdG0zMg==\r\nContent-Length: 4\r\n\r\nabcd");
+  r = last_response();
+  static const char json[] = "{\"ok\":false,\"status\":403,\"error\":\"cross-site request "
+                             "refused: its Referer http://evil.example is not this board "
+                             "(192.168.0.10)\"}\n";
+  ck_assert_int_eq(r.status, 403);
+  ck_assert_uint_eq(r.body_len, strlen(json));
+  ck_assert(memcmp(r.body, json, r.body_len) == 0);
+  ck_assert(io.closed);
+  assert_flash_untouched();
+  /* a login from another site gets no session */
+  new_conn();
+  send_text("POST /checklogin.cgi HTTP/1.1\r\nHost: 192.168.0.10\r\nOrigin: http://evil.example"
+            "\r\nContent-Length: 28\r\n\r\nusername=user&password=stm32");
+  ck_assert_int_eq(last_response().status, 403);
+  ck_assert_ptr_null(strstr(io.out, "Set-Cookie"));
+}
+END_TEST
+
+START_TEST(test_same_origin_taken)
+{
+  int st[5];
+  /* the board's own pages, and scripts that send neither header: as before */
+  static const char *const own[] = {
+    "", "Origin: http://192.168.0.10\r\n", "Origin: HTTP://192.168.0.10:80\r\n",
+    "Referer: http://192.168.0.10/upload.html\r\n", "Referer: http://192.168.0.10\r\n",
+    "Referer: http://192.168.0.10:80/checklogin.cgi?x=1\r\n",
+  };
+  for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+    memset(flash.mem + (TL_USER_BASE - STM32_FLASH_BASE), 0xFF, 0x10000);
+    state_changing(own[i], st);
+    ck_assert_msg(st[0] == 200 && st[1] == 200 && st[2] == 200 && st[3] == 200 && st[4] == 200,
+                  "%s: %d %d %d %d %d", own[i], st[0], st[1], st[2], st[3], st[4]);
+    ck_assert(io.close_reset);  /* the reset page asked for its reset */
+  }
+  /* GET and HEAD are never checked: a link from another site still opens the login page */
+  new_conn();
+  send_text("GET / HTTP/1.1\r\nHost: 192.168.0.10\r\nOrigin: http://evil.example\r\n"
+            "Referer: http://evil.example/\r\n\r\n");
+  ck_assert_int_eq(last_response().status, 200);
+}
+END_TEST
+
 static void put_firmware(const char *auth, const uint8_t *img, size_t n, bool chunked,
                          bool expect)
 {
@@ -940,6 +1063,8 @@ static Suite *http_suite(void)
   tcase_add_test(tc, test_upload_broken_bodies);
   tcase_add_test(tc, test_upload_transfer_encoding);
   tcase_add_test(tc, test_upload_busy);
+  tcase_add_test(tc, test_cross_site_refused);
+  tcase_add_test(tc, test_same_origin_taken);
   tcase_add_test(tc, test_put_firmware);
   tcase_add_test(tc, test_put_refusals);
   tcase_add_test(tc, test_bad_heads_close);
