@@ -197,7 +197,7 @@ static bool delim_tail(struct multipart_parser *p, uint8_t c)
     p->header_bytes = 0;
     p->name[0] = '\0';
     p->is_file = false;
-    p->encoding_refused = NULL;
+    p->encoding[0] = '\0';
     return true;
   }
   if ((c == ' ' || c == '\t' || c == '\r') && p->tail_len < MULTIPART_PAD_MAX) {
@@ -211,26 +211,17 @@ static bool delim_tail(struct multipart_parser *p, uint8_t c)
 /* Content-Transfer-Encoding (RFC 7578 4.7: deprecated; RFC 2045 6.1): the identity ones say
  * the bytes are the data; anything else would need decoding, which this parser does not do.
  * Some parsers (python-multipart, formidable) decode base64 and quoted-printable; here such a
- * part is refused by name, never written as its encoded text. */
-static const char *encoding_refusal(const char *value)
+ * part is refused, its encoding kept to name it, never written as its encoded text. */
+static void transfer_encoding(struct multipart_parser *p, const char *value)
 {
-  char enc[24];
   size_t n = strcspn(value, " \t;");
-  if (n < sizeof(enc)) {
-    memcpy(enc, value, n);
-    enc[n] = '\0';
-    if (http_text_equal_ci(enc, "binary") || http_text_equal_ci(enc, "8bit")
-        || http_text_equal_ci(enc, "7bit"))
-      return NULL;
-    if (http_text_equal_ci(enc, "base64"))
-      return "a part is sent with Content-Transfer-Encoding: base64, which the board does not "
-             "decode (RFC 7578 4.7): send the file's bytes as they are";
-    if (http_text_equal_ci(enc, "quoted-printable"))
-      return "a part is sent with Content-Transfer-Encoding: quoted-printable, which the board "
-             "does not decode (RFC 7578 4.7): send the file's bytes as they are";
-  }
-  return "a part is sent with a Content-Transfer-Encoding other than 7bit, 8bit or binary, "
-         "which the board does not decode (RFC 7578 4.7): send the file's bytes as they are";
+  if (n >= sizeof(p->encoding))
+    n = sizeof(p->encoding) - 1;
+  memcpy(p->encoding, value, n);
+  p->encoding[n] = '\0';
+  if (http_text_equal_ci(p->encoding, "binary") || http_text_equal_ci(p->encoding, "8bit")
+      || http_text_equal_ci(p->encoding, "7bit"))
+    p->encoding[0] = '\0';
 }
 
 /* Content-Disposition: form-data; name="field"; filename="file.bin" (RFC 7578 4.2). */
@@ -243,7 +234,7 @@ static void header_line(struct multipart_parser *p, const char *line)
   if (value == NULL) {
     value = http_header_value(line, "content-transfer-encoding");
     if (value != NULL)
-      p->encoding_refused = encoding_refusal(value);
+      transfer_encoding(p, value);
     return;
   }
   size_t n = strcspn(value, ";");
@@ -282,8 +273,9 @@ static void header_byte(struct multipart_parser *p, uint8_t c)
     return;
   }
   /* The blank line: the part's data follows, unless it needs decoding. */
-  if (p->encoding_refused != NULL) {
-    set_error(p, MULTIPART_ERR_ENCODING, p->encoding_refused);
+  if (p->encoding[0] != '\0') {
+    set_error(p, MULTIPART_ERR_ENCODING, "a part's Content-Transfer-Encoding is not 7bit, "
+              "8bit or binary: it is not decoded (RFC 7578 4.7)");
     return;
   }
   p->in_part = true;

@@ -13,7 +13,8 @@
  *    only to say that the part is a file, never stored;
  *  - a part with a Content-Transfer-Encoding other than 7bit, 8bit or binary (base64,
  *    quoted-printable: RFC 7578 4.7 deprecates them) is refused before any of its bytes is
- *    passed on, with an error that names the encoding: it is not decoded;
+ *    passed on (MULTIPART_ERR_ENCODING, the encoding's name in `encoding`): it is not
+ *    decoded;
  *  - the body is complete only with the closing delimiter ("--boundary--"): a body that ends
  *    before it is an error, never a silently truncated file;
  *  - memory is the struct: no allocation, no recursion deeper than one level.
@@ -79,7 +80,7 @@ struct multipart_parser {
   uint32_t header_bytes;             /* of the current part's header block */
   char name[MULTIPART_NAME_MAX];
   bool is_file;
-  const char *encoding_refused;      /* the error for the part's Content-Transfer-Encoding */
+  char encoding[16];                 /* a Content-Transfer-Encoding refused, "" if none (cut) */
   unsigned parts;                    /* parts begun */
 };
 

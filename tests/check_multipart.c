@@ -515,20 +515,13 @@ START_TEST(test_transfer_encoding)
    * quoted-printable, and says so instead of writing the encoded text to flash. */
   static const struct {
     const char *line;
-    const char *error;
+    const char *encoding;
   } refused[] = {
-    { "Content-Transfer-Encoding: base64",
-      "a part is sent with Content-Transfer-Encoding: base64, which the board does not decode "
-      "(RFC 7578 4.7): send the file's bytes as they are" },
-    { "content-transfer-encoding:BASE64 ",
-      "a part is sent with Content-Transfer-Encoding: base64, which the board does not decode "
-      "(RFC 7578 4.7): send the file's bytes as they are" },
-    { "Content-Transfer-Encoding: quoted-printable",
-      "a part is sent with Content-Transfer-Encoding: quoted-printable, which the board does "
-      "not decode (RFC 7578 4.7): send the file's bytes as they are" },
-    { "Content-Transfer-Encoding: x-uuencode",
-      "a part is sent with a Content-Transfer-Encoding other than 7bit, 8bit or binary, which "
-      "the board does not decode (RFC 7578 4.7): send the file's bytes as they are" },
+    { "Content-Transfer-Encoding: base64", "base64" },
+    { "content-transfer-encoding:BASE64 ", "BASE64" },
+    { "Content-Transfer-Encoding: quoted-printable", "quoted-printable" },
+    { "Content-Transfer-Encoding: x-uuencode; a=b", "x-uuencode" },
+    { "Content-Transfer-Encoding: x-a-very-long-encoding-name", "x-a-very-long-e" },
   };
   struct capture c;
   for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
@@ -543,7 +536,9 @@ START_TEST(test_transfer_encoding)
     memset(&c, 0, sizeof(c));
     multipart_init(&p, "zz", 2, &cap_callbacks, &c);
     ck_assert_int_eq(multipart_feed(&p, body.p, body.len), MULTIPART_ERR_ENCODING);
-    ck_assert_str_eq(multipart_error(&p), refused[i].error);
+    ck_assert_str_eq(multipart_error(&p), "a part's Content-Transfer-Encoding is not 7bit, "
+                     "8bit or binary: it is not decoded (RFC 7578 4.7)");
+    ck_assert_str_eq(p.encoding, refused[i].encoding);
     cap_free(&c);
     free(body.p);
   }
