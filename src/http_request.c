@@ -332,9 +332,11 @@ static void header_line(struct http_request_parser *p, char *line)
   } else if ((v = http_header_value(line, "referer")) != NULL) {
     if (r->origin_from != HTTP_ORIGIN_HEADER) {
       /* only its origin: "http://host:port" of "http://host:port/path?query" */
-      const char *auth = strstr(v, "://");
-      origin(p, v, auth ? (size_t)(auth + 3 - v) + strcspn(auth + 3, "/?#") : strlen(v),
-             HTTP_ORIGIN_REFERER);
+      size_t scheme = strcspn(v, ":/?#");
+      size_t len = strlen(v);
+      if (v[scheme] == ':' && v[scheme + 1] == '/' && v[scheme + 2] == '/')
+        len = scheme + 3 + strcspn(v + scheme + 3, "/?#");
+      origin(p, v, len, HTTP_ORIGIN_REFERER);
     }
   }
 }
@@ -395,8 +397,11 @@ size_t http_request_feed(struct http_request_parser *p, const uint8_t *data, siz
       break;
     }
     if (p->state == RQ_SKIP_LINE) {
-      if (c == '\n')
+      if (c == '\n') {
         p->state = RQ_HEADERS;
+        if (p->line_len > 0)
+          end_of_line(p);  /* the start kept of an Origin or Referer */
+      }
       continue;
     }
     if (c == '\n') {
@@ -416,11 +421,8 @@ size_t http_request_feed(struct http_request_parser *p, const uint8_t *data, siz
         fail(p, 431, "a request header is too large");
         break;
       }
-      if (needed >= 0) {
-        p->line[p->line_len] = '\0';
-        header_line(p, p->line);  /* its start is all that is read */
-      }
-      p->line_len = 0;
+      if (needed < 0)
+        p->line_len = 0;  /* else its start is kept, read at the line's end */
       p->state = RQ_SKIP_LINE;
     }
   }
