@@ -27,6 +27,7 @@ static const char reasons[] =
   "403" "Forbidden\0"
   "404" "Not Found\0"
   "405" "Method Not Allowed\0"
+  "408" "Request Timeout\0"
   "409" "Conflict\0"
   "411" "Length Required\0"
   "413" "Payload Too Large\0"

@@ -1046,6 +1046,166 @@ START_TEST(test_keep_alive_pipelined)
 }
 END_TEST
 
+/* The clock moves by step_ms at a time, with a poll after each step, as lwIP's timer does. */
+static void advance(uint32_t ms, uint32_t step_ms)
+{
+  for (uint32_t t = 0; t < ms;) {
+    uint32_t d = ms - t < step_ms ? ms - t : step_ms;
+    now_ms += d;
+    t += d;
+    http_conn_poll(&conn, now_ms);
+  }
+}
+
+START_TEST(test_head_deadline)
+{
+  /* a head trickled one byte a second: 408 when its first byte is HTTP_HEAD_TIMEOUT_MS old */
+  static const char head[] = "GET /style.css HTTP/1.1\r\nHost: 192.168.0.10\r\n\r\n";
+  ck_assert_uint_eq(HTTP_HEAD_TIMEOUT_MS, 5000);
+  now_ms += HTTP_IDLE_TIMEOUT_MS - 1;  /* an idle wait before the first byte does not count */
+  http_conn_poll(&conn, now_ms);
+  ck_assert(!io.closed);
+  for (int i = 0; i < 5; i++) {
+    send_bytes(head + i, 1, 0);
+    advance(999, 999);
+    ck_assert(!io.closed);
+    advance(1, 1);
+  }
+  ck_assert(io.closed);
+  struct response r = last_response();
+  char expected[512];
+  char *page = expected_page("/error.html", "408 Request Timeout: the request head did not "
+                             "arrive within 5000 ms");
+  snprintf(expected, sizeof(expected),
+           "HTTP/1.1 408 Request Timeout\r\n"
+           "Content-Type: text/html; charset=utf-8\r\n"
+           "Content-Length: %zu\r\n"
+           "Cache-Control: no-store\r\n"
+           "X-Content-Type-Options: nosniff\r\n"
+           "X-Frame-Options: DENY\r\n"
+           "Connection: close\r\n"
+           "\r\n", strlen(page));
+  ck_assert_str_eq(r.head, expected);
+  assert_page(&r, "/error.html", "408 Request Timeout: the request head did not arrive "
+              "within 5000 ms");
+  ck_assert_uint_eq(io.len, strlen(expected) + strlen(page));  /* that answer, nothing else */
+  ck_assert_uint_eq(io.closes, 1);
+  free(page);
+
+  /* a head complete just before its deadline is answered; the next one has its own */
+  new_conn();
+  send_bytes(head, 10, 0);
+  advance(HTTP_HEAD_TIMEOUT_MS - 1, 1000 - 1);
+  send_text(head + 10);
+  ck_assert_int_eq(last_response().status, 200);
+  ck_assert(!io.closed);
+  send_bytes(head, 3, 0);
+  advance(HTTP_HEAD_TIMEOUT_MS - 1, 500);
+  ck_assert(!io.closed);
+  advance(1, 1);
+  ck_assert(io.closed);
+  ck_assert_int_eq(last_response().status, 408);
+}
+END_TEST
+
+START_TEST(test_body_min_rate)
+{
+  /* a form upload at 1000 bytes/s: below 1024 over the first 10 s window, 408 and aborted */
+  size_t n = 60000;
+  uint8_t *img = tl_app(n, 23);
+  struct body b = form_body("----WebKitFormBoundaryQ1", img, n, true);
+  ck_assert_uint_eq(HTTP_BODY_MIN_RATE, 1024);
+  ck_assert_uint_eq(HTTP_BODY_RATE_WINDOW_MS, 10000);
+  login_ok();
+  new_conn();
+  post_upload(token, NULL, (uint32_t)b.len, false, 0);
+  size_t at = 0;
+  for (int s = 0; s < 9; s++) {
+    send_bytes(b.p + at, 1000, 0);
+    at += 1000;
+    advance(1000, 1000);
+  }
+  ck_assert(iap_writer_busy(&writer));  /* 9 s in: still within the window */
+  send_bytes(b.p + at, 1000, 0);
+  at += 1000;
+  advance(1000, 1000);                  /* 10000 bytes in 10 s: 240 short */
+  ck_assert(io.closed);
+  ck_assert(!iap_writer_busy(&writer));
+  ck_assert_uint_eq(tl_flash_le32(&flash, TL_USER_BASE), 0xFFFFFFFFu);
+  ck_assert_uint_eq(app.uploads_failed, 1);
+  struct response r = last_response();
+  ck_assert(strncmp(r.head, "HTTP/1.1 408 Request Timeout\r\n", 30) == 0);
+  ck_assert_ptr_nonnull(strstr(r.head, "Connection: close\r\n"));
+  assert_page(&r, "/error.html", "408 Request Timeout: the request body arrived slower than "
+              "1024 bytes/s");
+
+  /* at 1024 bytes/s it goes on, window after window, and completes */
+  memset(flash.mem + (TL_USER_BASE - STM32_FLASH_BASE), 0xFF, 0x10000);
+  new_conn();
+  post_upload(token, NULL, (uint32_t)b.len, false, 0);
+  for (at = 0; at < b.len && !io.closed;) {
+    size_t k = b.len - at < 1024 ? b.len - at : 1024;
+    send_bytes(b.p + at, k, 0);
+    at += k;
+    advance(1000, 1000);
+  }
+  ck_assert_int_eq(last_response().status, 200);
+  assert_flash_holds(img, n);
+
+  /* a raw upload that stops: 408 in JSON, the flash left unbootable */
+  memset(flash.mem + (TL_USER_BASE - STM32_FLASH_BASE), 0xFF, 0x10000);
+  char head[300];
+  snprintf(head, sizeof(head), "PUT /firmware HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+           "dXNlcjpzdG0zMg==\r\nContent-Length: %zu\r\n\r\n", n);
+  new_conn();
+  send_text(head);
+  send_bytes(img, 8000, 1460);
+  advance(HTTP_BODY_RATE_WINDOW_MS, 1000);
+  ck_assert(io.closed);
+  ck_assert(!iap_writer_busy(&writer));
+  ck_assert_uint_eq(tl_flash_le32(&flash, TL_USER_BASE), 0xFFFFFFFFu);
+  r = last_response();
+  static const char json[] = "{\"ok\":false,\"status\":408,\"error\":\"the request body arrived "
+                             "slower than 1024 bytes/s\"}\n";
+  ck_assert_int_eq(r.status, 408);
+  ck_assert_uint_eq(r.body_len, strlen(json));
+  ck_assert(memcmp(r.body, json, r.body_len) == 0);
+  free(b.p);
+  free(img);
+}
+END_TEST
+
+START_TEST(test_stalled_ranking)
+{
+  /* what the glue ranks connections by when it must close one for a new one */
+  ck_assert(http_conn_waiting(&conn));
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms), 0);
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms + 700), 700);
+  now_ms += 3000;
+  send_text("GET / HTTP/1.1\r\nHo");  /* a trickled head waits since the connection opened */
+  ck_assert(http_conn_waiting(&conn));
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms), 3000);
+  send_text("st: x\r\n\r\n");
+  ck_assert(http_conn_waiting(&conn));  /* answered: waiting for the next, from now */
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms + 10), 10);
+
+  /* a body: stalled only when behind the minimum rate, by the time the bytes missing take */
+  login_ok();
+  new_conn();
+  post_upload(token, NULL, 100000, false, 0);
+  ck_assert(!http_conn_waiting(&conn));
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms), 0);
+  uint8_t junk[2048];
+  memcpy(junk, "--", 2);
+  memset(junk + 2, 'a', sizeof(junk) - 2);
+  send_bytes(junk, 2048, 0);
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms + 2000), 0);  /* 2048 in 2 s */
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms + 3000), 1000); /* 1024 short: 1 s */
+  http_conn_closed(&conn, "test over");
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms + 3000), 0);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
   Suite *s = suite_create("http");
@@ -1069,6 +1229,9 @@ static Suite *http_suite(void)
   tcase_add_test(tc, test_put_refusals);
   tcase_add_test(tc, test_bad_heads_close);
   tcase_add_test(tc, test_keep_alive_pipelined);
+  tcase_add_test(tc, test_head_deadline);
+  tcase_add_test(tc, test_body_min_rate);
+  tcase_add_test(tc, test_stalled_ranking);
   suite_add_tcase(s, tc);
   return s;
 }
