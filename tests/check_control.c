@@ -93,7 +93,8 @@ START_TEST(status_iap_mode_exact)
            "\"netmask\":\"255.255.255.0\",\"gateway\":\"192.168.0.1\","
            "\"address_source\":\"static\",\"up\":true,\"rx_frames\":7,\"tx_frames\":5},"
            "\"transfer\":null,"
-           "\"flash\":{\"size\":1048576,\"user_flash\":\"0x08010000\",%s}}", sectors_json);
+           "\"flash\":{\"size\":1048576,\"user_flash\":\"0x08010000\",%s},"
+           "\"flash_error\":null}", sectors_json);
   ck_assert_str_eq(text, want);
   free(text);
 }
@@ -112,6 +113,15 @@ START_TEST(status_application_and_transfer)
   char *text = render_status(&s);
   tl_assert_contains(text, "\"board\":{\"mode\":\"application\",\"reason\":\"valid application\"");
   tl_assert_contains(text, "\"application\":{\"msp\":\"0x20020000\",\"pc\":\"0x080101c1\"}");
+  tl_assert_contains(text, ",\"flash_error\":null}");
+  free(text);
+  /* the flash file lost: the reason, as logged */
+  s.flash_error = "flash file /x/f.bin was deleted while iapd runs: what is programmed from now "
+                  "on is lost; uploads are refused until iapd is restarted";
+  text = render_status(&s);
+  tl_assert_contains(text, "},\"flash_error\":\"flash file /x/f.bin was deleted while iapd "
+                     "runs: what is programmed from now on is lost; uploads are refused until "
+                     "iapd is restarted\"}");
   tl_assert_contains(text, "\"transfer\":{\"protocol\":\"TFTP\",\"peer\":\"192.168.0.1:37713\","
                      "\"bytes\":5120,\"expected_bytes\":20000,\"percent\":25,"
                      "\"rate_bytes_per_s\":2560,\"elapsed_ms\":2000}");

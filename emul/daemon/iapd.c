@@ -253,6 +253,7 @@ static void main_loop(struct emul_board *b)
       handle_signals(b);
     sys_check_timeouts();
     bootloader_poll(&b->bl);
+    flash_file_watch(&b->flash, clock_now_ms());  /* a deleted flash file is logged at once */
     /* Every turn, not only when its descriptor is ready: it also sends progress events. */
     if (b->control)
       control_run(b->control, clock_now_ms());
@@ -263,7 +264,7 @@ static void main_loop(struct emul_board *b)
 
 static void control_status(void *ctx, struct board_status *s)
 {
-  const struct emul_board *b = ctx;
+  struct emul_board *b = ctx;
   const struct netif *n = &b->port.netif;
 
   s->application = b->bl.state == BOOTLOADER_APPLICATION;
@@ -283,6 +284,8 @@ static void control_status(void *ctx, struct board_status *s)
   s->rx_frames = b->port.rx_frames;
   s->tx_frames = b->port.tx_frames;
   s->user_flash = b->bl.cfg.area.base;
+  flash_file_check(&b->flash);  /* a file deleted since the last sync shows at once */
+  s->flash_error = flash_file_error(&b->flash);
 }
 
 static void control_reset(void *ctx, bool key_held)
@@ -449,11 +452,13 @@ int iapd_run(const struct iapd_options *opt)
              "errors, %u accesses while BSY", b.flash_regs.erases, b.flash_regs.programs,
              b.flash_regs.bus_errors, b.flash_regs.stalls);
   if (synced != FLASH_OK)
-    log_err("flash", "flash file %s could not be synced", opt->flash_path);
+    log_err("flash", "flash file %s not saved: %s", opt->flash_path,
+            flash_file_error(&b.flash) ? "it was lost while iapd ran (see above)"
+                                       : "msync failed");
   else
     log_info("board", "flash synced, bye");
   sd_notify_send("STOPPING=1", err, sizeof(err));
   close_all(&b);
   close(b.sigfd);
-  return 0;
+  return synced == FLASH_OK ? 0 : 1;  /* what the flash holds did not all reach its file */
 }
