@@ -80,7 +80,7 @@ struct multipart_parser {
   uint32_t header_bytes;             /* of the current part's header block */
   char name[MULTIPART_NAME_MAX];
   bool is_file;
-  char encoding[16];                 /* a Content-Transfer-Encoding refused, "" if none (cut) */
+  char encoding[24];                 /* a Content-Transfer-Encoding refused, "" if none (cut) */
   unsigned parts;                    /* parts begun */
 };
 
