@@ -15,6 +15,20 @@
 /* A reset waits for its page to be acknowledged, at most this many polls. */
 #define RESET_WAIT_POLLS 3
 
+/*
+ * lwIP priorities of the server's pcbs. When a SYN finds lwIP's pcb pool empty, tcp_alloc()
+ * aborts the active pcb of the lowest priority below the listener's, the longest silent
+ * first (tcp_kill_prio). A new connection starts at the listener's priority, so a handshake
+ * is never killed for another; once accepted, a connection is ranked by what it does: a
+ * closed one (its answer out, the FIN handshake left) goes first, then one waiting for a
+ * request or behind the minimum body rate. One working at speed stays at the listener's
+ * priority: lwIP never kills it, only evict_for() may, by the finer rule there.
+ */
+#define PRIO_LISTEN  TCP_PRIO_NORMAL
+#define PRIO_WORKING TCP_PRIO_NORMAL
+#define PRIO_IDLE    (TCP_PRIO_MIN + 1)
+#define PRIO_CLOSED  TCP_PRIO_MIN
+
 struct http_glue {
   bool used;
   struct tcp_pcb *pcb;
@@ -110,6 +124,7 @@ static void finish(struct http_glue *g)
     g->pending = NULL;
   }
   detach(pcb);
+  tcp_setprio(pcb, PRIO_CLOSED);
   if (tcp_close(pcb) != ERR_OK)
     tcp_abort(pcb);
   release(g);
@@ -118,11 +133,17 @@ static void finish(struct http_glue *g)
 }
 
 /* After every call into the core: close if it asked to. A reset waits until its page is
- * acknowledged (or a few polls), so the browser shows it before the board goes away. */
+ * acknowledged (or a few polls), so the browser shows it before the board goes away.
+ * Otherwise the pcb's priority follows what the connection does now. */
 static void check_close(struct http_glue *g)
 {
-  if (!g->used || !g->closing)
+  if (!g->used)
     return;
+  if (!g->closing) {
+    bool idle = http_conn_waiting(&g->conn) || http_conn_stalled_ms(&g->conn, sys_now()) > 0;
+    tcp_setprio(g->pcb, idle ? PRIO_IDLE : PRIO_WORKING);
+    return;
+  }
   if (g->reset_after && (g->pcb->unsent != NULL || g->pcb->unacked != NULL)
       && g->close_polls < RESET_WAIT_POLLS)
     return;
@@ -225,6 +246,50 @@ static void on_err(void *arg, err_t err)
   release(g);
 }
 
+/*
+ * Every connection is taken: the place of the one that has held it longest without doing
+ * what it is there for goes to the new one (http_conn_stalled_ms). One waiting for a request
+ * goes first, whatever its time: closing it costs its client only a new connection. Then one
+ * behind the minimum body rate or not taking its answer. A closing connection keeps its place
+ * (it is gone within RESET_WAIT_POLLS). NULL when all work at speed: the new one is refused.
+ */
+static struct http_glue *evict_for(const char *newcomer)
+{
+  uint32_t now = sys_now();
+  struct http_glue *victim = NULL;
+  bool victim_waiting = false;
+  uint32_t victim_stalled = 0;
+
+  for (unsigned i = 0; i < HTTP_MAX_CONNECTIONS; i++) {
+    struct http_glue *g = &server.conns[i];
+    if (!g->used || g->closing)
+      continue;
+    bool waiting = http_conn_waiting(&g->conn);
+    uint32_t stalled = http_conn_stalled_ms(&g->conn, now);
+    if (!waiting && stalled == 0)
+      continue;
+    if (victim == NULL || (waiting && !victim_waiting)
+        || (waiting == victim_waiting && stalled > victim_stalled)) {
+      victim = g;
+      victim_waiting = waiting;
+      victim_stalled = stalled;
+    }
+  }
+  if (victim == NULL) {
+    log_warn("http", "all %u connections busy at full speed: refusing %s",
+             (unsigned)HTTP_MAX_CONNECTIONS, newcomer);
+    return NULL;
+  }
+  log_debug("http", "all %u connections busy: closing %s (%s for %u ms) for %s",
+            (unsigned)HTTP_MAX_CONNECTIONS, victim->conn.peer,
+            victim_waiting ? "waiting" : "slow", (unsigned)victim_stalled, newcomer);
+  http_conn_closed(&victim->conn, "its place was given to a new connection (all busy)");
+  detach(victim->pcb);
+  tcp_abort(victim->pcb);  /* RST: the client learns at once */
+  release(victim);
+  return victim;
+}
+
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
   struct http_glue *g = NULL;
@@ -234,19 +299,21 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
   if (err != ERR_OK || pcb == NULL)
     return ERR_VAL;
+  ipaddr_ntoa_r(&pcb->remote_ip, ip, sizeof(ip));
+  iap_snprintf(peer, sizeof(peer), "%s:%u", ip, (unsigned)pcb->remote_port);
   for (unsigned i = 0; i < HTTP_MAX_CONNECTIONS && g == NULL; i++)
     if (!server.conns[i].used)
       g = &server.conns[i];
+  if (g == NULL)
+    g = evict_for(peer);
   if (g == NULL) {
-    log_warn("http", "all %u connections busy: refusing one", (unsigned)HTTP_MAX_CONNECTIONS);
     tcp_abort(pcb);
     return ERR_ABRT;
   }
   memset(g, 0, sizeof(*g) - sizeof(g->conn));
   g->used = true;
   g->pcb = pcb;
-  ipaddr_ntoa_r(&pcb->remote_ip, ip, sizeof(ip));
-  iap_snprintf(peer, sizeof(peer), "%s:%u", ip, (unsigned)pcb->remote_port);
+  tcp_setprio(pcb, PRIO_IDLE);
   http_conn_init(&g->conn, &server.app, &glue_ops, g, peer, sys_now());
   tcp_arg(pcb, g);
   tcp_recv(pcb, on_recv);
@@ -269,6 +336,7 @@ err_t http_server_start(const struct http_server_config *cfg)
   if (pcb == NULL)
     return ERR_MEM;
   ip_set_option(pcb, SOF_REUSEADDR);  /* and its connections inherit it */
+  tcp_setprio(pcb, PRIO_LISTEN);      /* and its handshakes */
   err = tcp_bind(pcb, IP4_ADDR_ANY, HTTP_PORT);
   if (err != ERR_OK) {
     tcp_close(pcb);

@@ -64,6 +64,12 @@ enum iap_status iap_writer_begin(struct iap_writer *w, const char *protocol, con
          w->peer);
     return err->status;
   }
+  enum flash_result fr = flash_sync(w->flash);
+  if (fr != FLASH_OK) {
+    fail(err, IAP_ERR_STORAGE, "upload refused: %s", flash_result_str(fr));
+    log_err("flash", "%s upload from %s refused: %s", protocol, peer, err->message);
+    return err->status;
+  }
   if (expected_size > capacity(w)) {
     fail(err, IAP_ERR_TOO_LARGE,
          "image too large: %u bytes, the user flash 0x%08x-0x%08x holds %u bytes",
@@ -296,7 +302,7 @@ enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *resul
     return stop(w, err);
   fr = flash_sync(w->flash);
   if (fr != FLASH_OK) {
-    fail(err, IAP_ERR_FLASH, "flash sync failed: %s", flash_result_str(fr));
+    fail(err, IAP_ERR_STORAGE, "flash sync failed: %s", flash_result_str(fr));
     return stop(w, err);
   }
   result->size = w->received;

@@ -8,7 +8,9 @@
  *    everything else is programmed and read back equal, so an interrupted or refused upload
  *    leaves 0xFFFFFFFF at the SP slot and the board stays in IAP mode;
  *  - an image larger than the user area is refused at the first byte past its end;
- *  - one upload at a time (IAP_ERR_BUSY).
+ *  - one upload at a time (IAP_ERR_BUSY);
+ *  - an upload starts only when the flash device syncs (IAP_ERR_STORAGE otherwise): a store
+ *    that cannot keep the image is found before anything is erased, and again at the end.
  */
 #ifndef IAPD_IAP_WRITER_H
 #define IAPD_IAP_WRITER_H

@@ -108,11 +108,13 @@ static json_t *flash_json(const struct board_status *s)
 json_t *control_status_json(const struct board_status *s)
 {
   /* json_pack takes the "o" references even when it fails, so a NULL part leaks nothing. */
-  return json_pack("{s:o,s:o,s:o,s:o}",
+  return json_pack("{s:o,s:o,s:o,s:o,s:o}",
                    "board", board_json(s),
                    "network", network_json(s),
                    "transfer", control_transfer_json(&s->transfer),
-                   "flash", flash_json(s));
+                   "flash", flash_json(s),
+                   "flash_error", s->flash_error ? control_json_string(s->flash_error)
+                                                 : json_null());
 }
 
 json_t *control_log_json(enum iap_log_level level, const char *module, const char *text,

@@ -37,6 +37,7 @@ struct board_status {
   bool key_held;          /* Key as of the last reset */
   uint32_t msp, pc;       /* the application's vectors, when it runs */
   uint32_t uptime_ms;
+  const char *flash_error;  /* the flash file is lost (deleted, replaced): why; NULL if not */
   /* The network. */
   const char *backend;    /* "tap" or "pcap" */
   const char *interface;

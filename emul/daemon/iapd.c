@@ -507,6 +507,7 @@ static void main_loop(struct emul_board *b)
       sys_check_timeouts();
       bootloader_poll(&b->bl);
     }
+    flash_file_watch(&b->flash, clock_now_ms());  /* a deleted flash file is logged at once */
     if (!b->stall_active && b->reset_pending) {
       b->reset_pending = false;
       log_info("board", "reset%s (the signal that came during the flash operation)",
@@ -527,7 +528,7 @@ static void main_loop(struct emul_board *b)
 
 static void control_status(void *ctx, struct board_status *s)
 {
-  const struct emul_board *b = ctx;
+  struct emul_board *b = ctx;
   const struct netif *n = &b->port.netif;
 
   s->application = b->bl.state == BOOTLOADER_APPLICATION;
@@ -555,6 +556,8 @@ static void control_status(void *ctx, struct board_status *s)
   s->last_upgrade = b->have_last_upgrade;
   s->last_upgrade_silicon_ms = (uint32_t)(b->last_upgrade_us / 1000u);
   s->power_cuts = b->power_cuts;
+  flash_file_check(&b->flash);  /* a file deleted since the last sync shows at once */
+  s->flash_error = flash_file_error(&b->flash);
 }
 
 static bool control_flash_busy(void *ctx)
@@ -814,7 +817,9 @@ int iapd_run(const struct iapd_options *opt)
              "errors, %u accesses while BSY", b.flash_regs.erases, b.flash_regs.programs,
              b.flash_regs.bus_errors, b.flash_regs.stalls);
   if (synced != FLASH_OK)
-    log_err("flash", "flash file %s could not be synced", opt->flash_path);
+    log_err("flash", "flash file %s not saved: %s", opt->flash_path,
+            flash_file_error(&b.flash) ? "it was lost while iapd ran (see above)"
+                                       : "msync failed");
   else
     log_info("board", "flash synced, bye");
   sd_notify_send("STOPPING=1", err, sizeof(err));
@@ -822,5 +827,5 @@ int iapd_run(const struct iapd_options *opt)
   close(b.sigfd);
   flash_silicon_release(&b.silicon);
   netif_backend_release(&b.port);
-  return 0;
+  return synced == FLASH_OK ? 0 : 1;  /* what the flash holds did not all reach its file */
 }
