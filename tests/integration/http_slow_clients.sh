@@ -53,11 +53,11 @@ for round in 1 2; do
   log_mark
   start=$(date +%s.%N)
   login "$WORK/jar"
-  out=$(hcurl -b "$WORK/jar" -F "datafile=@$img" -w '\n%{http_code}' "$BASE_URL/upload.cgi") \
+  out=$(hcurl -b "$WORK/jar" -F "datafile=@$img" -w '\n%{http_code}' "$BASE_URL/upload.cgi" 2>&1) \
     || fail "round $round: the form upload failed under the flood: $out"
   [ "$(status_of "$out")" = 200 ] || fail "round $round: form upload status $(status_of "$out")"
   check_http_flashed "$img" "$WORK/before.bin"
-  out=$(hcurl -u user:stm32 -T "$img" -w '\n%{http_code}' "$BASE_URL/firmware") \
+  out=$(hcurl -u user:stm32 -T "$img" -w '\n%{http_code}' "$BASE_URL/firmware" 2>&1) \
     || fail "round $round: PUT failed under the flood: $out"
   [ "$(status_of "$out")" = 200 ] || fail "round $round: PUT status $(status_of "$out")"
   say "round $round: login, form upload and PUT took $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }') s under $CLIENTS slow clients"
