@@ -50,6 +50,7 @@ static void start_http(struct bootloader *bl, const char *ip)
     .session_timeout_ms = bl->cfg.http_session_timeout_ms,
     .user_flash_base = bl->cfg.area.base,
     .user_flash_size = bl->cfg.area.end - bl->cfg.area.base,
+    .tcp_window = bl->cfg.http_tcp_window,
     .request_reset = on_http_reset,
     .reset_ctx = bl,
   };

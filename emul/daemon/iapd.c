@@ -13,6 +13,7 @@
 
 #include "board.h"
 #include "boot.h"
+#include "board_opts.h"  /* ETH_RX_DESC_COUNT */
 #include "bootloader.h"
 #include "clock_posix.h"
 #include "control.h"
@@ -697,6 +698,12 @@ static void bootloader_config_from(const struct iapd_options *o, struct bootload
   cfg->http_user = o->http_user;
   cfg->http_password = o->http_password;
   cfg->http_session_timeout_ms = o->http_session_timeout * 1000u;
+  /* While the flash stalls the board, frames wait in the receive ring the firmware has
+   * (netif_backend.h) and the rest are lost: the window is then what the ring holds, as on
+   * the board, where TCP_WND is that. Without timing nothing stalls, and iapd's wider window
+   * (mk/lwip.am) saves round trips through the TAP. */
+  if (o->flash_timing != FLASH_TIMING_NONE)
+    cfg->http_tcp_window = ETH_RX_DESC_COUNT * TCP_MSS;
 }
 
 /* The flash device --flash-driver picks: the chip model directly, or the firmware's STM32
