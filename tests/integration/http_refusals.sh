@@ -65,9 +65,12 @@ timeout 30 $RAW partial "$WORK/app.bin" reset --form --cookie "$token" --send 10
   || fail "http_raw.py partial reset failed"
 board_wait "aborted after" 10
 if [ "$BACKEND" = user ]; then
-  # Through slirp the client's RST, after its data, ends slirp's own socket with a plain end
-  # of stream (recv 0, SO_ERROR 0): slirp closes towards the board with a FIN.
-  log_has "the client closed the connection" || fail "the RST (a FIN through slirp) was not reported"
+  # Through slirp the client's RST reaches the board as slirp's host socket ended it: a plain
+  # end of stream when slirp had read the data before the RST (recv 0, SO_ERROR 0: slirp
+  # sends a FIN), a reset when the RST came first (ECONNRESET: slirp sends an RST). Which
+  # one is the host kernel's timing; the upload is aborted either way.
+  log_since_mark | grep -qE "aborted after [0-9]+ bytes: the (client closed the connection|connection was reset by the client)" \
+    || fail "the RST (a FIN or an RST through slirp) was not reported"
 else
   log_has "the connection was reset by the client" || fail "the RST was not reported"
 fi
@@ -158,25 +161,28 @@ grep -q '^HTTP/1.1 400 Bad Request' <<<"$out" || fail "two Hosts: $(head -n 1 <<
 grep -q 'more than one Host header (RFC 9112 3.2)' <<<"$out" || fail "two Hosts: no reason"
 
 # --- cross-site requests: 403 with a valid session, nothing written, no reset ---------------
+# The board is who the Host header names: 192.168.0.10, or 127.0.0.1:PORT over --user-net.
+board_host=${BASE_URL#http://}
+board_host=${board_host%%/*}
 login "$WORK/jar"
 sha=$(flash_sha)
 log_mark
 out=$(hcurl -b "$WORK/jar" -H 'Origin: http://evil.example' -F "datafile=@$WORK/app.bin" \
   -w '\n%{http_code}' "$BASE_URL/upload.cgi")
 [ "$(status_of "$out")" = 403 ] || fail "cross-site upload: status $(status_of "$out")"
-grep -q '403 Forbidden: cross-site request refused: its Origin http://evil.example is not this board (192.168.0.10)' <<<"$out" \
+grep -q "403 Forbidden: cross-site request refused: its Origin http://evil.example is not this board ($board_host)" <<<"$out" \
   || fail "cross-site upload: no reason in $out"
 out=$(hcurl -b "$WORK/jar" -H 'Referer: http://evil.example/x.html' -d '' -w '\n%{http_code}' \
   "$BASE_URL/resetmcu.cgi")
 [ "$(status_of "$out")" = 403 ] || fail "cross-site reset: status $(status_of "$out")"
 out=$(hcurl -u user:stm32 -H 'Origin: http://evil.example' -T "$WORK/app.bin" -w '\n%{http_code}' \
   "$BASE_URL/firmware")
-[ "$(body_of "$out")" = '{"ok":false,"status":403,"error":"cross-site request refused: its Origin http://evil.example is not this board (192.168.0.10)"}' ] \
+[ "$(body_of "$out")" = "{\"ok\":false,\"status\":403,\"error\":\"cross-site request refused: its Origin http://evil.example is not this board ($board_host)\"}" ] \
   || fail "cross-site PUT: $(body_of "$out")"
 [ "$(flash_sha)" = "$sha" ] || fail "a cross-site request changed the flash"
 log_has "reset requested" && fail "a cross-site request reset the board"
 # the same session from the board's own page still works
-out=$(hcurl -b "$WORK/jar" -H "Origin: http://$BOARD_IP" -F "datafile=@$WORK/app.bin" \
+out=$(hcurl -b "$WORK/jar" -H "Origin: http://$board_host" -F "datafile=@$WORK/app.bin" \
   -w '\n%{http_code}' "$BASE_URL/upload.cgi")
 [ "$(status_of "$out")" = 200 ] || fail "same-origin upload: status $(status_of "$out")"
 
