@@ -762,7 +762,7 @@ START_TEST(test_config_unknown_key)
   parse("-c", conf_path, NULL);
   snprintf(expected, sizeof(expected),
            "%s:4: unknown key 'port' (known keys: foreground, tap, attach, host-addr, flash, "
-           "flash-driver, ip, netmask, gateway, mac, dhcp, dhcp-timeout, user-flash, key, "
+           "flash-driver, boot-verify, signing-key, slots, ip, netmask, gateway, mac, dhcp, dhcp-timeout, user-flash, key, "
            "exit-on-jump, tftp, tftp-max-blksize, tftp-max-windowsize, http, http-user, "
            "http-password, http-session-timeout, control, pcap, verbose)\n",
            conf_path);

@@ -352,6 +352,9 @@ static void bootloader_config_from(const struct iapd_options *o, struct bootload
   memset(cfg, 0, sizeof(*cfg));
   cfg->area.base = o->user_flash;
   cfg->area.end = STM32_FLASH_END;
+  cfg->slots = o->slots;
+  cfg->verify = o->boot_verify;
+  cfg->key = o->have_signing_key ? &o->signing_key : NULL;
   cfg->tftp = o->tftp;
   cfg->tftp_max_blksize = (uint16_t)o->tftp_max_blksize;
   cfg->tftp_max_windowsize = (uint16_t)o->tftp_max_windowsize;

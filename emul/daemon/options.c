@@ -18,6 +18,7 @@
 #include "http_opts.h"
 #include "iap_opts.h"
 #include "lwip/init.h"
+#include "signing_key.h"
 #include "stm32f407.h"
 #include "tftp_opts.h"
 #include "tftp_proto.h"
@@ -57,6 +58,9 @@ enum option_id {
   OPT_DHCP,
   OPT_DHCP_TIMEOUT,
   OPT_FLASH_DRIVER,
+  OPT_BOOT_VERIFY,
+  OPT_SIGNING_KEY,
+  OPT_SLOTS,
 };
 
 struct option_spec {
@@ -90,6 +94,19 @@ static const struct option_spec specs[] = {
     "chip model) or stm32 (the firmware's FLASH driver\n"
     "over a register model of the FLASH interface)\n"
     "(default: direct)" },
+  { "boot-verify", OPT_BOOT_VERIFY, "vectors|integrity|signature", "boot-verify",
+    "what the bootloader starts: vectors (AN3376's\n"
+    "vector table check only), integrity (a commit\n"
+    "record whose SHA-256 matches the image) or\n"
+    "signature (integrity and a signature by the key\n"
+    "of --signing-key) (default: integrity)" },
+  { "signing-key", OPT_SIGNING_KEY, "FILE", "signing-key",
+    "public key (PEM or DER, ECDSA P-256) that images\n"
+    "must be signed with under --boot-verify signature" },
+  { "slots", OPT_SLOTS, "single|dual", "slots",
+    "single: one slot, uploads erase the running image\n"
+    "(AN3376); dual: uploads go to a staging slot and\n"
+    "are installed at reset (default: single)" },
   { "ip", OPT_IP, "ADDR", "ip",
     "board IPv4 address (default: 192.168.0.10)" },
   { "netmask", OPT_NETMASK, "ADDR", "netmask",
@@ -190,6 +207,10 @@ void options_defaults(struct iapd_options *o)
   o->dhcp = false;
   o->dhcp_timeout = DHCP_FALLBACK_MS / 1000u;
   o->flash_driver = FLASH_DRIVER_DIRECT;
+  o->boot_verify = IAP_VERIFY_INTEGRITY;
+  o->slots = IAP_SLOTS_SINGLE;
+  o->signing_key_path[0] = '\0';
+  o->have_signing_key = false;
 }
 
 static const struct option_spec *spec_by_id(int id)
@@ -521,6 +542,34 @@ static bool parse_flash_driver(const char *text, struct iapd_options *o, char *w
   return true;
 }
 
+static bool parse_boot_verify(const char *text, struct iapd_options *o, char *why,
+                              size_t size)
+{
+  static const enum iap_verify all[] = { IAP_VERIFY_VECTORS, IAP_VERIFY_INTEGRITY,
+                                          IAP_VERIFY_SIGNATURE };
+  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+    if (strcmp(text, iap_verify_str(all[i])) == 0) {
+      o->boot_verify = all[i];
+      return true;
+    }
+  }
+  snprintf(why, size, "is not a boot policy (expected vectors, integrity or signature)");
+  return false;
+}
+
+static bool parse_slots(const char *text, struct iapd_options *o, char *why, size_t size)
+{
+  if (strcmp(text, "single") == 0)
+    o->slots = IAP_SLOTS_SINGLE;
+  else if (strcmp(text, "dual") == 0)
+    o->slots = IAP_SLOTS_DUAL;
+  else {
+    snprintf(why, size, "is not a slot layout (expected single or dual)");
+    return false;
+  }
+  return true;
+}
+
 /* Whole seconds from 1 to one day. */
 static bool parse_seconds(const char *text, unsigned *out, char *why, size_t size)
 {
@@ -579,6 +628,12 @@ static bool apply_value(struct iapd_options *o, int id, const char *text, char *
     return parse_path(text, o->flash_path, sizeof(o->flash_path), why, size);
   case OPT_FLASH_DRIVER:
     return parse_flash_driver(text, o, why, size);
+  case OPT_BOOT_VERIFY:
+    return parse_boot_verify(text, o, why, size);
+  case OPT_SLOTS:
+    return parse_slots(text, o, why, size);
+  case OPT_SIGNING_KEY:
+    return parse_path(text, o->signing_key_path, sizeof(o->signing_key_path), why, size);
   case OPT_IP:
     return parse_unicast(text, o->ip, why, size);
   case OPT_NETMASK:
@@ -962,6 +1017,33 @@ static bool check_combination(const struct iapd_options *o, FILE *err)
             "address, or 0.0.0.0 for none\n", ip);
     return false;
   }
+  if (o->slots == IAP_SLOTS_DUAL
+      && stm32_flash_sector_of(o->user_flash) == (int)STM32_FLASH_SECTOR_COUNT - 1) {
+    fprintf(err, "iapd: slots dual needs two sectors of user flash or more; user-flash "
+            "0x%08x leaves one\n", (unsigned)o->user_flash);
+    return false;
+  }
+  if (o->boot_verify == IAP_VERIFY_SIGNATURE && o->signing_key_path[0] == '\0') {
+    fprintf(err, "iapd: boot-verify signature needs signing-key FILE, the public key the "
+            "images are signed with (iapd-image keygen writes one)\n");
+    return false;
+  }
+  return true;
+}
+
+/* The signing key is read at start-up: a file that is not a key stops iapd here. */
+static bool load_signing_key(struct iapd_options *o, FILE *err)
+{
+  char why[IAPD_PATH_MAX + 160];
+
+  o->have_signing_key = false;
+  if (o->signing_key_path[0] == '\0')
+    return true;
+  if (!signing_key_load(o->signing_key_path, &o->signing_key, why, sizeof(why))) {
+    fprintf(err, "iapd: %s\n", why);
+    return false;
+  }
+  o->have_signing_key = true;
   return true;
 }
 
@@ -1006,7 +1088,7 @@ enum options_status options_parse(struct iapd_options *o, int argc, char **argv,
   if (verbose > 0)
     o->verbose = verbose;
 
-  if (!check_combination(o, err))
+  if (!check_combination(o, err) || !load_signing_key(o, err))
     status = OPTIONS_ERROR;
 done:
   free(list);

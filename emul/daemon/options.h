@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "iap_crypto.h"
+#include "iap_slots.h"
+
 #define IAPD_PATH_MAX 4096
 
 struct iapd_options {
@@ -41,6 +44,11 @@ struct iapd_options {
   bool dhcp;                       /* --dhcp: DHCP, falling back to the static address */
   unsigned dhcp_timeout;           /* --dhcp-timeout SECONDS, default 10 */
   enum { FLASH_DRIVER_DIRECT, FLASH_DRIVER_STM32 } flash_driver; /* --flash-driver */
+  enum iap_verify boot_verify;     /* --boot-verify, default integrity */
+  enum iap_slots_mode slots;       /* --slots, default single */
+  char signing_key_path[IAPD_PATH_MAX]; /* --signing-key FILE; empty: none */
+  struct iap_pubkey signing_key;   /* loaded from it by options_parse */
+  bool have_signing_key;
 };
 
 enum options_status {

@@ -862,9 +862,9 @@ def sc_tsize_too_large(ctx):
     c = ctx.client("tsize-too-large")
     c.send(wrq(options=[opt("blksize", 1428), opt("tsize", USER_FLASH_SIZE + 1),
                         opt("windowsize", 16)]), ctx.tftp_port)
-    src, text = c.expect_error(ENOSPACE, "WRQ with tsize 983041", not_ports=(ctx.tftp_port,),
-                               contains="image too large: 983041 bytes, the user flash "
-                                        "0x08010000-0x080fffff holds 983040 bytes")
+    src, text = c.expect_error(ENOSPACE, "WRQ with tsize 982913", not_ports=(ctx.tftp_port,),
+                               contains="image too large: 982913 bytes, the user flash "
+                                        "0x08010000-0x080fff7f holds 982912 bytes")
     c.expect_silence(TIMEOUT_S + 0.5, "after the ERROR 3 (no transfer started)")
     if ctx.flash() != before:
         raise Deviation("tsize-too-large: the flash file changed")

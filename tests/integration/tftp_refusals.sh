@@ -111,31 +111,31 @@ esac
 [ "$(flash_sha)" = "$sha_before" ] || fail "read request: the flash file changed"
 say "ok: read request refused (${out%%$'\n'*})"
 
-# Too large, announced: curl sends tsize=983041 with the WRQ; refused before any erase.
+# Too large, announced: curl sends tsize=982913 with the WRQ; refused before any erase.
 mkimg too-large.bin --link 0x08010000 --size $((USER_FLASH_BYTES + 1)) --seed 105
-[ "$(stat -c %s too-large.bin)" -eq 983041 ] || hard_error "too-large.bin is not 983041 bytes"
+[ "$(stat -c %s too-large.bin)" -eq 982913 ] || hard_error "too-large.bin is not 982913 bytes"
 sha_before=$(flash_sha)
 log_mark
 out=$(timeout 30 curl -sS --max-time 25 -T too-large.bin "tftp://$BOARD_IP/app.bin" 2>&1)
 rc=$?
 # curl maps TFTP ERROR 3 (disk full or allocation exceeded) to CURLE_REMOTE_DISK_FULL, 70.
-[ "$rc" -eq 70 ] || fail "curl, 983041 bytes announced: expected exit 70 (ERROR 3), got $rc: $out"
-board_wait "flash: error: TFTP upload from $HOST_IP refused: image too large: 983041 bytes, the user flash 0x08010000-0x080fffff holds 983040 bytes" 5
+[ "$rc" -eq 70 ] || fail "curl, 982913 bytes announced: expected exit 70 (ERROR 3), got $rc: $out"
+board_wait "flash: error: TFTP upload from $HOST_IP refused: image too large: 982913 bytes, the user flash 0x08010000-0x080fff7f holds 982912 bytes" 5
 log_has "transfer started" && fail "an announced oversize upload started a transfer"
-[ "$(flash_sha)" = "$sha_before" ] || fail "curl, 983041 bytes announced: the flash file changed"
-say "ok: 983041 bytes announced by curl: refused up front ($out)"
+[ "$(flash_sha)" = "$sha_before" ] || fail "curl, 982913 bytes announced: the flash file changed"
+say "ok: 982913 bytes announced by curl: refused up front ($out)"
 
 # Every refusal so far left the application intact: it still boots.
 expect_jump app.bin
 say "ok: the application survived every refusal and boots"
 
-# (b) Too large, not announced: the board learns it at byte 983041, after erasing all of the
+# (b) Too large, not announced: the board learns it at byte 982913, after erasing all of the
 # user flash. ERROR 3, and the SP slot stays erased: no jump into a truncated image.
 log_mark
 tftp_put too-large.bin
 case "$OUT" in
   *"Error code 3: image too large"*) ;;
-  *) fail "983041 bytes, not announced: expected 'Error code 3: image too large', got: $OUT" ;;
+  *) fail "982913 bytes, not announced: expected 'Error code 3: image too large', got: $OUT" ;;
 esac
 board_wait "flash: error: TFTP upload from $HOST_IP refused: image too large" 5
 board_wait "no application in flash now: the board stays in IAP mode at reset" 5
@@ -148,7 +148,7 @@ board_reset
 board_wait "boot: IAP mode (no application" 5
 board_wait "$READY_LINE" 5
 log_has "jump to application" && fail "the board jumped after a refused oversize upload"
-say "ok: 983041 bytes not announced: ERROR 3, SP slot erased, reset stays in IAP mode"
+say "ok: 982913 bytes not announced: ERROR 3, SP slot erased, reset stays in IAP mode"
 
 # (e) The server takes the next upload as if nothing happened.
 mkimg app2.bin --link 0x08010000 --size 40000 --seed 106
