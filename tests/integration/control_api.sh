@@ -52,7 +52,7 @@ board_wait "control: board page and JSON API on http://127.0.0.1:8069/"
 http GET /api/status
 [ "$CODE" = 200 ] || fail "GET /api/status: status $CODE"
 [ "$TYPE" = application/json ] || fail "GET /api/status: Content-Type '$TYPE'"
-jq_is 'keys_unsorted' '["board","network","transfer","flash"]'
+jq_is 'keys_unsorted' '["board","network","transfer","flash","slots"]'
 jq_is '.board | keys_unsorted' '["mode","reason","detail","key_held","application","uptime_ms"]'
 jq_is '.board | del(.uptime_ms)' \
   '{"mode":"iap","reason":"no application","detail":"no application at 0x08010000 (erased)","key_held":false,"application":null}'
@@ -60,6 +60,7 @@ jq_is '.network | del(.rx_frames, .tx_frames)' \
   '{"backend":"tap","interface":"tap0","mac":"00:00:00:00:00:02","ip":"192.168.0.10","netmask":"255.255.255.0","gateway":"192.168.0.1","address_source":"static","up":true}'
 jq_is '.transfer' 'null'
 jq_is '.flash | del(.sectors)' '{"size":1048576,"user_flash":"0x08010000"}'
+jq_is '.slots' '{"boot_verify":"integrity","layout":"single","list":[{"name":"primary","address":"0x08010000","end":"0x08100000","max_image":982912,"content":"empty","detail":"empty at 0x08010000","record":null}]}'
 jq_is '[.flash.sectors[] | [.sector, .address, .size, .bootloader, .erased, .erase_count]]' \
   '[[0,"0x08000000",16384,true,true,0],[1,"0x08004000",16384,true,true,0],[2,"0x08008000",16384,true,true,0],[3,"0x0800c000",16384,true,true,0],[4,"0x08010000",65536,false,true,0],[5,"0x08020000",131072,false,true,0],[6,"0x08040000",131072,false,true,0],[7,"0x08060000",131072,false,true,0],[8,"0x08080000",131072,false,true,0],[9,"0x080a0000",131072,false,true,0],[10,"0x080c0000",131072,false,true,0],[11,"0x080e0000",131072,false,true,0]]'
 say "ok: GET /api/status: every member, IAP mode, erased flash"
