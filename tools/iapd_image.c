@@ -13,7 +13,7 @@ static void usage(FILE *f)
 {
   fputs("Usage: iapd-image COMMAND [ARGUMENT]...\n"
         "Make keys for, sign, verify and describe application images for iapd's\n"
-        "--boot-verify signature (ECDSA P-256 over SHA-256; the signature travels in a\n"
+        "boot policy 'signature' (ECDSA P-256 over SHA-256; the signature travels in a\n"
         "trailer after the raw image, which uploads and is stored like any image).\n"
         "\n"
         "Commands:\n"
