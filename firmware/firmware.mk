@@ -40,8 +40,22 @@ FW_SRCS := $(FIRMWARE_C)
 # used, link-time optimisation across src/, lwIP and firmware/, newlib-nano without float
 # printf. __FILE__ relative to the trees (lwIP's assertion texts are compiled out anyway).
 ARCH := -mcpu=cortex-m4 -mthumb -mfloat-abi=soft
+# mbed TLS (SHA-256, ECDSA P-256 verify) from Debian's source package, fetched by
+# scripts/bootstrap.sh (fetch_mbedtls) into third_party/mbedtls, with our config file.
+MBEDTLS_DIR ?= $(SRCDIR)/third_party/mbedtls
+MBEDTLS_SRCS := sha256.c bignum.c ecp.c ecp_curves.c ecdsa.c asn1parse.c asn1write.c \
+	constant_time.c platform.c platform_util.c
+# The public key of the `signature` policy, built in (default: the tests' key).
+SIGNING_KEY ?= $(SRCDIR)/fixtures/keys/test-signing.pub
+# The record, the slots and SHA-256 (integrity, the default) do not fit below 0x08010000
+# with every feature yet: until the firmware diet lands, the bootloader takes sectors 0-4
+# (128 KiB) and the user flash starts at 0x08020000, unless DEFS says otherwise.
+USER_FLASH_DEFAULT := $(if $(findstring USER_FLASH_FIRST_PAGE_ADDRESS,$(DEFS)),,-DUSER_FLASH_FIRST_PAGE_ADDRESS=0x08020000u)
 FW_CPPFLAGS := -I$(SRCDIR)/firmware/lwip-arch -I$(SRCDIR)/firmware -I$(SRCDIR)/src \
-	-I$(LWIP_DIR)/src/include $(DEFS)
+	-I$(LWIP_DIR)/src/include -I$(MBEDTLS_DIR)/include -I$(OUT)/gen \
+	-DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' \
+	-DIAP_WITH_SIGNATURE=$(if $(findstring IAP_VERIFY_SIGNATURE,$(DEFS)),1,0) \
+	$(USER_FLASH_DEFAULT) $(DEFS)
 FW_CFLAGS := $(ARCH) -std=gnu11 -Os -g -flto -ffunction-sections -fdata-sections \
 	-fno-common -fno-unwind-tables -fno-asynchronous-unwind-tables \
 	-fmacro-prefix-map=$(LWIP_DIR)/=lwip/ -fmacro-prefix-map=$(SRCDIR)/=
@@ -64,7 +78,8 @@ BUILD_FW := $(FW_SRCS)
 OBJS := $(addprefix $(OUT)/obj/,$(BUILD_SRCS:.c=.o)) \
 	$(addprefix $(OUT)/obj/gen/,$(notdir $(BUILD_GEN:.c=.o))) \
 	$(addprefix $(OUT)/obj/lwip/,$(LWIP_SRCS:.c=.o)) \
-	$(addprefix $(OUT)/obj/firmware/,$(BUILD_FW:.c=.o))
+	$(addprefix $(OUT)/obj/firmware/,$(BUILD_FW:.c=.o)) \
+	$(addprefix $(OUT)/obj/mbedtls/,$(MBEDTLS_SRCS:.c=.o))
 
 # Objects are rebuilt when the compiler command changes (other DEFS, another compiler).
 STAMP := $(OUT)/obj/.flags
@@ -97,6 +112,20 @@ $(OUT)/obj/gen/$(notdir $(1:.c=.o)): $(1) $(STAMP)
 	@$$(CC) $$(FW_CPPFLAGS) $$(FW_CFLAGS) $$(WARN_CFLAGS) -MMD -MP -c -o $$@ $$<
 endef
 $(foreach g,$(BUILD_GEN),$(eval $(call gen_rule,$(g))))
+
+# mbed TLS is third-party code too.
+$(OUT)/obj/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(STAMP)
+	@test -f $(MBEDTLS_DIR)/library/sha256.c || { echo "firmware: no mbed TLS in $(MBEDTLS_DIR): run scripts/bootstrap.sh deps" >&2; exit 1; }
+	@mkdir -p $(@D)
+	@echo "  CC(arm)  mbedtls/$*.o"
+	@$(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) -w -MMD -MP -c -o $@ $<
+
+# The signing key as C: the 65-byte point at the end of the SubjectPublicKeyInfo.
+$(OUT)/gen/signing_key.h: $(SIGNING_KEY)
+	@mkdir -p $(@D)
+	@python3 -c 'import base64,sys; t=open(sys.argv[1]).read(); d=base64.b64decode("".join(l for l in t.splitlines() if l and not l.startswith("-----"))) if "BEGIN" in t else open(sys.argv[1],"rb").read(); p=d[-65:]; assert len(d)==91 and p[0]==4, "not a P-256 public key"; print("/* generated from %s */\n#define IAP_SIGNING_KEY_POINT { %s }" % (sys.argv[1].split("/")[-1], ", ".join("0x%02x" % b for b in p)))' $< > $@
+
+$(OUT)/obj/firmware/main.o: $(OUT)/gen/signing_key.h
 
 # lwIP is third-party code: our warnings (and -Werror) are for our code only.
 $(OUT)/obj/lwip/%.o: $(LWIP_DIR)/src/%.c $(STAMP)
@@ -140,11 +169,13 @@ $(OUT)/blink-%.bin: $(OUT)/blink-%.elf
 SIZE_ROWS := \
 	tftp|1|0|0|0|19796 tftp-log|1|0|1|0|22956 tftp-log-dhcp|1|0|1|1|28500 tftp-dhcp|1|0|0|1|- \
 	http|0|1|0|0|31484 http-log|0|1|1|0|33884 http-log-dhcp|0|1|1|1|39820 http-dhcp|0|1|0|1|- \
-	both|1|1|0|0|- both-dhcp|1|1|0|1|- both-log|1|1|1|0|- both-log-dhcp|1|1|1|1|41196
+	both|1|1|0|0|- both-dhcp|1|1|0|1|- both-log|1|1|1|0|- both-log-dhcp|1|1|1|1|41196 \
+	integrity|1|1|1|0|-|IAP_VERIFY_INTEGRITY signature|1|1|1|0|-|IAP_VERIFY_SIGNATURE
 HAVE_HTTP := $(if $(filter src/http_server.c,$(IAP_SRCS)),yes,no)
 row_field = $(word $(2),$(subst |, ,$(1)))
 row_defs = -DUSE_IAP_TFTP=$(call row_field,$(1),2) -DUSE_IAP_HTTP=$(call row_field,$(1),3) \
-	-DIAP_LOG=$(call row_field,$(1),4) -DUSE_DHCP=$(call row_field,$(1),5)
+	-DIAP_LOG=$(call row_field,$(1),4) -DUSE_DHCP=$(call row_field,$(1),5) \
+	$(if $(call row_field,$(1),7),-DIAP_BOOT_VERIFY=$(call row_field,$(1),7))
 BUILT_ROWS := $(if $(filter yes,$(HAVE_HTTP)),$(SIZE_ROWS),\
 	$(foreach r,$(SIZE_ROWS),$(if $(filter 0,$(call row_field,$(r),3)),$(r))))
 

@@ -20,17 +20,24 @@
 #include "log_uart.h"
 #include "lwip/timeouts.h"
 #include "tftp_opts.h"
+#include "signing_key.h"
 
 #if !USE_IAP_TFTP && !USE_IAP_HTTP
 #error "a bootloader without USE_IAP_TFTP or USE_IAP_HTTP cannot be updated: enable one"
 #endif
 
 static struct bootloader bootloader;
+static struct iap_pubkey signing_key = { IAP_SIGNING_KEY_POINT, { 0 } };
+
+void iap_mbedtls_alloc_init(void);
 
 int main(void)
 {
   static const struct bootloader_config cfg = {
     .area = { USER_FLASH_FIRST_PAGE_ADDRESS, USER_FLASH_END_ADDRESS },
+    .slots = IAP_SLOTS,
+    .verify = IAP_BOOT_VERIFY,
+    .key = IAP_BOOT_VERIFY == IAP_VERIFY_SIGNATURE ? &signing_key : NULL,
     .tftp = USE_IAP_TFTP,
     .tftp_max_blksize = TFTP_MAX_BLKSIZE,
     .tftp_max_windowsize = TFTP_MAX_WINDOWSIZE,
@@ -53,6 +60,9 @@ int main(void)
            : clock_source() == CLOCK_PLL_HSI ? " (no HSE: the 25 MHz crystal did not start)"
            : " (PLL did not lock: HSI)");
 
+  iap_mbedtls_alloc_init();
+  if (IAP_BOOT_VERIFY == IAP_VERIFY_SIGNATURE && !iap_pubkey_init(&signing_key))
+    log_err("boot", "the built-in signing key is not a P-256 point: nothing will verify");
   bootloader_init(&bootloader, &cfg, &board_stm32, &flash_stm32_dev);
   bootloader_reset(&bootloader);  /* a valid application: no return */
 

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "iap_opts.h"
+
 #include "mbedtls/ecdsa.h"
 #include "mbedtls/ecp.h"
 #include "mbedtls/sha256.h"
@@ -42,6 +44,7 @@ void iap_sha256(const void *data, size_t len, uint8_t out[IAP_SHA256_BYTES])
   iap_sha256_finish(&h, out);
 }
 
+#if IAP_WITH_SIGNATURE
 /* The group and the point; false when the point is not a valid P-256 public key. */
 static bool load_key(mbedtls_ecp_group *grp, mbedtls_ecp_point *q, const uint8_t *point)
 {
@@ -89,3 +92,21 @@ bool iap_ecdsa_p256_verify(const struct iap_pubkey *key, const uint8_t hash[IAP_
   mbedtls_ecp_group_free(&grp);
   return ok;
 }
+#else
+/* Built without signature support (IAP_WITH_SIGNATURE 0): no key, no signature verifies, and
+ * the link leaves out mbed TLS's bignum and curve code. */
+bool iap_pubkey_init(struct iap_pubkey *key)
+{
+  (void)key;
+  return false;
+}
+
+bool iap_ecdsa_p256_verify(const struct iap_pubkey *key, const uint8_t hash[IAP_SHA256_BYTES],
+                           const uint8_t sig[IAP_P256_SIG_BYTES])
+{
+  (void)key;
+  (void)hash;
+  (void)sig;
+  return false;
+}
+#endif

@@ -15,7 +15,7 @@ set -u
 netns_enter "$0" "$@"
 cd "$WORK" || hard_error "cannot cd to $WORK"
 
-USER_FLASH_BYTES=$((0x100000 - 0x10000))   # 960 KiB from 0x08010000 to the end
+USER_FLASH_BYTES=$((0x100000 - 0x10000 - 128))   # 960 KiB from 0x08010000, less the record area
 
 flash_sha() { sha256sum < "$WORK/flash.bin" | cut -d' ' -f1; }
 
