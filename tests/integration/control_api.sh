@@ -111,7 +111,8 @@ say "ok: GET /api/events: LCD lines and $n_progress progress events, then null"
 # --- after the upload: the flash map and the dump -----------------------------------------
 http GET /api/status
 jq_is '[.flash.sectors[4,5] | [.erased, .erase_count]]' '[[false,1],[false,1]]'
-jq_is '[.flash.sectors[6:][] | .erase_count] | add' '0'
+jq_is '[.flash.sectors[6:10][] | .erase_count] | add' '0'
+jq_is '.flash.sectors[11].erase_count' '1'
 http GET /api/flash
 [ "$CODE" = 200 ] || fail "GET /api/flash: status $CODE"
 [ "$TYPE" = application/octet-stream ] || fail "GET /api/flash: Content-Type '$TYPE'"
