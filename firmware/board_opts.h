@@ -59,6 +59,19 @@
 #define TFTP_MAX_WINDOWSIZE (ETH_RX_DESC_COUNT + 1)
 #endif
 
+/* The Key button as the reset decision reads it: -1 (default) reads PG15; 0 (released) or 1
+ * (held) ignores the pin. For emulators that model no GPIO (QEMU's netduinoplus2, where PG15
+ * reads 0, "held"): tests/firmware/qemu_boot.sh builds with 0 to see the jump. Not for a board. */
+#if !defined BOARD_KEY_FORCE
+#define BOARD_KEY_FORCE (-1)
+#endif
+
+/* In IAP mode the log reports the stack's high-water mark (painted at reset, startup.h)
+ * when it first enters IAP mode and whenever it has grown, checked this often. */
+#if !defined STACK_REPORT_MS
+#define STACK_REPORT_MS 1000u
+#endif
+
 /* PHY link state is read this often. */
 #if !defined PHY_POLL_MS
 #define PHY_POLL_MS 500u

@@ -12,6 +12,9 @@
 #   blink   the demo application for IAP (fixtures/blink) linked at 0x08010000, and the
 #           deliberately wrong one linked at 0x08000000: OUT/blink-0x08010000.{elf,bin}, ...
 #   sizes   every configuration of AN3376 Table 4, built in OUT/size/NAME/, and the report
+#   qemu    for tests/firmware/qemu_boot.sh: OUT/hello-app.bin, an application that writes
+#           one line on USART3, and QEMU_ROWS built with the Key read as released
+#           (-DBOARD_KEY_FORCE=0) in OUT/qemu/NAME/
 #
 # DEFS takes the compile-time options of src/iap_opts.h, src/http_opts.h and
 # firmware/board_opts.h: -DUSE_IAP_HTTP=0 -DUSE_DHCP=1 -DIAP_LOG=0 -DRMII_MODE ...
@@ -40,22 +43,20 @@ FW_SRCS := $(FIRMWARE_C)
 # used, link-time optimisation across src/, lwIP and firmware/, newlib-nano without float
 # printf. __FILE__ relative to the trees (lwIP's assertion texts are compiled out anyway).
 ARCH := -mcpu=cortex-m4 -mthumb -mfloat-abi=soft
-# mbed TLS (SHA-256, ECDSA P-256 verify) from Debian's source package, fetched by
-# scripts/bootstrap.sh (fetch_mbedtls) into third_party/mbedtls, with our config file.
+# mbed TLS (SHA-256, and ECDSA P-256 verification under `signature`) from Debian's source
+# package, fetched by scripts/bootstrap.sh crypto into third_party/mbedtls, configured by
+# firmware/mbedtls_verify_config.h. Every build links it: the default policy, integrity,
+# hashes the image at reset; --gc-sections drops the ECDSA code when no build uses it.
 MBEDTLS_DIR ?= $(SRCDIR)/third_party/mbedtls
-MBEDTLS_SRCS := sha256.c bignum.c ecp.c ecp_curves.c ecdsa.c asn1parse.c asn1write.c \
-	constant_time.c platform.c platform_util.c
+BEARSSL_DIR ?= $(SRCDIR)/third_party/bearssl
+MBEDTLS_SRCS := sha256.c ecdsa.c ecp.c ecp_curves.c bignum.c asn1parse.c asn1write.c constant_time.c \
+	platform.c platform_util.c memory_buffer_alloc.c
 # The public key of the `signature` policy, built in (default: the tests' key).
 SIGNING_KEY ?= $(SRCDIR)/fixtures/keys/test-signing.pub
-# The record, the slots and SHA-256 (integrity, the default) do not fit below 0x08010000
-# with every feature yet: until the firmware diet lands, the bootloader takes sectors 0-4
-# (128 KiB) and the user flash starts at 0x08020000, unless DEFS says otherwise.
-USER_FLASH_DEFAULT := $(if $(findstring USER_FLASH_FIRST_PAGE_ADDRESS,$(DEFS)),,-DUSER_FLASH_FIRST_PAGE_ADDRESS=0x08020000u)
 FW_CPPFLAGS := -I$(SRCDIR)/firmware/lwip-arch -I$(SRCDIR)/firmware -I$(SRCDIR)/src \
 	-I$(LWIP_DIR)/src/include -I$(MBEDTLS_DIR)/include -I$(OUT)/gen \
-	-DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' \
-	-DIAP_WITH_SIGNATURE=$(if $(findstring IAP_VERIFY_SIGNATURE,$(DEFS)),1,0) \
-	$(USER_FLASH_DEFAULT) $(DEFS)
+	'-DMBEDTLS_CONFIG_FILE="mbedtls_verify_config.h"' \
+	-DIAP_WITH_SIGNATURE=$(if $(findstring IAP_VERIFY_SIGNATURE,$(DEFS)),1,0) $(DEFS)
 FW_CFLAGS := $(ARCH) -std=gnu11 -Os -g -flto -ffunction-sections -fdata-sections \
 	-fno-common -fno-unwind-tables -fno-asynchronous-unwind-tables \
 	-fmacro-prefix-map=$(LWIP_DIR)/=lwip/ -fmacro-prefix-map=$(SRCDIR)/=
@@ -75,7 +76,22 @@ BUILD_SRCS := $(if $(filter 0,$(USE_HTTP)),$(filter-out $(HTTP_SRCS),$(IAP_SRCS)
 BUILD_GEN := $(if $(filter 0,$(USE_HTTP)),,$(GEN_SRCS))
 BUILD_FW := $(FW_SRCS)
 
-OBJS := $(addprefix $(OUT)/obj/,$(BUILD_SRCS:.c=.o)) \
+# The "+verify-bearssl" row (-DVERIFY_PROBE=2): firmware/verify_probe.c and the BearSSL
+# files it needs, from BEARSSL_DIR (scripts/bootstrap.sh crypto): the other library, measured
+# against the mbed TLS the `signature` row links.
+VERIFY := $(patsubst -DVERIFY_PROBE=%,%,$(filter -DVERIFY_PROBE=%,$(DEFS)))
+BEARSSL_SRCS := hash/sha2small.c ec/ec_prime_i15.c ec/ec_secp384r1.c ec/ec_secp521r1.c ec/ecdsa_i15_vrfy_asn1.c \
+	ec/ecdsa_i15_vrfy_raw.c ec/ecdsa_i15_bits.c ec/ecdsa_atr.c int/i15_add.c int/i15_bitlen.c \
+	int/i15_decmod.c int/i15_decode.c int/i15_encode.c int/i15_fmont.c int/i15_iszero.c \
+	int/i15_moddiv.c int/i15_modpow.c int/i15_modpow2.c int/i15_montmul.c int/i15_mulacc.c int/i15_muladd.c \
+	int/i15_ninv15.c int/i15_reduce.c int/i15_rshift.c int/i15_sub.c int/i15_tmont.c \
+	codec/ccopy.c codec/dec32be.c codec/enc32be.c ec/ec_secp256r1.c
+ifeq ($(VERIFY),2)
+FW_CPPFLAGS += -I$(BEARSSL_DIR)/inc
+VERIFY_OBJS := $(addprefix $(OUT)/obj/bearssl/,$(BEARSSL_SRCS:.c=.o))
+endif
+
+OBJS := $(VERIFY_OBJS) $(addprefix $(OUT)/obj/,$(BUILD_SRCS:.c=.o)) \
 	$(addprefix $(OUT)/obj/gen/,$(notdir $(BUILD_GEN:.c=.o))) \
 	$(addprefix $(OUT)/obj/lwip/,$(LWIP_SRCS:.c=.o)) \
 	$(addprefix $(OUT)/obj/firmware/,$(BUILD_FW:.c=.o)) \
@@ -115,7 +131,7 @@ $(foreach g,$(BUILD_GEN),$(eval $(call gen_rule,$(g))))
 
 # mbed TLS is third-party code too.
 $(OUT)/obj/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(STAMP)
-	@test -f $(MBEDTLS_DIR)/library/sha256.c || { echo "firmware: no mbed TLS in $(MBEDTLS_DIR): run scripts/bootstrap.sh deps" >&2; exit 1; }
+	@test -f $(MBEDTLS_DIR)/library/sha256.c || { echo "firmware: no mbed TLS in $(MBEDTLS_DIR): run scripts/bootstrap.sh crypto" >&2; exit 1; }
 	@mkdir -p $(@D)
 	@echo "  CC(arm)  mbedtls/$*.o"
 	@$(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) -w -MMD -MP -c -o $@ $<
@@ -132,6 +148,12 @@ $(OUT)/obj/lwip/%.o: $(LWIP_DIR)/src/%.c $(STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC(arm)  lwip/$*.o"
 	@$(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) -w -MMD -MP -c -o $@ $<
+
+# BearSSL, for the "+verify-bearssl" row, is third-party code too.
+$(OUT)/obj/bearssl/%.o: $(BEARSSL_DIR)/src/%.c $(STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC(arm)  bearssl/$*.o"
+	@$(CC) $(FW_CPPFLAGS) -I$(BEARSSL_DIR)/src $(FW_CFLAGS) -w -MMD -MP -c -o $@ $<
 
 $(OUT)/$(NAME).elf: $(OBJS) $(SRCDIR)/firmware/stm32f407-boot.ld
 	@case '$(USER_FLASH)' in 0x[0-9a-fA-F]*) ;; *) echo "firmware.mk: cannot read USER_FLASH_FIRST_PAGE_ADDRESS from iap_opts.h (got '$(USER_FLASH)')" >&2; exit 1 ;; esac
@@ -164,18 +186,60 @@ $(OUT)/blink-%.elf: $(BLINK_SRC) $(BLINK_LD)
 $(OUT)/blink-%.bin: $(OUT)/blink-%.elf
 	@$(OBJCOPY) -O binary $< $@
 
+# ---- what the QEMU test boots (tests/firmware/qemu_boot.sh) ----------------------------
+HELLO_SRC := $(SRCDIR)/tests/firmware/hello_app.c
+
+$(OUT)/hello-app.elf: $(HELLO_SRC) $(BLINK_LD)
+	@mkdir -p $(@D)
+	@echo "  LD(arm)  $@"
+	@$(CC) $(ARCH) -std=gnu11 -Os -g -ffunction-sections -fdata-sections $(WARN_CFLAGS) \
+		-ffreestanding -nostdlib -Wl,--gc-sections -T $(BLINK_LD) \
+		-Wl,--defsym=APP_BASE=$(USER_FLASH) -o $@ $(HELLO_SRC)
+
+$(OUT)/hello-app.bin: $(OUT)/hello-app.elf
+	@$(OBJCOPY) -O binary $< $@
+
+# A build without log and one with everything: the jump needs no more.
+QEMU_ROWS ?= tftp both-log-dhcp
+
+.PHONY: qemu
+qemu: $(OUT)/hello-app.bin $(foreach r,$(QEMU_ROWS),qemu-$(r))
+
+qemu-%:
+	@$(MAKE) --no-print-directory -f $(SRCDIR)/firmware/firmware.mk SRCDIR=$(SRCDIR) \
+		LWIP_DIR=$(LWIP_DIR) IAP_SRCS='$(IAP_SRCS)' GEN_SRCS='$(GEN_SRCS)' \
+		LWIP_SRCS='$(LWIP_SRCS)' WARN_CFLAGS='$(WARN_CFLAGS)' CROSS=$(CROSS) \
+		OUT=$(OUT)/qemu/$* \
+		DEFS='$(call row_defs,$(filter $*|%,$(SIZE_ROWS))) -DBOARD_KEY_FORCE=0 $(DEFS)' bin
+
 # ---- the size report (AN3376 Table 4) ---------------------------------------------------
 # name|USE_IAP_TFTP|USE_IAP_HTTP|IAP_LOG|USE_DHCP|AN3376's bytes for that row ("-": none)
 SIZE_ROWS := \
 	tftp|1|0|0|0|19796 tftp-log|1|0|1|0|22956 tftp-log-dhcp|1|0|1|1|28500 tftp-dhcp|1|0|0|1|- \
 	http|0|1|0|0|31484 http-log|0|1|1|0|33884 http-log-dhcp|0|1|1|1|39820 http-dhcp|0|1|0|1|- \
 	both|1|1|0|0|- both-dhcp|1|1|0|1|- both-log|1|1|1|0|- both-log-dhcp|1|1|1|1|41196 \
-	integrity|1|1|1|0|-|IAP_VERIFY_INTEGRITY signature|1|1|1|0|-|IAP_VERIFY_SIGNATURE
+	integrity|1|1|1|0|-|IAP_VERIFY_INTEGRITY \
+	signature|1|1|1|0|-|IAP_VERIFY_SIGNATURE|0x08020000
+# Fields 7 and 8, when present: the boot policy (IAP_BOOT_VERIFY; the others are built with
+# the default, integrity) and a user flash address other than 0x08010000. The signature
+# build (mbed TLS's ECDSA P-256 and bignums on top of SHA-256) is about 4 KiB too large for
+# sectors 0-3: it takes sector 4 too, and applications for it are linked at 0x08020000
+# (man iapd, BOOT POLICIES ON THE BOARD; firmware/README.md).
+# The all-features build with BearSSL's SHA-256 and ECDSA P-256 linked in as well
+# (firmware/verify_probe.c), to compare with the mbed TLS of the signature row. Built when
+# BearSSL's source is there (scripts/bootstrap.sh crypto).
+VERIFY_ROWS := both-log-dhcp+verify-bearssl|1|1|1|1|-
+SIZE_ROWS += $(if $(wildcard $(BEARSSL_DIR)/src/ec/ec_p256_m15.c),$(VERIFY_ROWS))
 HAVE_HTTP := $(if $(filter src/http_server.c,$(IAP_SRCS)),yes,no)
 row_field = $(word $(2),$(subst |, ,$(1)))
 row_defs = -DUSE_IAP_TFTP=$(call row_field,$(1),2) -DUSE_IAP_HTTP=$(call row_field,$(1),3) \
 	-DIAP_LOG=$(call row_field,$(1),4) -DUSE_DHCP=$(call row_field,$(1),5) \
-	$(if $(call row_field,$(1),7),-DIAP_BOOT_VERIFY=$(call row_field,$(1),7))
+	$(if $(call row_field,$(1),7),-DIAP_BOOT_VERIFY=$(call row_field,$(1),7)) \
+	$(if $(call row_field,$(1),8),-DUSER_FLASH_FIRST_PAGE_ADDRESS=$(call row_field,$(1),8)u) \
+	$(if $(findstring +verify-bearssl,$(1)),-DVERIFY_PROBE=2 $(VERIFY_AREA))
+# The "+verify-bearssl" row links with the user flash at sector 5 (128 KiB for the
+# bootloader), so that it is measured even where it would not fit below 0x08010000.
+VERIFY_AREA := -DUSER_FLASH_FIRST_PAGE_ADDRESS=0x08020000u
 BUILT_ROWS := $(if $(filter yes,$(HAVE_HTTP)),$(SIZE_ROWS),\
 	$(foreach r,$(SIZE_ROWS),$(if $(filter 0,$(call row_field,$(r),3)),$(r))))
 
@@ -187,6 +251,7 @@ size-%:
 	@$(MAKE) --no-print-directory -f $(SRCDIR)/firmware/firmware.mk SRCDIR=$(SRCDIR) \
 		LWIP_DIR=$(LWIP_DIR) IAP_SRCS='$(IAP_SRCS)' GEN_SRCS='$(GEN_SRCS)' \
 		LWIP_SRCS='$(LWIP_SRCS)' WARN_CFLAGS='$(WARN_CFLAGS)' CROSS=$(CROSS) \
+		MBEDTLS_DIR=$(MBEDTLS_DIR) BEARSSL_DIR=$(BEARSSL_DIR) \
 		OUT=$(OUT)/size/$* DEFS='$(call row_defs,$(filter $*|%,$(SIZE_ROWS))) $(DEFS)' bin
 
 .PHONY: bin

@@ -24,8 +24,15 @@ enum flash_result flash_stm32_erase_sector(unsigned sector);
 enum flash_result flash_stm32_program(uint32_t addr, const void *data, size_t len);
 enum flash_result flash_stm32_read(uint32_t addr, void *buf, size_t len);
 
-/* The driver as a flash device, for the bootloader on the chip. (The host wraps the three
- * functions above in its own device, whose sync reaches the flash file.) */
+/* The driver as a flash device: flash_stm32_dev on the chip, where sync has nothing to do. A
+ * host running the driver over a register model of a chip kept in a file builds its own
+ * device from flash_stm32_ops with a struct flash_stm32_backing as the context: its sync
+ * makes the file durable. */
+struct flash_stm32_backing {
+  enum flash_result (*sync)(void *ctx);
+  void *ctx;
+};
+extern const struct flash_dev_ops flash_stm32_ops;
 extern const struct flash_dev flash_stm32_dev;
 
 #endif

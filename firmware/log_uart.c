@@ -2,11 +2,11 @@
 #include "log_uart.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 
 #include "board_opts.h"
 #include "clock.h"
 #include "gpio.h"
+#include "iap_format.h"
 #include "log.h"
 #include "regs.h"
 
@@ -53,7 +53,7 @@ void iap_log(enum iap_log_level level, const char *module, const char *fmt, ...)
   if (level == IAP_LOG_DEBUG && !LOG_DEBUG)
     return;
   va_start(ap, fmt);
-  vsnprintf(line, sizeof(line), fmt, ap);
+  iap_vsnprintf(line, sizeof(line), fmt, ap);
   va_end(ap);
   put_text(module);
   put_text(": ");

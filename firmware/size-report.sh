@@ -4,7 +4,8 @@
 #
 #   size-report.sh SIZE NM DIR HAVE_HTTP SRCDIR LWIP_DIR ROW...
 #
-# ROW is name|USE_IAP_TFTP|USE_IAP_HTTP|IAP_LOG|USE_DHCP|AN3376's bytes or "-"; DIR/name/
+# ROW is name|USE_IAP_TFTP|USE_IAP_HTTP|IAP_LOG|USE_DHCP|AN3376's bytes or "-"[|IAP_BOOT_VERIFY
+# [|user flash address, when not 0x08010000]]; DIR/name/
 # holds that build's iapd-boot.elf. "flash" is what the image occupies in flash: code,
 # read-only data and the initial values of .data (text + data in `size` terms), the .bin.
 # The breakdown reads the symbols' sizes and source files from the ELF's debug information
@@ -16,37 +17,56 @@ shift 6
 x() { if [ "$1" = 1 ]; then echo X; else echo .; fi; }
 
 printf '\nBootloader code size vs. configuration options (AN3376 Table 4; IAP_LOG for USE_LCD)\n\n'
-printf '%-14s %4s %4s %7s %4s %10s %10s %9s %9s\n' build TFTP HTTP IAP_LOG DHCP \
-  "flash (B)" "AN3376 (B)" "vs AN3376" "SRAM (B)"
+printf '%-28s %4s %4s %7s %4s %10s %10s %9s %9s %9s %9s\n' build TFTP HTTP IAP_LOG DHCP \
+  "flash (B)" "AN3376 (B)" "vs AN3376" "SRAM (B)" "stack (B)" "left (B)"
 above=
 for row in "$@"; do
   old_ifs=$IFS; IFS='|'
   # shellcheck disable=SC2086
   set -- $row
   IFS=$old_ifs
-  name=$1 tftp=$2 http=$3 log=$4 dhcp=$5 an=$6
-  printf '%-14s %4s %4s %7s %4s ' "$name" "$(x "$tftp")" "$(x "$http")" "$(x "$log")" "$(x "$dhcp")"
+  name=$1 tftp=$2 http=$3 log=$4 dhcp=$5 an=$6 user=${8:-}
+  printf '%-28s %4s %4s %7s %4s ' "$name" "$(x "$tftp")" "$(x "$http")" "$(x "$log")" "$(x "$dhcp")"
   if [ "$http" = 1 ] && [ "$have_http" != yes ]; then
     printf '%10s %10s   (HTTP server not built yet: no src/http_server.c)\n' n/a "$an"
     continue
   fi
   # shellcheck disable=SC2046
   set -- $("$size_tool" "$dir/$name/iapd-boot.elf" | awk 'NR == 2 { print $1 + $2, $2 + $3 }')
+  # The stack's high-water mark, from the UART log of the QEMU test (make check-firmware),
+  # and the SRAM left above .data + .bss for it.
+  stack=-
+  if [ -f "$dir/$name/stack.txt" ]; then read -r stack _ <"$dir/$name/stack.txt"; fi
+  left=$((131072 - $2))
   if [ "$an" = - ]; then
-    printf '%10s %10s %9s %9s\n' "$1" - "" "$2"
+    printf '%10s %10s %9s %9s %9s %9s\n' "$1" - "" "$2" "$stack" "$left"
   else
-    printf '%10s %10s %+9d %9s\n' "$1" "$an" $(($1 - an)) "$2"
+    printf '%10s %10s %+9d %9s %9s %9s\n' "$1" "$an" $(($1 - an)) "$2" "$stack" "$left"
     if [ "$1" -gt "$an" ]; then above="$above $name"; fi
+  fi
+  case $name in *+verify*|signature) above="$above $name" ;; esac   # where the checks' bytes go
+  if [ -n "$user" ]; then
+    printf '%-28s (linked below %s: the bootloader takes %d KiB, applications start there)\n' \
+      "" "$user" $(( (user - 0x08000000) / 1024 ))
   fi
 done
 printf '\nflash: code + read-only data + .data initial values (the .bin). SRAM: .data + .bss\n'
-printf '(lwIP heap and pools, Ethernet DMA buffers); the stack gets the rest of the 128 KiB.\n'
+printf '(lwIP heap and pools, Ethernet DMA buffers); the stack gets the rest of the 128 KiB,\n'
+printf '"left". stack: the high-water mark in IAP mode, painted at reset and read back over the\n'
+printf 'UART log under QEMU (make check-firmware; "-" before it ran, or without IAP_LOG): the\n'
+printf 'boot path and lwIP start only, QEMU has no Ethernet (firmware/README.md).\n'
 printf 'AN3376: IAR EWARM 6.21, high size optimisation, lwIP 1.3.2, ST peripheral library.\n'
 
 for name in $above; do
   elf=$dir/$name/iapd-boot.elf
   total=$("$size_tool" "$elf" | awk 'NR == 2 { print $1 + $2 }')
   printf '\nWhere the %s bytes of "%s" go:\n' "$total" "$name"
+  case $name in
+    *+verify*|signature)   # the verified boot's budget: below 0x08010000 with 4 KiB to spare
+      budget=$((65536 - 4096))
+      printf '  (the budget with 4 KiB to spare below 0x08010000 is %s B: %+d B)\n' "$budget" \
+        $((total - budget)) ;;
+  esac
   "$nm_tool" -S -l --size-sort "$elf" | awk -v total="$total" -v lwip="$lwip_dir/" \
     -v src="$srcdir/src/" -v fw="$srcdir/firmware/" '
     function hex(s,   i, v) {
@@ -62,6 +82,8 @@ for name in $above; do
       if (index(file, lwip) == 1) { c = "lwIP 2.1"; f = "lwip/" substr(file, length(lwip) + 1) }
       else if (index(file, src) == 1) { c = "src/ (IAP code)"; f = "src/" substr(file, length(src) + 1) }
       else if (index(file, fw) == 1) { c = "firmware/ (STM32 layer)"; f = "firmware/" substr(file, length(fw) + 1) }
+      else if (file ~ /third_party\/mbedtls\//) { c = "mbed TLS 2.28"; f = "mbedtls/" substr(file, index(file, "/library/") + 9) }
+      else if (file ~ /third_party\/bearssl\//) { c = "BearSSL 0.6 (verify probe)"; f = "bearssl/" substr(file, index(file, "/src/") + 5) }
       else if (file ~ /newlib/) { c = "newlib-nano (printf, mem*, str*)"; f = "" }
       else if (file ~ /libgcc/) { c = "libgcc"; f = "" }
       else if (file ~ /fsdata/ || (file == "" && $4 ~ /^(file_|http_fs_files)/))

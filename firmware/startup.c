@@ -1,15 +1,17 @@
 /*
  * Reset and the vector table of the bootloader (ARMv7-M B1.5.3, RM0090 Table 61): word 0 is
- * the initial MSP, word 1 the reset handler, then the 14 system exceptions and the
- * STM32F407's 82 interrupts. Only SysTick is used (the Ethernet is polled); every other
- * vector goes to one handler that stops the CPU where a debugger can see it.
+ * the initial MSP, word 1 the reset handler, then the 14 system exceptions. Only SysTick is
+ * used (the Ethernet is polled) and no interrupt is ever enabled in the NVIC, so the
+ * STM32F407's 82 interrupt vectors are left out (328 bytes): an interrupt enabled by mistake
+ * would read its vector from the code after the table and fault, and the HardFault vector,
+ * like every other exception's, goes to one handler that stops the CPU where a debugger
+ * can see it.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "clock.h"
-
-#define IRQ_COUNT 82u  /* STM32F405/407: positions 0 (WWDG) to 81 (FPU) */
+#include "startup.h"
 
 /* From the linker script. */
 extern uint32_t _estack, _sidata, _sdata, _edata, _sbss, _ebss;
@@ -21,7 +23,7 @@ void Default_Handler(void);
 typedef void (*vector_t)(void);
 
 __attribute__((section(".isr_vector"), used))
-static const vector_t vector_table[16u + IRQ_COUNT] = {
+static const vector_t vector_table[16] = {
   [0] = (vector_t)(uintptr_t)&_estack,
   [1] = Reset_Handler,
   [2] = Default_Handler,              /* NMI */
@@ -35,7 +37,6 @@ static const vector_t vector_table[16u + IRQ_COUNT] = {
   /* 13 reserved */
   [14] = Default_Handler,             /* PendSV */
   [15] = SysTick_Handler,
-  [16 ... 16u + IRQ_COUNT - 1u] = Default_Handler,
 };
 
 /* An exception the bootloader does not expect (a fault, or an interrupt enabled by mistake):
@@ -46,11 +47,36 @@ void Default_Handler(void)
     ;
 }
 
+uint32_t stack_space_bytes(void)
+{
+  return (uint32_t)((uintptr_t)&_estack - (uintptr_t)&_ebss);
+}
+
+uint32_t stack_used_bytes(void)
+{
+  const uint32_t *p = &_ebss;
+  while (p < &_estack && *p == STACK_PAINT)
+    p++;
+  return (uint32_t)((uintptr_t)&_estack - (uintptr_t)p);
+}
+
+/* The stack from the end of .bss up to a little below where this function's frame is: what
+ * main and everything it calls will use. Plain stores through a volatile pointer, not a
+ * memset the compiler might call with a frame of its own down there. */
+static void paint_stack(void)
+{
+  uintptr_t sp;
+  __asm volatile ("mov %0, sp" : "=r"(sp));
+  for (volatile uint32_t *p = &_ebss; (uintptr_t)p < sp - 64u; p++)
+    *p = STACK_PAINT;
+}
+
 void Reset_Handler(void)
 {
   /* .data from its load address in flash, .bss zeroed: the C run-time's promise. */
   memcpy(&_sdata, &_sidata, (size_t)((uintptr_t)&_edata - (uintptr_t)&_sdata));
   memset(&_sbss, 0, (size_t)((uintptr_t)&_ebss - (uintptr_t)&_sbss));
+  paint_stack();
   clock_init();
   main();
   for (;;)

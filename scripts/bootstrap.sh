@@ -4,7 +4,8 @@
 #
 #   scripts/bootstrap.sh boot    set up, build, boot the board in the network namespace "iapd"
 #   scripts/bootstrap.sh check   set up, build, run `make check`
-#   scripts/bootstrap.sh deps    only install packages and fetch lwIP
+#   scripts/bootstrap.sh deps    only install packages and fetch lwIP, mbed TLS and BearSSL
+#   scripts/bootstrap.sh crypto  only fetch mbed TLS and BearSSL (the firmware's "+verify" rows)
 #
 # Environment: BUILD_DIR (default: build), CONFIGURE_FLAGS (extra ./configure arguments),
 # LWIP_DIR (an lwIP 2.1 tree to use instead of fetching Debian's source package).
@@ -20,12 +21,18 @@ say() { printf 'bootstrap: %s\n' "$*" >&2; }
 die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 
 # Packages a build and the tests need. The test clients are the ones users run: curl,
-# tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware.
-packages="autoconf automake libtool pkg-config make gcc check libpcap-dev libmicrohttpd-dev
-  libjansson-dev
+# tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware; QEMU boots
+# it (make check-firmware). libslirp (--user-net) comes with glib's headers: Debian's
+# slirp.pc requires glib-2.0's .pc file. make bench runs the peers (tftpd-hpa, nginx-light:
+# nginx with the dav module) and callgrind (valgrind); it starts them itself, in its own
+# namespaces: installing tftpd-hpa and nginx-light must not leave them running as services
+# (install_packages).
+packages="autoconf automake libtool pkg-config make gcc check zlib1g-dev libpcap-dev
+  libmicrohttpd-dev libjansson-dev libslirp-dev libglib2.0-dev
   dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
-  gcc-arm-none-eabi libnewlib-arm-none-eabi
-  dnsmasq-base tcpdump ethtool jq chromium nodejs firefox-esr"
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+  dnsmasq-base tcpdump ethtool jq chromium nodejs firefox-esr
+  tftpd-hpa nginx-light valgrind"
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"
@@ -70,13 +77,31 @@ apt_update_once() {
   apt_updated=yes
 }
 
+# The bench's peers are packaged as services; make bench runs them itself, in its own
+# namespaces. While they install, a policy-rc.d (exit 101: "not allowed") keeps invoke-rc.d
+# and deb-systemd-invoke from starting them, and systemd is told not to start them at boot.
+peer_services="nginx tftpd-hpa"
 install_packages() {
   need=$(missing_packages)
   [ -z "$need" ] && return 0
   apt_update_once
   say "installing: $need"
+  policy=/usr/sbin/policy-rc.d
+  made_policy=
+  if [ ! -e "$policy" ]; then
+    as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+    made_policy=yes
+  fi
+  rc=0
   # shellcheck disable=SC2086
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need >/dev/null || rc=$?
+  [ -z "$made_policy" ] || as_root rm -f "$policy"
+  [ "$rc" -eq 0 ] || die "apt-get install failed"
+  if [ -d /run/systemd/system ]; then
+    for s in $peer_services; do
+      as_root systemctl disable --now "$s" >/dev/null 2>&1 || true
+    done
+  fi
 }
 
 fetch_lwip() {
@@ -95,6 +120,38 @@ fetch_lwip() {
   rm -rf "$lwip_dir"
   mv "$tmp/lwip" "$lwip_dir"
   rm -rf "$tmp"
+}
+
+# The crypto libraries the firmware's size report measures for the verified boot (the
+# "+verify" rows, firmware/verify_probe.c) and that the verified boot will build from:
+# Debian's mbed TLS 2.28 and BearSSL 0.6 source packages in third_party/. A failure is a
+# warning: the size report leaves those rows out.
+fetch_source() {   # fetch_source PACKAGE DIR FILE-THAT-MUST-BE-THERE
+  if [ -f "$2/$3" ]; then return 0; fi
+  add_deb_src
+  apt_update_once
+  tmp=$(mktemp -d)
+  say "fetching Debian's $1 source package into $2"
+  if ! (cd "$tmp" && apt-get source -q --download-only "$1" >/dev/null 2>&1); then
+    say "warning: apt-get source $1 failed: the size report leaves its row out"
+    rm -rf "$tmp"
+    return 0
+  fi
+  dsc=$(ls "$tmp"/"$1"_*.dsc | head -n 1)
+  if ! (cd "$tmp" && dpkg-source -q -x "$dsc" "$1" >/dev/null 2>&1); then
+    say "warning: dpkg-source -x $dsc failed: the size report leaves its row out"
+    rm -rf "$tmp"
+    return 0
+  fi
+  mkdir -p "$(dirname "$2")"
+  rm -rf "$2"
+  mv "$tmp/$1" "$2"
+  rm -rf "$tmp"
+}
+
+fetch_crypto() {
+  fetch_source mbedtls "$top/third_party/mbedtls" library/ecdsa.c
+  fetch_source bearssl "$top/third_party/bearssl" src/ec/ec_p256_m15.c
 }
 
 # The browser tests drive Debian's Chromium and Firefox ESR with puppeteer-core, pinned by
@@ -150,9 +207,10 @@ boot() {
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  deps)  install_packages; install_node_modules; fetch_lwip ;;
+  deps)  install_packages; install_node_modules; fetch_lwip; fetch_crypto ;;
+  crypto) fetch_crypto ;;
   build) install_packages; fetch_lwip; build ;;
   boot)  install_packages; fetch_lwip; build; make -s -C "$build_dir" fixtures >/dev/null; boot "$@" ;;
-  check) install_packages; install_node_modules; fetch_lwip; build; cd "$build_dir"; make -s check "$@" ;;
-  *) echo "usage: $0 boot|check|build|deps" >&2; exit 2 ;;
+  check) install_packages; install_node_modules; fetch_lwip; fetch_crypto; build; cd "$build_dir"; make -s check "$@" ;;
+  *) echo "usage: $0 boot|check|build|deps|crypto" >&2; exit 2 ;;
 esac

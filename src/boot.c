@@ -1,11 +1,11 @@
 /* The reset decision (see boot.h). */
 #include "boot.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "flash.h"
 #include "log.h"
+#include "iap_format.h"
 
 const char *boot_reason_str(enum boot_reason reason)
 {
@@ -33,7 +33,7 @@ void boot_decide(bool key_held, const struct image_area *area, const struct flas
   fr = flash_read(flash, area->base, vectors, sizeof(vectors));
   if (fr != FLASH_OK) {
     out->reason = BOOT_REASON_FLASH_ERROR;
-    snprintf(out->detail, sizeof(out->detail), "cannot read the vector table at 0x%08x: %s",
+    iap_snprintf(out->detail, sizeof(out->detail), "cannot read the vector table at 0x%08x: %s",
              (unsigned)area->base, flash_result_str(fr));
     return;
   }
@@ -42,12 +42,12 @@ void boot_decide(bool key_held, const struct image_area *area, const struct flas
 
   if (key_held) {
     out->reason = BOOT_REASON_KEY;
-    snprintf(out->detail, sizeof(out->detail), "Key button held at reset");
+    iap_snprintf(out->detail, sizeof(out->detail), "Key button held at reset");
     return;
   }
   if (out->msp == 0xFFFFFFFFu && out->pc == 0xFFFFFFFFu) {
     out->reason = BOOT_REASON_NO_APP;
-    snprintf(out->detail, sizeof(out->detail), "no application at 0x%08x (erased)",
+    iap_snprintf(out->detail, sizeof(out->detail), "no application at 0x%08x (erased)",
              (unsigned)area->base);
     return;
   }
@@ -57,7 +57,7 @@ void boot_decide(bool key_held, const struct image_area *area, const struct flas
   }
   out->mode = BOOT_APPLICATION;
   out->reason = BOOT_REASON_VALID_APP;
-  snprintf(out->detail, sizeof(out->detail), "valid application at 0x%08x",
+  iap_snprintf(out->detail, sizeof(out->detail), "valid application at 0x%08x",
            (unsigned)area->base);
 }
 
@@ -130,5 +130,5 @@ void boot_go(bool key_held, const struct iap_policy *p, const struct flash_dev *
     out->mode = BOOT_IAP_MODE;
     out->reason = primary.signature_failed ? BOOT_REASON_SIGNATURE : BOOT_REASON_INTEGRITY;
   }
-  snprintf(out->detail, sizeof(out->detail), "%s", primary.detail);
+  iap_snprintf(out->detail, sizeof(out->detail), "%s", primary.detail);
 }

@@ -1,10 +1,10 @@
 /* The HTTP IAP server's protocol logic (see http_core.h). */
 #include "http_core.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "http_routes.h"
+#include "iap_format.h"
 #include "log.h"
 
 static uint32_t elapsed(uint32_t now_ms, uint32_t then_ms)
@@ -29,7 +29,7 @@ void http_conn_init(struct http_conn *c, struct http_app *app, const struct http
   c->app = app;
   c->ops = ops;
   c->ctx = ctx;
-  snprintf(c->peer, sizeof(c->peer), "%s", peer);
+  iap_snprintf(c->peer, sizeof(c->peer), "%s", peer);
   c->last_active_ms = now_ms;
   c->phase = HTTP_PHASE_HEAD;
   http_request_init(&c->parser);

@@ -1,13 +1,13 @@
 /* Login, sessions and Basic auth as HTTP answers (see http_login.h). */
 #include "http_login.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "http_auth.h"
 #include "http_core.h"
 #include "http_response.h"
 #include "http_text.h"
+#include "iap_format.h"
 #include "log.h"
 
 /* RFC 7617 2: the challenge of a 401, with the charset the server decodes credentials in. */
@@ -18,7 +18,7 @@
 static unsigned retry_after(uint32_t wait_ms, char extra[HTTP_EXTRA_MAX])
 {
   unsigned s = (unsigned)((wait_ms + 999u) / 1000u);
-  snprintf(extra, HTTP_EXTRA_MAX, "Retry-After: %u\r\n", s);
+  iap_snprintf(extra, HTTP_EXTRA_MAX, "Retry-After: %u\r\n", s);
   return s;
 }
 
@@ -31,7 +31,7 @@ static void upload_page(struct http_conn *c, const char *extra)
 {
   const struct http_server_config *cfg = &c->app->cfg;
   char text[160];
-  snprintf(text, sizeof(text), "Images up to %u bytes (%u KiB) fit the user flash at 0x%08x.",
+  iap_snprintf(text, sizeof(text), "Images up to %u bytes (%u KiB) fit the user flash at 0x%08x.",
            (unsigned)cfg->user_flash_size, (unsigned)(cfg->user_flash_size / 1024u),
            (unsigned)cfg->user_flash_base);
   http_send_page(c, 200, "/upload.html", text, extra);
@@ -131,7 +131,7 @@ void http_login_done(struct http_conn *c, uint32_t now_ms)
       return;
     }
     log_info("http", "login from %s", c->peer);
-    snprintf(extra, sizeof(extra),
+    iap_snprintf(extra, sizeof(extra),
              "Set-Cookie: " HTTP_SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict\r\n",
              token);
     upload_page(c, extra);
@@ -142,7 +142,7 @@ void http_login_done(struct http_conn *c, uint32_t now_ms)
     return;
   case HTTP_LOGIN_THROTTLED: {
     char text[120];
-    snprintf(text, sizeof(text), "Too many failed logins: try again in %u s.",
+    iap_snprintf(text, sizeof(text), "Too many failed logins: try again in %u s.",
              retry_after(wait_ms, extra));
     login_page(c, 429, text, extra);
     return;
@@ -172,7 +172,7 @@ bool http_login_basic(struct http_conn *c, uint32_t now_ms)
     http_conn_early_error(c, 401, "wrong user or password", BASIC_CHALLENGE);
     return false;
   case HTTP_LOGIN_THROTTLED: {
-    snprintf(msg, sizeof(msg), "too many failed logins: try again in %u s",
+    iap_snprintf(msg, sizeof(msg), "too many failed logins: try again in %u s",
              retry_after(wait_ms, extra));
     http_conn_early_error(c, 429, msg, extra);
     return false;

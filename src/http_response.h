@@ -8,6 +8,8 @@
  *  - HEAD gets the head of the GET answer, Content-Length included, and no body;
  *  - page bytes go out from ROM without a copy; only the head and a short text are copied,
  *    in HTTP_OUT_SEGMENTS pieces at most per answer;
+ *  - the board's pages are gzip (Content-Encoding: gzip, whatever the request's
+ *    Accept-Encoding: http_fs.h), a page's text inserted as a stored deflate block;
  *  - the queue goes out as fast as the stack takes it; once the connection is closing and
  *    the queue is empty, the connection is closed (with the reset if the answer asked for it).
  */
@@ -39,7 +41,9 @@ struct http_out {
   unsigned count;
   unsigned next;                      /* the first segment not yet all taken by the stack */
   char head[HTTP_RESPONSE_HEAD_MAX];
-  char text[HTTP_PAGE_TEXT_MAX];      /* a page's text, escaped; a JSON body */
+  char text[HTTP_PAGE_TEXT_MAX];      /* a page's text, escaped; a JSON body; for a gzip
+                                       * page the deflate block that stores it */
+  uint8_t gzip_trailer[8];            /* a gzip page's CRC-32 and length */
 };
 
 struct http_conn;

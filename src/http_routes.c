@@ -1,7 +1,6 @@
 /* The HTTP server's routes (see http_routes.h). */
 #include "http_routes.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "http_core.h"
@@ -9,6 +8,7 @@
 #include "http_login.h"
 #include "http_response.h"
 #include "http_upload.h"
+#include "iap_format.h"
 #include "log.h"
 
 /* AN3376 section 4's pages and CGIs, plus logout and the script endpoint. A GET row answers
@@ -70,7 +70,7 @@ static const struct http_route *lookup(enum http_method method, const char *path
     if (found == NULL && method_matches(r->method, method))
       found = r;
     if (allow != NULL && n < HTTP_ALLOW_MAX)
-      n += (size_t)snprintf(allow + n, HTTP_ALLOW_MAX - n, "%s%s", n > 0 ? ", " : "",
+      n += (size_t)iap_snprintf(allow + n, HTTP_ALLOW_MAX - n, "%s%s", n > 0 ? ", " : "",
                             allow_text(r->method));
   }
   return found;
@@ -102,7 +102,7 @@ void http_route_request(struct http_conn *c, uint32_t now_ms)
     http_send_error_page(c, 404, "no such page", NULL);
     return;
   }
-  snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+  iap_snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
   http_send_error_page(c, 405, "method not allowed here", extra);
 }
 

@@ -1,9 +1,9 @@
 /* lwIP raw-API glue for the HTTP server (see http_server.h). */
 #include "http_server.h"
 
-#include <stdio.h>
 #include <string.h>
 
+#include "iap_format.h"
 #include "log.h"
 #include "lwip/ip_addr.h"
 #include "lwip/pbuf.h"
@@ -246,7 +246,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
   g->used = true;
   g->pcb = pcb;
   ipaddr_ntoa_r(&pcb->remote_ip, ip, sizeof(ip));
-  snprintf(peer, sizeof(peer), "%s:%u", ip, (unsigned)pcb->remote_port);
+  iap_snprintf(peer, sizeof(peer), "%s:%u", ip, (unsigned)pcb->remote_port);
   http_conn_init(&g->conn, &server.app, &glue_ops, g, peer, sys_now());
   tcp_arg(pcb, g);
   tcp_recv(pcb, on_recv);

@@ -1,19 +1,22 @@
 /* Uploads over HTTP into the image sink (see http_upload.h). */
 #include "http_upload.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "http_core.h"
 #include "http_login.h"
 #include "http_response.h"
 #include "http_text.h"
+#include "iap_format.h"
 #include "log.h"
 
 /* The smallest multipart body carrying a file of N bytes is N plus this plus twice the
  * boundary: "--B\r\n" "Content-Disposition:form-data;name=datafile\r\n" "\r\n" ... "\r\n--B--"
- * (RFC 7578). A Content-Length beyond that cannot fit, whatever the form holds. */
+ * (RFC 7578). A real client's part headers are longer (a file name, a Content-Type): up to
+ * MULTIPART_HEADER_SLACK more is let through to the exact check at the file's first byte
+ * (mp_part_begin); a Content-Length beyond both cannot carry a file that fits. */
 #define MULTIPART_MIN_OVERHEAD (4u + 45u + 2u + 6u)
+#define MULTIPART_HEADER_SLACK 512u
 
 /* The handler takes the body. Its state shares a union with the login form's: until the sink
  * is begun, the upload must not look active, whatever bytes the form left there. */
@@ -99,11 +102,30 @@ static bool mp_part_begin(void *ctx, const char *name, bool is_file)
     return true;  /* other fields are read past */
   if (u->datafile_seen) {
     u->err.status = IAP_ERR_INVALID_IMAGE;
-    snprintf(u->err.message, sizeof(u->err.message), "the form holds two datafile fields");
+    iap_snprintf(u->err.message, sizeof(u->err.message), "the form holds two datafile fields");
     return false;
   }
   u->datafile_seen = true;
   u->in_datafile = true;
+  /* Now the size is known, give or take what follows the file: the body's length less what
+   * came before the file's first byte, the closing delimiter "\r\n--B--" and the CRLF that
+   * browsers and curl send after it. A file larger than the user flash is refused here,
+   * before its first byte is written and anything erased. (The check on Content-Length
+   * alone, when the headers arrive, cannot tell a file one byte too large from one that fits
+   * under a longer file name.) */
+  const struct http_request *r = &c->parser.req;
+  const struct http_server_config *cfg = &c->app->cfg;
+  uint32_t framing = multipart_consumed(&u->mp) + (uint32_t)u->mp.delim_len + 2u + 2u;
+  if (r->has_content_length && r->content_length > framing
+      && r->content_length - framing > cfg->user_flash_size) {
+    u->err.status = IAP_ERR_TOO_LARGE;
+    iap_snprintf(u->err.message, sizeof(u->err.message),
+                 "image too large: the request is %u bytes, the user flash 0x%08x-0x%08x "
+                 "holds %u bytes", (unsigned)r->content_length, (unsigned)cfg->user_flash_base,
+                 (unsigned)(cfg->user_flash_base + cfg->user_flash_size - 1u),
+                 (unsigned)cfg->user_flash_size);
+    return false;
+  }
   return true;
 }
 
@@ -147,8 +169,9 @@ void http_upload_form(struct http_conn *c, uint32_t now_ms)
     return;
   size_t blen = strlen(boundary);
   if (r->has_content_length
-      && r->content_length > cfg->user_flash_size + MULTIPART_MIN_OVERHEAD + 2u * blen) {
-    snprintf(msg, sizeof(msg),
+      && r->content_length > cfg->user_flash_size + MULTIPART_MIN_OVERHEAD + 2u * blen
+                             + MULTIPART_HEADER_SLACK) {
+    iap_snprintf(msg, sizeof(msg),
              "image too large: the request is %u bytes, the user flash 0x%08x-0x%08x holds "
              "%u bytes", (unsigned)r->content_length, (unsigned)cfg->user_flash_base,
              (unsigned)(cfg->user_flash_base + cfg->user_flash_size - 1u),
@@ -240,14 +263,14 @@ void http_upload_done(struct http_conn *c)
   log_info("http", "upload from %s complete: %u bytes, CRC-32 0x%08x; reset to run it",
            c->peer, (unsigned)result.size, (unsigned)result.crc32);
   if (raw) {
-    int n = snprintf(c->out.text, sizeof(c->out.text),
+    int n = iap_snprintf(c->out.text, sizeof(c->out.text),
                      "{\"ok\":true,\"size\":%u,\"crc32\":\"0x%08x\",\"address\":\"0x%08x\"}\n",
                      (unsigned)result.size, (unsigned)result.crc32,
                      (unsigned)cfg->user_flash_base);
     http_send_text(c, 200, "application/json", (size_t)n, NULL);
     return;
   }
-  snprintf(text, sizeof(text), "%u bytes written at 0x%08x, CRC-32 0x%08x.",
+  iap_snprintf(text, sizeof(text), "%u bytes written at 0x%08x, CRC-32 0x%08x.",
            (unsigned)result.size, (unsigned)cfg->user_flash_base, (unsigned)result.crc32);
   http_send_page(c, 200, "/done.html", text, NULL);
 }

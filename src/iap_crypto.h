@@ -2,7 +2,7 @@
  * The crypto the boot policies need, and nothing more: SHA-256 (image hashes) and ECDSA
  * P-256 signature verification with one public key. Both targets take them from mbed TLS:
  * Debian's libmbedcrypto on the host, the same library's sources (Debian's source package,
- * fetched into third_party/mbedtls) with firmware/mbedtls_config.h on the board. Verification
+ * fetched into third_party/mbedtls) with firmware/mbedtls_verify_config.h on the board. Verification
  * uses only public data, so it needs no random numbers.
  */
 #ifndef IAPD_IAP_CRYPTO_H

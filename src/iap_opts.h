@@ -54,6 +54,13 @@
 #define IAP_LOG 1
 #endif
 
+/* CRC-32 of the images (src/crc32.c): 0, a 64-byte nibble table (the firmware: a 1 KiB or
+ * larger table costs flash the bootloader sectors do not have); 1, slice-by-8, 8 KiB of tables
+ * in RAM built at first use, a quarter of the instructions per byte (iapd: mk/src.am). */
+#if !defined IAP_CRC32_SLICE_BY_8
+#define IAP_CRC32_SLICE_BY_8 0
+#endif
+
 /* AN3376 5.1: default MAC 00:00:00:00:00:02 and static address 192.168.0.10/24. */
 #if !defined MAC_ADDR0
 #define MAC_ADDR0 0x00

@@ -2,9 +2,9 @@
 #include "iap_slots.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "iap_format.h"
 #include "stm32f407.h"
 
 #define CHUNK 256u
@@ -138,7 +138,7 @@ static void set_detail(struct iap_slot_status *st, enum iap_slot_content c, cons
   va_list ap;
   st->content = c;
   va_start(ap, fmt);
-  vsnprintf(st->detail, sizeof(st->detail), fmt, ap);
+  iap_vsnprintf(st->detail, sizeof(st->detail), fmt, ap);
   va_end(ap);
 }
 

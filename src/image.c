@@ -1,8 +1,7 @@
 /* Vector table checks for application images (see image.h). */
 #include "image.h"
 
-#include <stdio.h>
-
+#include "iap_format.h"
 #include "stm32f407.h"
 
 uint32_t image_le32(const uint8_t *p)
@@ -42,13 +41,13 @@ bool image_check_vectors(const struct image_area *area, uint32_t sp, uint32_t re
   uint32_t target = reset & ~1u;
 
   if (sp == 0xFFFFFFFFu && reset == 0xFFFFFFFFu) {
-    snprintf(msg, msg_size,
+    iap_snprintf(msg, msg_size,
              "not an application image: it starts with an erased (all 0xFF) vector table");
     return false;
   }
   if (target >= STM32_FLASH_BASE && target < STM32_FLASH_END
       && (target < area->base || target >= area->end)) {
-    snprintf(msg, msg_size,
+    iap_snprintf(msg, msg_size,
              "image linked for 0x%08x, expected 0x%08x (reset vector 0x%08x is outside the "
              "user flash 0x%08x-0x%08x)", (unsigned)guess_link_address(reset),
              (unsigned)area->base, (unsigned)reset, (unsigned)area->base,
@@ -56,7 +55,7 @@ bool image_check_vectors(const struct image_area *area, uint32_t sp, uint32_t re
     return false;
   }
   if (!image_sp_valid(sp)) {
-    snprintf(msg, msg_size,
+    iap_snprintf(msg, msg_size,
              "not an application image: initial stack pointer 0x%08x is not a word-aligned "
              "address in SRAM (0x%08x-0x%08x) or CCM RAM (0x%08x-0x%08x)", (unsigned)sp,
              STM32_SRAM_BASE, STM32_SRAM_BASE + STM32_SRAM_SIZE,
@@ -64,14 +63,14 @@ bool image_check_vectors(const struct image_area *area, uint32_t sp, uint32_t re
     return false;
   }
   if (target < area->base || target >= area->end) {
-    snprintf(msg, msg_size,
+    iap_snprintf(msg, msg_size,
              "not an application image: reset vector 0x%08x does not point into the user "
              "flash 0x%08x-0x%08x", (unsigned)reset, (unsigned)area->base,
              (unsigned)(area->end - 1));
     return false;
   }
   if (!(reset & 1u)) {
-    snprintf(msg, msg_size,
+    iap_snprintf(msg, msg_size,
              "not an application image: reset vector 0x%08x lacks the Thumb bit (bit 0), "
              "a Cortex-M4 faults on it", (unsigned)reset);
     return false;
@@ -87,11 +86,11 @@ bool image_check_extent(const struct image_area *area, uint32_t reset, uint32_t 
   if (target >= area->base + image_size) {
     uint32_t linked = guess_link_address(reset);
     if (linked == area->base)
-      snprintf(msg, msg_size,
+      iap_snprintf(msg, msg_size,
                "image truncated: its reset vector 0x%08x points past the end of the %u-byte "
                "image", (unsigned)reset, (unsigned)image_size);
     else
-      snprintf(msg, msg_size,
+      iap_snprintf(msg, msg_size,
                "image linked for 0x%08x, expected 0x%08x (reset vector 0x%08x points past the "
                "end of the %u-byte image)", (unsigned)linked, (unsigned)area->base,
                (unsigned)reset, (unsigned)image_size);

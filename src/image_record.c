@@ -1,10 +1,10 @@
 /* The commit record and the signed-image trailer (see image_record.h). */
 #include "image_record.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "crc32.h"
+#include "iap_format.h"
 
 static void put16(uint8_t *p, uint32_t v)
 {
@@ -31,7 +31,7 @@ static uint32_t get32(const uint8_t *p)
 static void say(char *why, size_t size, const char *text)
 {
   if (why != NULL && size > 0)
-    snprintf(why, size, "%s", text);
+    iap_snprintf(why, size, "%s", text);
 }
 
 void iap_record_encode(const struct iap_record *r, uint8_t out[IAP_RECORD_BYTES])

@@ -53,15 +53,31 @@
 #define LWIP_HOOK_FILENAME          "ip_fragments.h"
 #define LWIP_HOOK_IP4_INPUT(p, inp) ip_fragment_hook(p, inp)
 #define ARP_TABLE_SIZE              4
-#define ARP_QUEUEING                1
+/* One packet waits for each ARP answer, not a queue: the servers only answer, and the peer
+ * that asked is in the table already (lwIP learns it from the request). */
+#define ARP_QUEUEING                0
 #define ETHARP_SUPPORT_STATIC_ENTRIES 0
 
-/* TCP: 1460-byte segments, a window of four of them. */
+/* TCP: 1460-byte segments. The receive window, in segments: on the board, four, for what its
+ * receive DMA buffers hold while a segment is programmed (firmware/board_opts.h); iapd's
+ * frames wait in the TAP's queue instead, and mk/lwip.am sets 15 (what the pool holds), with
+ * which a 960 KiB PUT takes 45 round trips through the TAP instead of 168. */
 #define TCP_MSS                     1460
-#define TCP_WND                     (4 * TCP_MSS)
+#if !defined IAP_TCP_WND_SEGMENTS
+#define IAP_TCP_WND_SEGMENTS        4
+#endif
+#define TCP_WND                     (IAP_TCP_WND_SEGMENTS * TCP_MSS)
 #define TCP_SND_BUF                 (4 * TCP_MSS)
 #define TCP_SND_QUEUELEN            (4 * TCP_SND_BUF / TCP_MSS)
 #define LWIP_TCP_KEEPALIVE          0
+/* Out-of-order segments are dropped, not queued: the client sends them again (as AN3376's
+ * lwIP options did). A bootloader's connections are on one LAN, one at a time. */
+#define TCP_QUEUE_OOSEQ             0
+/* tcp_write() does not grow the last segment's pbuf in place: the server writes whole
+ * pieces (headers, a page, a message), each copied once. */
+#define TCP_OVERSIZE                0
+/* The MSS is TCP_MSS (1460) or less if the peer asks: what the netif MTU (1500) gives anyway. */
+#define TCP_CALCULATE_EFF_SEND_MSS  0
 /* The HTTP server listens on port 80 again after a board reset, while connections it closed
  * before may still wait in TIME_WAIT (iapd keeps lwIP across resets; the chip does not):
  * http_server.c sets SOF_REUSEADDR on its listening pcb. */
@@ -76,8 +92,14 @@ uint32_t iap_random32(void);
 #define LWIP_RAND()                 iap_random32()
 #endif
 
-#define LWIP_NETIF_STATUS_CALLBACK  1
-#define LWIP_NETIF_LINK_CALLBACK    1
+/* Only the DHCP client's address needs a status callback (src/net_address.c); no one
+ * registers a link callback. */
+#define LWIP_NETIF_STATUS_CALLBACK  USE_DHCP
+#define LWIP_NETIF_LINK_CALLBACK    0
+/* The DHCP client does not ARP for its offered address before taking it (RFC 2131 says
+ * SHOULD; AN3376's stack skipped it too): a second's wait at every start saved. */
+#define DHCP_DOES_ARP_CHECK         0
+#define LWIP_IPV4_SRC_ROUTING       0
 #define LWIP_NETIF_HOSTNAME         0
 #define LWIP_SINGLE_NETIF           1
 

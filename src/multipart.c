@@ -264,6 +264,7 @@ enum multipart_status multipart_feed(struct multipart_parser *p, const uint8_t *
                                      size_t len)
 {
   size_t i = 0;
+  uint32_t base = p->consumed;
 
   while (i < len && p->state != MP_FAILED) {
     switch (p->state) {
@@ -276,6 +277,7 @@ enum multipart_status multipart_feed(struct multipart_parser *p, const uint8_t *
         i++;
       break;
     case MP_HEADERS:
+      p->consumed = base + (uint32_t)(i + 1);  /* part_begin may ask, at the blank line */
       header_byte(p, data[i++]);
       break;
     case MP_EPILOGUE:
@@ -285,7 +287,13 @@ enum multipart_status multipart_feed(struct multipart_parser *p, const uint8_t *
       break;
     }
   }
+  p->consumed = base + (uint32_t)len;
   return p->status;
+}
+
+uint32_t multipart_consumed(const struct multipart_parser *p)
+{
+  return p->consumed;
 }
 
 enum multipart_status multipart_finish(struct multipart_parser *p)

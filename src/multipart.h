@@ -75,6 +75,7 @@ struct multipart_parser {
   char name[MULTIPART_NAME_MAX];
   bool is_file;
   unsigned parts;                    /* parts begun */
+  uint32_t consumed;                 /* body bytes taken; in part_begin, where its data starts */
 };
 
 /* Sets the parser up for `boundary` (len bytes, without the leading "--"). False when the
@@ -91,6 +92,9 @@ enum multipart_status multipart_finish(struct multipart_parser *p);
 
 /* Why the parser stopped, for the client (static text); "" when it did not. */
 const char *multipart_error(const struct multipart_parser *p);
+
+/* Body bytes taken so far; called from part_begin, the offset of the part's first byte. */
+uint32_t multipart_consumed(const struct multipart_parser *p);
 
 /* True after the closing delimiter. */
 bool multipart_complete(const struct multipart_parser *p);

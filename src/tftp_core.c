@@ -1,9 +1,9 @@
 /* The TFTP write server's protocol logic (see tftp_core.h). */
 #include "tftp_core.h"
 
-#include <stdio.h>
 #include <string.h>
 
+#include "iap_format.h"
 #include "log.h"
 
 #define ERROR_PACKET_MAX 160
@@ -15,7 +15,7 @@ static bool same_peer(const struct tftp_peer *a, const struct tftp_peer *b)
 
 static void format_peer(const struct tftp_peer *p, char *buf, size_t size)
 {
-  snprintf(buf, size, "%u.%u.%u.%u", p->ip[0], p->ip[1], p->ip[2], p->ip[3]);
+  iap_snprintf(buf, size, "%u.%u.%u.%u", p->ip[0], p->ip[1], p->ip[2], p->ip[3]);
 }
 
 static void send_error(struct tftp_core *c, enum tftp_via via, const struct tftp_peer *to,
@@ -158,7 +158,7 @@ static const char *describe_oack(const struct tftp_core *c, char *buf, size_t si
   for (size_t i = 2; i < c->oack_len && n < size;) {
     const char *name = (const char *)c->oack + i;
     const char *value = name + strlen(name) + 1;
-    int w = snprintf(buf + n, size - n, "%s%s %s", n ? ", " : "", name, value);
+    int w = iap_snprintf(buf + n, size - n, "%s%s %s", n ? ", " : "", name, value);
     if (w < 0)
       break;
     n += (size_t)w;
@@ -238,7 +238,7 @@ void tftp_core_on_request(struct tftp_core *c, const struct tftp_peer *from,
       return;
     }
     char msg[96];
-    snprintf(msg, sizeof(msg), "board busy: a transfer from %s is in progress, try again later",
+    iap_snprintf(msg, sizeof(msg), "board busy: a transfer from %s is in progress, try again later",
              c->peer_text);
     send_error(c, TFTP_VIA_TRANSIENT, from, TFTP_EUNDEF, msg);
     return;
@@ -247,7 +247,7 @@ void tftp_core_on_request(struct tftp_core *c, const struct tftp_peer *from,
     end_session(c);  /* the finished transfer's client moved on; a new one starts */
   if (req.mode == TFTP_MODE_MAIL || req.mode == TFTP_MODE_UNKNOWN) {
     char msg[96];
-    snprintf(msg, sizeof(msg), "transfer mode \"%.40s\" not supported: use octet (binary)",
+    iap_snprintf(msg, sizeof(msg), "transfer mode \"%.40s\" not supported: use octet (binary)",
              req.mode_name);
     send_error(c, TFTP_VIA_TRANSIENT, from, TFTP_EBADOP, msg);
     return;
@@ -281,13 +281,13 @@ static bool take_data(struct tftp_core *c, const uint8_t *payload, size_t len, b
     uint32_t left = c->tsize - c->wire_bytes;  /* wire_bytes never passes tsize */
     char msg[96];
     if (len > left) {
-      snprintf(msg, sizeof(msg), "the client announced %u bytes (tsize) and sent more",
+      iap_snprintf(msg, sizeof(msg), "the client announced %u bytes (tsize) and sent more",
                (unsigned)c->tsize);
       fail_transfer(c, TFTP_EUNDEF, msg);
       return false;
     }
     if (last && len != left) {
-      snprintf(msg, sizeof(msg), "the transfer ended after %u bytes, the client announced %u "
+      iap_snprintf(msg, sizeof(msg), "the transfer ended after %u bytes, the client announced %u "
                "(tsize)", (unsigned)(c->wire_bytes + len), (unsigned)c->tsize);
       fail_transfer(c, TFTP_EUNDEF, msg);
       return false;
@@ -332,9 +332,9 @@ static void on_data(struct tftp_core *c, const uint8_t *pkt, size_t len, uint32_
   if (payload_len > c->blksize) {
     char msg[80];
     if (c->blksize == TFTP_BLOCK_SIZE && !c->oack_len)
-      snprintf(msg, sizeof(msg), "DATA larger than 512 bytes: no block size was negotiated");
+      iap_snprintf(msg, sizeof(msg), "DATA larger than 512 bytes: no block size was negotiated");
     else
-      snprintf(msg, sizeof(msg), "DATA larger than the negotiated block size of %u bytes",
+      iap_snprintf(msg, sizeof(msg), "DATA larger than the negotiated block size of %u bytes",
                (unsigned)c->blksize);
     fail_transfer(c, TFTP_EBADOP, msg);
     return;
@@ -443,7 +443,7 @@ void tftp_core_on_timer(struct tftp_core *c, uint32_t now_ms)
     return;
   if (c->retries >= TFTP_MAX_RETRIES) {
     char msg[96];
-    snprintf(msg, sizeof(msg), "transfer timed out: no DATA %u after %u re-sent %s",
+    iap_snprintf(msg, sizeof(msg), "transfer timed out: no DATA %u after %u re-sent %s",
              (unsigned)(uint16_t)(c->block + 1), (unsigned)TFTP_MAX_RETRIES,
              c->blocks == 0 && c->oack_len ? "OACKs" : "ACKs");
     log_warn("tftp", "client %s: %s", c->peer_text, msg);

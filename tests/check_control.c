@@ -66,6 +66,8 @@ static void iap_board(struct board_status *s)
   s->slot_count = 1;
   s->slots[0] = (struct control_slot){ "primary", 0x08010000u, 0x08100000u, 982912u, "empty",
                                        "empty at 0x08010000", false, 0, 0, 0, "" };
+  s->timing = "none";
+  s->timing_scale = 1.0;
 }
 
 static const char *const slots_json =
@@ -101,9 +103,12 @@ START_TEST(status_iap_mode_exact)
            "\"network\":{\"backend\":\"tap\",\"interface\":\"tap0\","
            "\"mac\":\"00:00:00:00:00:02\",\"ip\":\"192.168.0.10\","
            "\"netmask\":\"255.255.255.0\",\"gateway\":\"192.168.0.1\","
-           "\"address_source\":\"static\",\"up\":true,\"rx_frames\":7,\"tx_frames\":5},"
+           "\"address_source\":\"static\",\"up\":true,\"rx_frames\":7,\"tx_frames\":5,"
+           "\"rx_dropped_stalled\":0},"
            "\"transfer\":null,"
-           "\"flash\":{\"size\":1048576,\"user_flash\":\"0x08010000\",%s},%s}", sectors_json,
+           "\"flash\":{\"size\":1048576,\"user_flash\":\"0x08010000\",\"busy\":false,"
+           "\"timing\":\"none\",\"timing_scale\":1.0,\"operations_since_power_on\":0,"
+           "\"last_upgrade_silicon_ms\":null,\"power_cuts\":0,%s},%s}", sectors_json,
            slots_json);
   ck_assert_str_eq(text, want);
   free(text);
@@ -126,6 +131,28 @@ START_TEST(status_application_and_transfer)
   tl_assert_contains(text, "\"transfer\":{\"protocol\":\"TFTP\",\"peer\":\"192.168.0.1:37713\","
                      "\"bytes\":5120,\"expected_bytes\":20000,\"percent\":25,"
                      "\"rate_bytes_per_s\":2560,\"elapsed_ms\":2000}");
+  free(text);
+}
+END_TEST
+
+/* The flash as silicon: busy, timing, operations, the last upgrade's silicon time, cuts. */
+START_TEST(status_flash_silicon)
+{
+  struct board_status s;
+  iap_board(&s);
+  s.busy = true;
+  s.timing = "max";
+  s.timing_scale = 0.01;
+  s.operations = 1929;
+  s.last_upgrade = true;
+  s.last_upgrade_silicon_ms = 11547;
+  s.power_cuts = 2;
+  s.rx_dropped_stalled = 41;
+  char *text = render_status(&s);
+  tl_assert_contains(text, "\"tx_frames\":5,\"rx_dropped_stalled\":41}");
+  tl_assert_contains(text, "\"user_flash\":\"0x08010000\",\"busy\":true,\"timing\":\"max\","
+                     "\"timing_scale\":0.01,\"operations_since_power_on\":1929,"
+                     "\"last_upgrade_silicon_ms\":11547,\"power_cuts\":2,\"sectors\":[");
   free(text);
 }
 END_TEST
@@ -173,7 +200,7 @@ START_TEST(status_counters_full_32_bits)
   s.erase_count[11] = UINT32_MAX;
   char *text = render_status(&s);
   tl_assert_contains(text, "\"key_held\":false,\"application\":null,\"uptime_ms\":4294967295}");
-  tl_assert_contains(text, "\"up\":true,\"rx_frames\":4294967295,\"tx_frames\":5}");
+  tl_assert_contains(text, "\"up\":true,\"rx_frames\":4294967295,\"tx_frames\":5,\"rx_dropped_stalled\":0}");
   tl_assert_contains(text, "\"erased\":true,\"erase_count\":4294967295}]");
   free(text);
 }
@@ -351,6 +378,61 @@ START_TEST(reset_body_not_nul_terminated)
   char why[200];
   ck_assert(control_parse_reset(body, 12, &key, why, sizeof(why)));
   ck_assert(key);
+}
+END_TEST
+
+/* --- POST /api/power-cut body and reply ---------------------------------------------------- */
+
+static int cut_mode_of(const char *body)
+{
+  char why[200] = "";
+  int mode = 99;
+  ck_assert_msg(control_parse_power_cut(body, strlen(body), &mode, why, sizeof(why)),
+                "body '%s' refused: %s", body, why);
+  return mode;
+}
+
+static void cut_refused(const char *body, const char *want_why)
+{
+  char why[200] = "";
+  int mode = 99;
+  ck_assert_msg(!control_parse_power_cut(body, strlen(body), &mode, why, sizeof(why)),
+                "body '%s' accepted", body);
+  ck_assert_str_eq(why, want_why);
+}
+
+#define CUT_EXP ": expected {} or {\"mode\": \"torn\"} or {\"mode\": \"clean\"}"
+
+START_TEST(power_cut_bodies)
+{
+  ck_assert_int_eq(cut_mode_of("{}"), -1);
+  ck_assert_int_eq(cut_mode_of(" { }\n"), -1);
+  ck_assert_int_eq(cut_mode_of("{\"mode\": \"torn\"}"), 0);
+  ck_assert_int_eq(cut_mode_of("{\"mode\":\"clean\"}"), 1);
+  cut_refused("", "empty body" CUT_EXP);
+  cut_refused("[]", "not a JSON object" CUT_EXP);
+  cut_refused("{\"mode\": \"half\"}", "\"mode\" must be \"torn\" or \"clean\"" CUT_EXP);
+  cut_refused("{\"mode\": true}", "\"mode\" must be \"torn\" or \"clean\"" CUT_EXP);
+  cut_refused("{\"key\": true}", "unknown member \"key\"" CUT_EXP);
+  cut_refused("{\"mode\": \"torn\"", "JSON error at line 1, column 15: '}' expected near end "
+              "of file" CUT_EXP);
+}
+END_TEST
+
+START_TEST(power_cut_reply_exact)
+{
+  struct power_cut_report r = { 7, 7, "torn", "program of 8 bytes at 0x08010000 torn: ...",
+                                false };
+  char *text = render(control_power_cut_json(&r));
+  ck_assert_str_eq(text, "{\"power_cut\":true,\"operation\":7,\"operations\":7,\"cut\":\"torn\","
+                   "\"what\":\"program of 8 bytes at 0x08010000 torn: ...\",\"mode\":\"iap\"}");
+  free(text);
+  r = (struct power_cut_report){ 0, 12, "clean", "no flash operation in progress", true };
+  text = render(control_power_cut_json(&r));
+  ck_assert_str_eq(text, "{\"power_cut\":true,\"operation\":null,\"operations\":12,"
+                   "\"cut\":\"clean\",\"what\":\"no flash operation in progress\","
+                   "\"mode\":\"application\"}");
+  free(text);
 }
 END_TEST
 
@@ -649,6 +731,11 @@ START_TEST(options_example_file_is_the_defaults)
   ck_assert_str_eq(o.pcap_path, d.pcap_path);
   ck_assert_str_eq(o.attach, d.attach);
   ck_assert_int_eq(o.dhcp, d.dhcp);
+  ck_assert_int_eq(o.flash_timing, d.flash_timing);
+  ck_assert(o.flash_timing_scale == d.flash_timing_scale);
+  ck_assert_uint_eq(o.power_cut_at_op, d.power_cut_at_op);
+  ck_assert_int_eq(o.power_cut_mode, d.power_cut_mode);
+  ck_assert_uint_eq(o.seed, d.seed);
 }
 END_TEST
 
@@ -670,6 +757,9 @@ static Suite *control_suite(void)
   tcase_add_test(tc, reset_bodies_accepted);
   tcase_add_test(tc, reset_bodies_refused);
   tcase_add_test(tc, reset_body_not_nul_terminated);
+  tcase_add_test(tc, power_cut_bodies);
+  tcase_add_test(tc, power_cut_reply_exact);
+  tcase_add_test(tc, status_flash_silicon);
   tcase_add_test(tc, listen_accepted);
   tcase_add_test(tc, listen_refused_with_reason);
   tcase_add_test(tc, host_header_check);

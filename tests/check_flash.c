@@ -341,6 +341,24 @@ START_TEST(test_posix_program_stops_at_protected)
 }
 END_TEST
 
+/* A range across a sector boundary, over bytes already programmed: every byte keeps old AND
+ * new, on both sides of the boundary (the seam programs a sector at a time). */
+START_TEST(test_posix_program_across_sectors_keeps_old_and_new)
+{
+  uint8_t data[64];
+  const uint32_t addr = 0x08040000u - 30;  /* sector 5 into sector 6 */
+  for (size_t i = 0; i < sizeof(data); i++) {
+    data[i] = (uint8_t)(i * 37u + 11u);
+    mem[addr - STM32_FLASH_BASE + i] = (uint8_t)(0xF0u ^ i);
+  }
+  ck_assert_int_eq(flash_program(dev, addr, data, sizeof(data)), FLASH_OK);
+  for (size_t i = 0; i < sizeof(data); i++)
+    ck_assert_uint_eq(byte_at(addr + (uint32_t)i), data[i] & (uint8_t)(0xF0u ^ i));
+  ck_assert_uint_eq(byte_at(addr - 1), 0xFF);
+  ck_assert_uint_eq(byte_at(addr + (uint32_t)sizeof(data)), 0xFF);
+}
+END_TEST
+
 START_TEST(test_posix_program_past_end)
 {
   const uint8_t data[5] = { 0xA1, 0xA2, 0xA3, 0xA4, 0xA5 };
@@ -671,6 +689,7 @@ static Suite *flash_suite(void)
   tcase_add_test(tc, test_posix_program_unaligned);
   tcase_add_test(tc, test_posix_program_stops_at_protected);
   tcase_add_test(tc, test_posix_program_past_end);
+  tcase_add_test(tc, test_posix_program_across_sectors_keeps_old_and_new);
   tcase_add_test(tc, test_dev_reaches_its_own_chip);
   tcase_add_test(tc, test_posix_sync_calls_back);
   suite_add_tcase(s, tc);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gzip_page.h"
 #include "http_core.h"
 #include "http_fs.h"
 #include "http_login.h"
@@ -218,44 +219,62 @@ static void conn_setup(void)
   closed = false;
 }
 
-/* The error page with its text, as the server must send it. */
+/* The error page with its text, as the server must send it (decoded). */
 static char *error_page(const char *text)
 {
-  const struct http_fs_file *f = http_fs_find("/error.html");
-  ck_assert_ptr_nonnull(f);
-  ck_assert_int_ge(f->marker, 0);
-  size_t before = (size_t)f->marker;
-  size_t after = f->len - before - strlen(HTTP_FS_MARKER);
-  char *page = malloc(f->len + strlen(text) + 1);
-  ck_assert_ptr_nonnull(page);
-  memcpy(page, f->data, before);
-  strcpy(page + before, text);
-  memcpy(page + before + strlen(text), f->data + before + strlen(HTTP_FS_MARKER), after);
-  page[before + strlen(text) + after] = '\0';
-  return page;
+  return test_page_with_text("/error.html", text);
 }
 
-/* Sends request and checks the whole answer: head with extra lines, and the error page. */
-static void assert_answer(const char *request, const char *status_line, const char *extra,
-                          const char *text, bool with_body)
+/* Sends request, returns the length of the answer's head (its body follows in out). */
+static size_t answer_to(const char *request)
 {
-  char *page = error_page(text);
-  char want[8192];
-  int n = snprintf(want, sizeof(want),
-                   "%s\r\n"
-                   "Content-Type: text/html; charset=utf-8\r\n"
-                   "Content-Length: %zu\r\n"
-                   "Cache-Control: no-store\r\n"
-                   "X-Content-Type-Options: nosniff\r\n"
-                   "X-Frame-Options: DENY\r\n"
-                   "%s\r\n%s",
-                   status_line, strlen(page), extra, with_body ? page : "");
-  ck_assert_int_lt(n, (int)sizeof(want));
   out_len = 0;
   out[0] = '\0';
   size_t used = http_conn_input(&conn, (const uint8_t *)request, strlen(request), 2000);
   ck_assert_uint_eq(used, strlen(request));
-  ck_assert_str_eq(out, want);
+  const char *end = strstr(out, "\r\n\r\n");
+  ck_assert_ptr_nonnull(end);
+  return (size_t)(end + 4 - out);
+}
+
+/* Sends request and checks the whole answer: head with extra lines, and the error page, gzip
+ * (its Content-Length is the gzip body's: for HEAD, that of the same request as GET). */
+static void assert_answer(const char *request, const char *status_line, const char *extra,
+                          const char *text, bool with_body)
+{
+  char *page = error_page(text);
+  size_t head_len;
+  if (with_body) {
+    head_len = answer_to(request);
+  } else {
+    char get[512];
+    ck_assert_int_eq(strncmp(request, "HEAD ", 5), 0);
+    snprintf(get, sizeof(get), "GET %s", request + 5);
+    head_len = answer_to(get);
+  }
+  size_t wire_len = out_len - head_len;
+  char want[8192];
+  int n = snprintf(want, sizeof(want),
+                   "%s\r\n"
+                   "Content-Type: text/html; charset=utf-8\r\n"
+                   "Content-Encoding: gzip\r\n"
+                   "Content-Length: %zu\r\n"
+                   "Cache-Control: no-store\r\n"
+                   "X-Content-Type-Options: nosniff\r\n"
+                   "X-Frame-Options: DENY\r\n"
+                   "%s\r\n",
+                   status_line, wire_len, extra);
+  ck_assert_int_lt(n, (int)sizeof(want));
+  head_len = answer_to(request);
+  ck_assert_msg(head_len == strlen(want) && memcmp(out, want, head_len) == 0,
+                "head:\n%.*s\nexpected:\n%s", (int)head_len, out, want);
+  if (with_body) {
+    size_t body_len;
+    const char *body = test_gunzip(out + head_len, out_len - head_len, &body_len);
+    ck_assert_str_eq(body, page);
+  } else {
+    ck_assert_uint_eq(out_len, head_len);
+  }
   ck_assert(!closed);  /* keep-alive: a wrong path is not a broken connection */
   free(page);
 }

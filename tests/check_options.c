@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,14 @@ static void assert_defaults(const struct iapd_options *o)
   ck_assert_uint_eq(o->tftp_max_blksize, 1468);
   ck_assert_uint_eq(o->tftp_max_windowsize, 64);
   ck_assert_int_eq(o->verbose, 0);
+  /* Nothing of the silicon model is on by default. */
+  ck_assert_int_eq(o->flash_timing, FLASH_TIMING_NONE);
+  ck_assert(o->flash_timing_scale == 1.0);
+  ck_assert_uint_eq(o->power_cut_at_op, 0);
+  ck_assert_int_eq(o->power_cut_mode, FLASH_CUT_TORN);
+  ck_assert_uint_eq(o->seed, 0);
+  ck_assert(!o->user_net);
+  ck_assert_uint_eq(o->forward_count, 0);
 }
 
 START_TEST(test_defaults)
@@ -510,6 +519,230 @@ START_TEST(test_clashes)
 }
 END_TEST
 
+/* --- user-mode networking -------------------------------------------------------------- */
+
+/* forward i is exactly this one, in the form --forward takes. */
+static void assert_forward(unsigned i, const char *text)
+{
+  char got[64];
+  ck_assert_uint_lt(i, r.o.forward_count);
+  options_forward_text(&r.o.forwards[i], got, sizeof(got));
+  ck_assert_str_eq(got, text);
+}
+
+START_TEST(test_user_net_default_forwards)
+{
+  ck_assert_int_eq(parse("-c/dev/null", "--user-net", NULL), OPTIONS_OK);
+  ck_assert_str_eq(r.err, "");
+  ck_assert(r.o.user_net);
+  ck_assert_uint_eq(r.o.forward_count, 2);
+  ck_assert(r.o.forwards[0].udp);
+  assert_ip(r.o.forwards[0].host_addr, 127, 0, 0, 1);
+  ck_assert_uint_eq(r.o.forwards[0].host_port, 6969);
+  ck_assert_uint_eq(r.o.forwards[0].board_port, 69);
+  ck_assert(!r.o.forwards[1].udp);
+  assert_ip(r.o.forwards[1].host_addr, 127, 0, 0, 1);
+  ck_assert_uint_eq(r.o.forwards[1].host_port, 8080);
+  ck_assert_uint_eq(r.o.forwards[1].board_port, 80);
+  /* The board's addresses stay the static defaults: slirp's network is built around them. */
+  assert_ip(r.o.ip, 192, 168, 0, 10);
+  assert_ip(r.o.gateway, 192, 168, 0, 1);
+
+  /* Only for the services that run. */
+  ck_assert_int_eq(parse("-c/dev/null", "--user-net", "--no-http", NULL), OPTIONS_OK);
+  ck_assert_uint_eq(r.o.forward_count, 1);
+  assert_forward(0, "udp:127.0.0.1:6969:69");
+  ck_assert_int_eq(parse("-c/dev/null", "--user-net", "--no-tftp", NULL), OPTIONS_OK);
+  ck_assert_uint_eq(r.o.forward_count, 1);
+  assert_forward(0, "tcp:127.0.0.1:8080:80");
+  ck_assert_int_eq(parse("-c/dev/null", "--user-net", "--no-tftp", "--no-http", NULL),
+                   OPTIONS_OK);
+  ck_assert_uint_eq(r.o.forward_count, 0);
+}
+END_TEST
+
+START_TEST(test_forward_forms)
+{
+  ck_assert_int_eq(parse("-c/dev/null", "--user-net", "--forward", "udp:16969:69",
+                         "--forward", "tcp:0.0.0.0:8080:80", "--forward",
+                         "tcp:10.1.2.3:65535:1", "--forward", "udp:1:65535", NULL),
+                   OPTIONS_OK);
+  ck_assert_str_eq(r.err, "");
+  /* Given forwards replace the defaults altogether. */
+  ck_assert_uint_eq(r.o.forward_count, 4);
+  assert_forward(0, "udp:127.0.0.1:16969:69");
+  assert_forward(1, "tcp:0.0.0.0:8080:80");
+  assert_forward(2, "tcp:10.1.2.3:65535:1");
+  assert_forward(3, "udp:127.0.0.1:1:65535");
+  ck_assert(r.o.forwards[0].udp);
+  ck_assert(!r.o.forwards[1].udp);
+
+  /* The same host port on two protocols is two sockets. */
+  ck_assert_int_eq(parse("-c/dev/null", "--user-net", "--forward", "udp:7000:69",
+                         "--forward", "tcp:7000:80", NULL), OPTIONS_OK);
+  ck_assert_uint_eq(r.o.forward_count, 2);
+}
+END_TEST
+
+/* --forward TEXT is refused with exactly: iapd: --forward TEXT WHY (expected ...). */
+static void assert_forward_refused(const char *text, const char *why)
+{
+  char expected[512];
+
+  parse("-c/dev/null", "--user-net", "--forward", text, NULL);
+  snprintf(expected, sizeof(expected), "iapd: --forward %s %s (expected "
+           "udp|tcp:[HOSTADDR:]HOSTPORT:BOARDPORT, as in udp:127.0.0.1:6969:69)\n", text, why);
+  assert_refused(expected);
+}
+
+START_TEST(test_forward_malformed)
+{
+  assert_forward_refused("udp:6969", "has no board port");
+  assert_forward_refused("udp", "has no host port and no board port");
+  assert_forward_refused("sctp:6969:69", "has a bad protocol 'sctp', not udp or tcp");
+  assert_forward_refused("UDP:6969:69", "has a bad protocol 'UDP', not udp or tcp");
+  assert_forward_refused("6969:69", "has a bad protocol '6969', not udp or tcp");
+  assert_forward_refused(":6969:69", "has a bad protocol '', not udp or tcp");
+  assert_forward_refused("udp:0:69", "has a bad host port '0', not a number from 1 to 65535");
+  assert_forward_refused("udp:65536:69",
+                         "has a bad host port '65536', not a number from 1 to 65535");
+  assert_forward_refused("udp:+69:69",
+                         "has a bad host port '+69', not a number from 1 to 65535");
+  assert_forward_refused("udp:6969:0",
+                         "has a bad board port '0', not a number from 1 to 65535");
+  assert_forward_refused("udp:6969:65536",
+                         "has a bad board port '65536', not a number from 1 to 65535");
+  assert_forward_refused("udp:6969:", "has a bad board port '', not a number from 1 to 65535");
+  assert_forward_refused("udp:6969:tftp",
+                         "has a bad board port 'tftp', not a number from 1 to 65535");
+  assert_forward_refused("tcp:1.2.3:8080:80", "has a bad host address '1.2.3', not an IPv4 "
+                         "address");
+  assert_forward_refused("tcp:localhost:8080:80", "has a bad host address 'localhost', not an "
+                         "IPv4 address");
+  assert_forward_refused("tcp::8080:80", "has an empty host address");
+  assert_forward_refused("tcp:127.0.0.1:8080:80:1", "has too many ':'-separated parts");
+  assert_forward_refused("udp:127.0.0.1:6969:69:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                         "is too long");
+}
+END_TEST
+
+START_TEST(test_forward_at_most_16)
+{
+  char text[1024] = "user-net = yes\n", expected[512];
+
+  for (int i = 0; i < 16; i++)
+    snprintf(text + strlen(text), sizeof(text) - strlen(text), "forward = udp:%d:69\n",
+             7000 + i);
+  write_conf(text);
+  ck_assert_int_eq(parse("-c", conf_path, NULL), OPTIONS_OK);
+  ck_assert_uint_eq(r.o.forward_count, 16);
+  assert_forward(15, "udp:127.0.0.1:7015:69");
+
+  strcat(text, "forward = udp:7016:69\n");
+  write_conf(text);
+  parse("-c", conf_path, NULL);
+  snprintf(expected, sizeof(expected), "%s:18: bad value for forward: udp:7016:69 is one "
+           "forward too many (at most 16)\n", conf_path);
+  assert_refused(expected);
+}
+END_TEST
+
+START_TEST(test_user_net_clashes)
+{
+  parse("-c/dev/null", "--user-net", "--tap", "tap0", NULL);
+  assert_refused("iapd: user-net and tap tap0 both set: the board has one Ethernet port; use "
+                 "user-net without privileges, tap for a TAP device\n");
+  parse("-c/dev/null", "--attach", "veth1", "--user-net", NULL);
+  assert_refused("iapd: user-net and attach veth1 both set: the board has one Ethernet port; "
+                 "use user-net without privileges, attach for an existing interface\n");
+  parse("-c/dev/null", "--user-net", "--host-addr", "192.168.0.1/24", NULL);
+  assert_refused("iapd: host-addr applies to a TAP device, not to user-net: there the host is "
+                 "slirp, at the board's gateway address (gateway)\n");
+  parse("-c/dev/null", "--user-net", "--host-addr", "none", NULL);
+  assert_refused("iapd: host-addr applies to a TAP device, not to user-net: there the host is "
+                 "slirp, at the board's gateway address (gateway)\n");
+  parse("-c/dev/null", "--forward", "udp:6969:69", NULL);
+  assert_refused("iapd: forward udp:127.0.0.1:6969:69 needs user-net: on a TAP or an attached "
+                 "interface the host reaches the board at the board's own address\n");
+  parse("-c/dev/null", "--user-net", "--gateway", "0.0.0.0", NULL);
+  assert_refused("iapd: user-net needs a gateway: slirp, the host on the board's network, "
+                 "takes its address (give one on 192.168.0.0/24, as in gateway = "
+                 "192.168.0.1)\n");
+  parse("-c/dev/null", "--user-net", "--gateway", "10.0.0.1", NULL);
+  assert_refused("iapd: with user-net the gateway 10.0.0.1 must be on the board's network "
+                 "192.168.0.0/24: slirp, the host there, takes the gateway's address\n");
+  parse("-c/dev/null", "--user-net", "--dhcp", "--netmask", "255.255.255.240", NULL);
+  assert_refused("iapd: dhcp with user-net needs a board network of 32 addresses or more "
+                 "(netmask 255.255.255.224 or shorter, not /28): slirp's DHCP server leases "
+                 "16 addresses from host number 15 of the network\n");
+  ck_assert_int_eq(parse("-c/dev/null", "--user-net", "--dhcp", "--netmask",
+                         "255.255.255.224", NULL), OPTIONS_OK);
+  ck_assert_int_eq(parse("-c/dev/null", "--user-net", "--netmask", "255.255.255.240", NULL),
+                   OPTIONS_OK);
+  parse("-c/dev/null", "--user-net", "--forward", "udp:6969:69", "--forward",
+        "udp:0.0.0.0:6969:70", NULL);
+  assert_refused("iapd: forward udp:127.0.0.1:6969:69 and forward udp:0.0.0.0:6969:70 both "
+                 "take host port 6969/udp\n");
+  parse("-c/dev/null", "--user-net", "--forward", "tcp:8080:80", "--forward", "tcp:8080:81",
+        NULL);
+  assert_refused("iapd: forward tcp:127.0.0.1:8080:80 and forward tcp:127.0.0.1:8080:81 both "
+                 "take host port 8080/tcp\n");
+  /* Another address of this host, another socket. */
+  ck_assert_int_eq(parse("-c/dev/null", "--user-net", "--forward", "tcp:8080:80",
+                         "--forward", "tcp:127.0.0.2:8080:80", NULL), OPTIONS_OK);
+  /* A network of its own, with the gateway on it. */
+  ck_assert_int_eq(parse("-c/dev/null", "--user-net", "--ip", "10.7.0.20", "--gateway",
+                         "10.7.0.254", NULL), OPTIONS_OK);
+}
+END_TEST
+
+START_TEST(test_user_net_config)
+{
+  write_conf("user-net = yes\nforward = udp:7000:69\nforward = tcp:0.0.0.0:7001:80\n");
+  ck_assert_int_eq(parse("-c", conf_path, NULL), OPTIONS_OK);
+  ck_assert(r.o.user_net);
+  ck_assert_uint_eq(r.o.forward_count, 2);
+  assert_forward(0, "udp:127.0.0.1:7000:69");
+  assert_forward(1, "tcp:0.0.0.0:7001:80");
+
+  /* Forwards on the command line replace the file's list. */
+  ck_assert_int_eq(parse("-c", conf_path, "--forward", "udp:7002:69", NULL), OPTIONS_OK);
+  ck_assert_uint_eq(r.o.forward_count, 1);
+  assert_forward(0, "udp:127.0.0.1:7002:69");
+
+  /* tap on the command line replaces the file's user-net, and needs no forwards. */
+  write_conf("user-net = yes\n");
+  ck_assert_int_eq(parse("-c", conf_path, "--tap", "tap0", NULL), OPTIONS_OK);
+  ck_assert(!r.o.user_net);
+  ck_assert_uint_eq(r.o.forward_count, 0);
+  /* ... and user-net on the command line replaces the file's tap or attach. */
+  write_conf("tap = tapconf\n");
+  ck_assert_int_eq(parse("-c", conf_path, "--user-net", NULL), OPTIONS_OK);
+  ck_assert(r.o.user_net);
+  ck_assert(!r.o.tap_given);
+  write_conf("attach = veth1\n");
+  ck_assert_int_eq(parse("-c", conf_path, "--user-net", NULL), OPTIONS_OK);
+  ck_assert_str_eq(r.o.attach, "");
+
+  /* Both in one file: refused. */
+  write_conf("user-net = yes\ntap = tapconf\n");
+  parse("-c", conf_path, NULL);
+  assert_refused("iapd: user-net and tap tapconf both set: the board has one Ethernet port; "
+                 "use user-net without privileges, tap for a TAP device\n");
+
+  write_conf("user-net = maybe\nforward = udp:6969\n");
+  parse("-c", conf_path, NULL);
+  char expected[1024];
+  snprintf(expected, sizeof(expected),
+           "%s:1: bad value for user-net: maybe is not a boolean (expected yes, no, true, "
+           "false, 1 or 0)\n"
+           "%s:2: bad value for forward: udp:6969 has no board port (expected "
+           "udp|tcp:[HOSTADDR:]HOSTPORT:BOARDPORT, as in udp:127.0.0.1:6969:69)\n",
+           conf_path, conf_path);
+  assert_refused(expected);
+}
+END_TEST
+
 /* --- help and version ----------------------------------------------------------------- */
 
 START_TEST(test_help)
@@ -519,7 +752,8 @@ START_TEST(test_help)
                                        "--ip ADDR", "--netmask ADDR", "--gateway ADDR",
                                        "--mac XX:XX:XX:XX:XX:XX", "--user-flash ADDR",
                                        "--key", "--exit-on-jump", "--no-tftp", "--verbose",
-                                       "--version", "--help" };
+                                       "--version", "--help", "--user-net",
+                                       "--forward udp|tcp:[HOSTADDR:]HOSTPORT:BOARDPORT" };
 
   ck_assert_int_eq(parse("--help", NULL), OPTIONS_EXIT);
   ck_assert_str_eq(r.err, "");
@@ -754,17 +988,111 @@ START_TEST(test_tftp_options)
 }
 END_TEST
 
+/* --- the silicon model: timing and power cuts -------------------------------------------- */
+
+START_TEST(test_silicon_options)
+{
+  ck_assert_int_eq(parse("-c/dev/null", "--flash-timing", "typical", "--flash-timing-scale",
+                         "0.01", "--power-cut-at-op", "17", "--power-cut-mode", "clean",
+                         "--seed", "18446744073709551615", NULL), OPTIONS_OK);
+  ck_assert_int_eq(r.o.flash_timing, FLASH_TIMING_TYPICAL);
+  ck_assert(r.o.flash_timing_scale == 0.01);
+  ck_assert_uint_eq(r.o.power_cut_at_op, 17);
+  ck_assert_int_eq(r.o.power_cut_mode, FLASH_CUT_CLEAN);
+  ck_assert(r.o.seed == UINT64_MAX);
+  ck_assert_int_eq(parse("-c/dev/null", "--flash-timing", "max", "--flash-timing-scale", "2",
+                         "--power-cut-at-op", "4294967295", "--power-cut-mode", "torn",
+                         NULL), OPTIONS_OK);
+  ck_assert_int_eq(r.o.flash_timing, FLASH_TIMING_MAX);
+  ck_assert(r.o.flash_timing_scale == 2.0);
+  ck_assert_uint_eq(r.o.power_cut_at_op, 4294967295u);
+  ck_assert_int_eq(r.o.power_cut_mode, FLASH_CUT_TORN);
+  ck_assert_int_eq(parse("-c/dev/null", "--flash-timing", "none", "--flash-timing-scale",
+                         "1000", NULL), OPTIONS_OK);
+  ck_assert_int_eq(r.o.flash_timing, FLASH_TIMING_NONE);
+  ck_assert(r.o.flash_timing_scale == 1000.0);
+
+  write_conf("flash-timing = max\nflash_timing_scale = 0.5\npower-cut-at-op = 3\n"
+             "power-cut-mode = clean\nseed = 42\n");
+  ck_assert_int_eq(parse("-c", conf_path, "--power-cut-at-op", "9", NULL), OPTIONS_OK);
+  ck_assert_int_eq(r.o.flash_timing, FLASH_TIMING_MAX);
+  ck_assert(r.o.flash_timing_scale == 0.5);
+  ck_assert_uint_eq(r.o.power_cut_at_op, 9);  /* the command line wins */
+  ck_assert_int_eq(r.o.power_cut_mode, FLASH_CUT_CLEAN);
+  ck_assert_uint_eq(r.o.seed, 42);
+}
+END_TEST
+
+START_TEST(test_silicon_refusals)
+{
+  parse("-c/dev/null", "--flash-timing", "fast", NULL);
+  assert_refused("iapd: --flash-timing fast is not a flash timing (expected none, typical "
+                 "or max)\n");
+  parse("-c/dev/null", "--flash-timing", "Typical", NULL);
+  assert_refused("iapd: --flash-timing Typical is not a flash timing (expected none, typical "
+                 "or max)\n");
+  static const char *const bad_scales[] = { "-1", "0", "0.0", "-0.5", "1001", "1e2", "nan",
+                                            "inf", "", ".", "1.2.3", "0x10", " 1", "2 " };
+  for (size_t i = 0; i < sizeof(bad_scales) / sizeof(bad_scales[0]); i++) {
+    char want[256];
+    const char *v = bad_scales[i];
+    bool quote = v[0] == '\0' || strchr(v, ' ') != NULL;
+    parse("-c/dev/null", "--flash-timing-scale", v, NULL);
+    snprintf(want, sizeof(want), "iapd: --flash-timing-scale %s%s%s is not a scale factor "
+             "(expected a number greater than 0 and at most 1000, as in 0.01 or 2)\n",
+             quote ? "'" : "", v, quote ? "'" : "");
+    assert_refused(want);
+  }
+  static const char *const bad_ops[] = { "0", "-1", "4294967296", "1.5", "0x10", "seven", "" };
+  for (size_t i = 0; i < sizeof(bad_ops) / sizeof(bad_ops[0]); i++) {
+    char want[256];
+    const char *v = bad_ops[i];
+    parse("-c/dev/null", "--power-cut-at-op", v, NULL);
+    snprintf(want, sizeof(want), "iapd: --power-cut-at-op %s%s%s is not a flash operation "
+             "number (expected 1 to 4294967295: operations count from 1 at power-on)\n",
+             v[0] ? "" : "'", v, v[0] ? "" : "'");
+    assert_refused(want);
+  }
+  parse("-c/dev/null", "--power-cut-mode", "half", NULL);
+  assert_refused("iapd: --power-cut-mode half is not a power cut mode (expected torn or "
+                 "clean)\n");
+  parse("-c/dev/null", "--seed", "18446744073709551616", NULL);
+  assert_refused("iapd: --seed 18446744073709551616 is not a seed (expected a number from 0 "
+                 "to 18446744073709551615)\n");
+  parse("-c/dev/null", "--seed", "-3", NULL);
+  assert_refused("iapd: --seed -3 is not a seed (expected a number from 0 to "
+                 "18446744073709551615)\n");
+
+  char want[512];
+  write_conf("flash-timing-scale = -2\n");
+  parse("-c", conf_path, NULL);
+  snprintf(want, sizeof(want), "%s:1: bad value for flash-timing-scale: -2 is not a scale "
+           "factor (expected a number greater than 0 and at most 1000, as in 0.01 or 2)\n",
+           conf_path);
+  assert_refused(want);
+  write_conf("power-cut-at-op = 0\n");
+  parse("-c", conf_path, NULL);
+  snprintf(want, sizeof(want), "%s:1: bad value for power-cut-at-op: 0 is not a flash "
+           "operation number (expected 1 to 4294967295: operations count from 1 at "
+           "power-on)\n", conf_path);
+  assert_refused(want);
+}
+END_TEST
+
 START_TEST(test_config_unknown_key)
 {
-  char expected[512];
+  char expected[1024];
 
   write_conf("ip = 10.9.0.10\n# comment\n\nport = 69\n");
   parse("-c", conf_path, NULL);
   snprintf(expected, sizeof(expected),
-           "%s:4: unknown key 'port' (known keys: foreground, tap, attach, host-addr, flash, "
-           "flash-driver, boot-verify, signing-key, slots, ip, netmask, gateway, mac, dhcp, dhcp-timeout, user-flash, key, "
-           "exit-on-jump, tftp, tftp-max-blksize, tftp-max-windowsize, http, http-user, "
-           "http-password, http-session-timeout, control, pcap, verbose)\n",
+           "%s:4: unknown key 'port' (known keys: foreground, tap, attach, host-addr, "
+           "user-net, forward, flash, flash-driver, boot-verify, signing-key, slots, flash-timing, "
+           "flash-timing-scale, "
+           "power-cut-at-op, power-cut-mode, seed, ip, netmask, gateway, mac, dhcp, "
+           "dhcp-timeout, user-flash, key, exit-on-jump, tftp, tftp-max-blksize, "
+           "tftp-max-windowsize, http, http-user, http-password, http-session-timeout, "
+           "control, pcap, verbose)\n",
            conf_path);
   assert_refused(expected);
 }
@@ -914,6 +1242,8 @@ static Suite *options_suite(void)
   tc = tcase_create("refusals");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_bad_ip);
+  tcase_add_test(tc, test_silicon_options);
+  tcase_add_test(tc, test_silicon_refusals);
   tcase_add_test(tc, test_ip_not_unicast);
   tcase_add_test(tc, test_bad_gateway);
   tcase_add_test(tc, test_netmask_not_contiguous);
@@ -931,6 +1261,16 @@ static Suite *options_suite(void)
   tcase_add_test(tc, test_value_on_flag);
   tcase_add_test(tc, test_operand);
   tcase_add_test(tc, test_clashes);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("user-net");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, test_user_net_default_forwards);
+  tcase_add_test(tc, test_forward_forms);
+  tcase_add_test(tc, test_forward_malformed);
+  tcase_add_test(tc, test_forward_at_most_16);
+  tcase_add_test(tc, test_user_net_clashes);
+  tcase_add_test(tc, test_user_net_config);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("help");

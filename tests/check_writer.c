@@ -538,6 +538,69 @@ START_TEST(body_corrupted_before_finish_not_committed)
 }
 END_TEST
 
+/* A device that programs like the chip but leaves bit 0 of one address set: a cell that will
+ * not program. */
+static const struct flash_dev *weak_cell_below;
+static uint32_t weak_cell_addr;
+
+static enum flash_result weak_erase(void *ctx, unsigned sector)
+{
+  (void)ctx;
+  return flash_erase_sector(weak_cell_below, sector);
+}
+
+static enum flash_result weak_program(void *ctx, uint32_t addr, const void *data, size_t len)
+{
+  uint8_t copy[4096];
+  (void)ctx;
+  ck_assert_uint_le(len, sizeof(copy));
+  memcpy(copy, data, len);
+  if (weak_cell_addr >= addr && weak_cell_addr - addr < len)
+    copy[weak_cell_addr - addr] |= 1u;
+  return flash_program(weak_cell_below, addr, copy, len);
+}
+
+static enum flash_result weak_read(void *ctx, uint32_t addr, void *buf, size_t len)
+{
+  (void)ctx;
+  return flash_read(weak_cell_below, addr, buf, len);
+}
+
+static enum flash_result weak_sync(void *ctx)
+{
+  (void)ctx;
+  return flash_sync(weak_cell_below);
+}
+
+static const struct flash_dev_ops weak_cell_ops = { weak_erase, weak_program, weak_read,
+                                                    weak_sync };
+
+START_TEST(read_back_names_the_first_wrong_byte)
+{
+  /* A byte that reads back wrong right after it was programmed: the write fails, naming its
+   * address, what was written and what came back; the head stays erased. */
+  const size_t size = 3000;
+  uint8_t *img = tl_app(size, 27);
+  const struct flash_dev weak = { &weak_cell_ops, NULL };
+  const uint32_t off = 1234;
+  struct iap_error err;
+  char want[128];
+
+  img[off] = 0x5A;  /* bit 0 clear: the weak cell reads back 0x5B */
+  weak_cell_below = flash.dev;
+  weak_cell_addr = TL_USER_BASE + off;
+  iap_writer_init(&writer, &user_area, &weak);
+  begin_ok((uint32_t)size);
+  ck_assert_int_eq(iap_writer_write(&writer, img, size, &err), IAP_ERR_FLASH);
+  snprintf(want, sizeof(want), "flash verify failed at 0x%08x: wrote 0x5a, read back 0x5b "
+           "(sector not erased?)", (unsigned)(TL_USER_BASE + off));
+  ck_assert_str_eq(err.message, want);
+  ck_assert(!iap_writer_busy(&writer));
+  ck_assert(tl_flash_is_erased(&flash, TL_USER_BASE, 8));
+  free(img);
+}
+END_TEST
+
 static unsigned sync_calls;
 
 static enum flash_result failing_sync(void *ctx)
@@ -620,6 +683,7 @@ static Suite *writer_suite(void)
   tcase_add_test(tc, other_user_area);
   tcase_add_test(tc, protected_sector_refused);
   tcase_add_test(tc, body_corrupted_before_finish_not_committed);
+  tcase_add_test(tc, read_back_names_the_first_wrong_byte);
   tcase_add_test(tc, sync_failure_reported);
   tcase_add_test(tc, calls_out_of_order);
   tcase_add_test(tc, sink_ops_route_to_writer);

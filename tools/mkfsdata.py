@@ -9,10 +9,22 @@ Each file becomes a const byte array and an entry of the table (http_fs_files[] 
 board's HTTP server and iapd's control server (its board page) use the same format. The one text marker a page may hold, <!--#text-->, is found here, so the server knows
 where to put its message without searching. Output is deterministic (files in the order
 given, no dates), and written only when it changed, so make does not rebuild for nothing.
+
+With --gzip (the board's pages) each file is stored gzip-compressed (RFC 1952, deflate at
+level 9, no name, mtime 0) and served with Content-Encoding: gzip. A file with a marker is
+stored as two deflate pieces: the text before the marker, ended by a sync flush on a byte
+boundary, and the text after it, a stream of its own whose last block is final. The server
+sends the gzip header and the first piece, the message as one stored block (RFC 1951 3.2.4:
+a byte 0, LEN, NLEN, the bytes), the second piece, and the trailer. The trailer's CRC-32 is
+the one thing computed on the board: from crc_before (the CRC of the text before the
+marker) through the message, then through after_len zero bytes, XORed with crc_after (the
+CRC register that the text after the marker leaves from 0): CRC-32 is linear, so this is
+the CRC of the whole page (src/http_response.c).
 """
 import argparse
 import os
 import sys
+import zlib
 
 MARKER = b"<!--#text-->"
 TYPES = {
@@ -30,11 +42,47 @@ def c_identifier(name):
     return "file_" + "".join(c if c.isalnum() else "_" for c in name)
 
 
+# gzip member header: magic, deflate, no flags, mtime 0, no extra flags, OS "unknown".
+GZIP_HEADER = bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF])
+
+
+def deflate(data, final):
+    """Raw deflate of data: the last block final, or ended by a sync flush (byte aligned)."""
+    z = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
+    return z.compress(data) + z.flush(zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH)
+
+
+def gzip_plain(data):
+    return (GZIP_HEADER + deflate(data, True) + zlib.crc32(data).to_bytes(4, "little")
+            + (len(data) & 0xFFFFFFFF).to_bytes(4, "little"))
+
+
+def gzip_pieces(before, after):
+    """The two pieces of a page with a marker and what the server needs for the trailer."""
+    head = GZIP_HEADER + deflate(before, False)
+    tail = deflate(after, True)
+    crc_before = zlib.crc32(before)
+    crc_after = zlib.crc32(after, 0xFFFFFFFF) ^ 0xFFFFFFFF   # the register, from 0
+    return head, tail, crc_before, crc_after
+
+
+def self_check(before, text, after, head, tail, crc_before, crc_after):
+    """What the server will send, decompressed: the page with text at the marker."""
+    stored = bytes([0]) + len(text).to_bytes(2, "little") + \
+        (len(text) ^ 0xFFFF).to_bytes(2, "little") + text
+    crc = zlib.crc32(bytes(len(after)), zlib.crc32(text, crc_before)) ^ crc_after
+    size = len(before) + len(text) + len(after)
+    body = head + stored + tail + crc.to_bytes(4, "little") + size.to_bytes(4, "little")
+    return zlib.decompress(body, 16 + 15) == before + text + after
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", required=True)
     ap.add_argument("--table", default="http_fs_files",
                     help="name of the generated table (default: http_fs_files)")
+    ap.add_argument("--gzip", action="store_true",
+                    help="store the files gzip-compressed (served with Content-Encoding: gzip)")
     ap.add_argument("files", nargs="+")
     args = ap.parse_args()
 
@@ -58,7 +106,23 @@ def main():
             sys.exit("mkfsdata.py: %s: more than one %s marker" % (path, MARKER.decode()))
         marker = data.find(MARKER) if count else -1
         ident = c_identifier(name)
-        out.append("/* %s, %d bytes */" % (name, len(data)))
+        plain_len = len(data)
+        crc_before = crc_after = after_len = 0
+        if args.gzip and marker < 0:
+            data = gzip_plain(data)
+        elif args.gzip:
+            before, after = data[:marker], data[marker + len(MARKER):]
+            head, tail, crc_before, crc_after = gzip_pieces(before, after)
+            for text in (b"", b"x", b"Wrong user ID or password. " * 9):
+                if not self_check(before, text, after, head, tail, crc_before, crc_after):
+                    sys.exit("mkfsdata.py: %s: the gzip pieces do not decompress to the page"
+                             % path)
+            plain_len = len(before) + len(after)
+            after_len = len(after)
+            data = head + tail
+            marker = len(head)
+        out.append("/* %s, %d bytes%s */" % (name, plain_len,
+                                             ", gzip: %d" % len(data) if args.gzip else ""))
         out.append("static const uint8_t %s[] = {" % ident)
         for i in range(0, len(data), 16):
             out.append("  " + ", ".join("0x%02x" % b for b in data[i:i + 16]) + ",")
@@ -66,8 +130,9 @@ def main():
             out.append("  0")
         out.append("};")
         out.append("")
-        entries.append('  { "/%s", "%s", %s, %du, %d },' % (name, TYPES[ext], ident, len(data),
-                                                             marker))
+        entries.append('  { "/%s", "%s", %s, %du, %d, %d, %du, %du, 0x%08xu, 0x%08xu },'
+                       % (name, TYPES[ext], ident, len(data), marker, 1 if args.gzip else 0,
+                          plain_len if marker >= 0 else 0, after_len, crc_before, crc_after))
     out.append("extern const struct http_fs_file %s[];" % args.table)
     out.append("extern const size_t %s_count;" % args.table)
     out.append("const struct http_fs_file %s[] = {" % args.table)

@@ -20,7 +20,7 @@
 #define CONNECTION_MEMORY     (32u * 1024u)   /* headers and buffers per connection */
 #define CONNECTION_TIMEOUT_S  30u             /* idle connections are closed */
 #define LISTEN_BACKLOG        16u
-#define BODY_MAX              256u            /* POST /api/reset body */
+#define BODY_MAX              256u            /* POST /api/reset, /api/power-cut body */
 #define EVENT_CLIENTS_MAX     8u
 #define EVENT_QUEUE_BYTES     (64u * 1024u)   /* per client; a client this far behind is dropped */
 #define EVENT_MAX             1024u           /* one formatted event */
@@ -387,12 +387,42 @@ static enum MHD_Result serve_reset(struct control *c, struct MHD_Connection *con
                        "{\"key\": false}", BODY_MAX);
   if (!control_parse_reset(req->body, req->len, &key, why, sizeof(why)))
     return queue_error(conn, MHD_HTTP_BAD_REQUEST, NULL, "%s", why);
+  if (c->board.flash_busy != NULL && c->board.flash_busy(c->board.ctx))
+    return queue_error(conn, MHD_HTTP_CONFLICT, NULL,
+                       "flash busy: a flash operation stalls the board; wait for it to end "
+                       "(flash.busy in /api/status) or cut the power (POST /api/power-cut)");
   log_info("control", "reset%s (POST /api/reset)", key ? " with Key held" : "");
   c->board.reset(c->board.ctx, key);
   fill_status(c, &s);
   json_t *reply = json_pack("{s:b,s:b,s:s}", "reset", 1, "key", (int)key,
                             "mode", s.application ? "application" : "iap");
   return queue_json(conn, MHD_HTTP_OK, reply, REPLY_JSON_MAX, NULL);
+}
+
+static enum MHD_Result serve_power_cut(struct control *c, struct MHD_Connection *conn,
+                                       const struct request *req)
+{
+  char why[200];
+  int mode;
+  struct power_cut_report r;
+
+  if (req->too_large)
+    return queue_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
+                       "body larger than %u bytes: expected {} or {\"mode\": \"torn\"} or "
+                       "{\"mode\": \"clean\"}", BODY_MAX);
+  if (!control_parse_power_cut(req->body, req->len, &mode, why, sizeof(why)))
+    return queue_error(conn, MHD_HTTP_BAD_REQUEST, NULL, "%s", why);
+  if (c->board.power_cut == NULL)
+    return queue_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "this board has no power "
+                       "switch");
+  memset(&r, 0, sizeof(r));
+  c->board.power_cut(c->board.ctx, mode, &r);
+  return queue_json(conn, MHD_HTTP_OK, control_power_cut_json(&r), REPLY_JSON_MAX, NULL);
+}
+
+static bool is_post_route(const char *url)
+{
+  return strcmp(url, "/api/reset") == 0 || strcmp(url, "/api/power-cut") == 0;
 }
 
 /* The board page's files, generated from emul/www/ by tools/mkfsdata.py (mk/control.am) in
@@ -457,7 +487,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
   (void)version;
 
-  if (req == NULL && post && strcmp(url, "/api/reset") == 0) {
+  if (req == NULL && post && is_post_route(url)) {
     /* First call for a POST: headers only. Refuse early, or get ready for the body. */
     unsigned status;
     const char *why = post_refusal(conn, &status);
@@ -500,6 +530,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                          method);
     return serve_reset(c, conn, req);
   }
+  if (strcmp(url, "/api/power-cut") == 0) {
+    if (!post)
+      return queue_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "POST",
+                         "%s /api/power-cut: use POST with {} or {\"mode\": \"torn\"} or "
+                         "{\"mode\": \"clean\"}", method);
+    return serve_power_cut(c, conn, req);
+  }
 
   const struct http_fs_file *asset = find_asset(url);
   bool known = asset != NULL || strcmp(url, "/api/status") == 0 ||
@@ -507,7 +544,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (!known)
     return queue_error(conn, MHD_HTTP_NOT_FOUND, NULL,
                        "no such resource: %s (the API is /api/status, /api/reset, "
-                       "/api/flash, /api/events; the board page is /)", url);
+                       "/api/power-cut, /api/flash, /api/events; the board page is /)", url);
   if (!is_get(method))
     return queue_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET, HEAD",
                        "%s %s: only GET and HEAD are allowed here", method, url);

@@ -9,6 +9,8 @@
  *   GET  /                 the board page (emul/www, embedded at build time)
  *   GET  /api/status       board, network, transfer, flash (control_api.h)
  *   POST /api/reset        {"key": true|false}: reset with or without the Key held
+ *   POST /api/power-cut    {} or {"mode": "torn"|"clean"}: the power fails now (tearing a
+ *                          flash operation in progress) and comes back
  *   GET  /api/flash        the whole 1 MiB flash, application/octet-stream
  *   GET  /api/events       server-sent events: "log" (LCD lines) and "progress"
  */
@@ -30,6 +32,10 @@ struct control_board {
   void (*status)(void *ctx, struct board_status *out);
   /* Resets the board, as the Reset button with the Key held or not. */
   void (*reset)(void *ctx, bool key_held);
+  /* True while a flash operation stalls the board (a reset waits for it: 409). */
+  bool (*flash_busy)(void *ctx);
+  /* The power fails now and comes back: mode -1 as the board is set, 0 torn, 1 clean. */
+  void (*power_cut)(void *ctx, int mode, struct power_cut_report *out);
   void *ctx;
   const struct iap_writer *writer;
   const struct flash_model *flash;

@@ -58,7 +58,7 @@ static json_t *board_json(const struct board_status *s)
 
 static json_t *network_json(const struct board_status *s)
 {
-  return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I}",
+  return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:I}",
                    "backend", control_json_string(s->backend),
                    "interface", control_json_string(s->interface),
                    "mac", json_sprintf("%02x:%02x:%02x:%02x:%02x:%02x", s->mac[0], s->mac[1],
@@ -69,7 +69,8 @@ static json_t *network_json(const struct board_status *s)
                    "address_source", control_json_string(s->address_source),
                    "up", (int)s->up,
                    "rx_frames", (json_int_t)s->rx_frames,
-                   "tx_frames", (json_int_t)s->tx_frames);
+                   "tx_frames", (json_int_t)s->tx_frames,
+                   "rx_dropped_stalled", (json_int_t)s->rx_dropped_stalled);
 }
 
 static json_t *flash_json(const struct board_status *s)
@@ -90,9 +91,17 @@ static json_t *flash_json(const struct board_status *s)
       return NULL;
     }
   }
-  return json_pack("{s:I,s:o,s:o}",
+  json_t *silicon_ms = s->last_upgrade ? json_integer(s->last_upgrade_silicon_ms)
+                                       : json_null();
+  return json_pack("{s:I,s:o,s:b,s:o,s:f,s:I,s:o,s:I,s:o}",
                    "size", (json_int_t)STM32_FLASH_SIZE,
                    "user_flash", hex32(s->user_flash),
+                   "busy", (int)s->busy,
+                   "timing", control_json_string(s->timing ? s->timing : "none"),
+                   "timing_scale", s->timing_scale,
+                   "operations_since_power_on", (json_int_t)s->operations,
+                   "last_upgrade_silicon_ms", silicon_ms,
+                   "power_cuts", (json_int_t)s->power_cuts,
                    "sectors", sectors);
 }
 
@@ -215,6 +224,69 @@ bool control_parse_reset(const char *body, size_t len, bool *key_held, char *why
 out:
   json_decref(doc);
   return ok;
+}
+
+/* --- POST /api/power-cut body ----------------------------------------------------------- */
+
+#define CUT_EXPECTED "expected {} or {\"mode\": \"torn\"} or {\"mode\": \"clean\"}"
+
+bool control_parse_power_cut(const char *body, size_t len, int *mode, char *why,
+                             size_t why_size)
+{
+  json_error_t error;
+  const char *name;
+  json_t *value;
+  size_t blanks = 0;
+  bool ok = false;
+
+  while (blanks < len && json_blank(body[blanks]))
+    blanks++;
+  if (blanks == len) {
+    snprintf(why, why_size, "empty body: " CUT_EXPECTED);
+    return false;
+  }
+  json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &error);
+  if (doc == NULL) {
+    snprintf(why, why_size, "JSON error at line %d, column %d: %s: " CUT_EXPECTED,
+             error.line, error.column, error.text);
+    return false;
+  }
+  if (!json_is_object(doc)) {
+    snprintf(why, why_size, "not a JSON object: " CUT_EXPECTED);
+    goto out;
+  }
+  *mode = -1;
+  json_object_foreach(doc, name, value) {
+    if (strcmp(name, "mode") != 0) {
+      snprintf(why, why_size, "unknown member \"%.*s\": " CUT_EXPECTED, MEMBER_NAME_SHOWN,
+               name);
+      goto out;
+    }
+    const char *text = json_string_value(value);
+    if (text != NULL && strcmp(text, "torn") == 0)
+      *mode = 0;
+    else if (text != NULL && strcmp(text, "clean") == 0)
+      *mode = 1;
+    else {
+      snprintf(why, why_size, "\"mode\" must be \"torn\" or \"clean\": " CUT_EXPECTED);
+      goto out;
+    }
+  }
+  ok = true;
+out:
+  json_decref(doc);
+  return ok;
+}
+
+json_t *control_power_cut_json(const struct power_cut_report *r)
+{
+  return json_pack("{s:b,s:o,s:I,s:s,s:o,s:s}",
+                   "power_cut", 1,
+                   "operation", r->operation ? json_integer(r->operation) : json_null(),
+                   "operations", (json_int_t)r->operations,
+                   "cut", r->mode,
+                   "what", control_json_string(r->what),
+                   "mode", r->application ? "application" : "iap");
 }
 
 /* --- --control ADDR:PORT ----------------------------------------------------------------- */

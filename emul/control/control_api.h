@@ -45,6 +45,7 @@ struct board_status {
   const char *address_source;  /* "static", "dhcp", "fallback" or "pending" */
   bool up;                /* lwIP's interface is up (down while the application runs) */
   uint32_t rx_frames, tx_frames;
+  uint32_t rx_dropped_stalled;  /* arrived during a flash stall with the receive ring full */
   /* The upload in progress (transfer.active false: none). */
   struct control_transfer transfer;
   /* The flash. */
@@ -66,6 +67,23 @@ struct board_status {
     uint32_t seq, image_len, trailer_len;
     char sha256[65];
   } slots[2];
+  /* The flash as silicon (flash_silicon.h). */
+  bool busy;                        /* an operation stalls the board now */
+  const char *timing;               /* "none", "typical", "max" */
+  double timing_scale;
+  uint32_t operations;              /* flash operations since power-on */
+  bool last_upgrade;                /* an upload ran since iapd started */
+  uint32_t last_upgrade_silicon_ms; /* its flash operations' time on an STM32F407 */
+  uint32_t power_cuts;              /* since iapd started */
+};
+
+/* What POST /api/power-cut did. */
+struct power_cut_report {
+  uint32_t operation;               /* the operation in progress, 0 when none */
+  uint32_t operations;              /* operations since power-on when the power failed */
+  const char *mode;                 /* "torn", "clean" */
+  const char *what;                 /* what was torn, in words */
+  bool application;                 /* after the power-on: the application runs */
 };
 
 /* The JSON values below are new jansson references (json_decref() them), NULL only when
@@ -90,6 +108,14 @@ json_t *control_error_json(const char *message);
  * jansson's message and where it stopped). */
 bool control_parse_reset(const char *body, size_t len, bool *key_held, char *why,
                          size_t why_size);
+
+/* POST /api/power-cut body: {} or {"mode": "torn"} or {"mode": "clean"}; blanks allowed.
+ * *mode is -1 for {} (the board's --power-cut-mode), 0 torn, 1 clean. */
+bool control_parse_power_cut(const char *body, size_t len, int *mode, char *why,
+                             size_t why_size);
+
+/* The reply of POST /api/power-cut. */
+json_t *control_power_cut_json(const struct power_cut_report *r);
 
 /* --control ADDR:PORT | none: an IPv4 address or [IPv6] address, or localhost, and a port
  * from 1 to 65535. */

@@ -27,6 +27,8 @@
 #define SYSCONFDIR "/etc"
 #endif
 #define DEFAULT_CONFIG_PATH SYSCONFDIR "/iapd.conf"
+#define FORWARD_FORM "udp|tcp:[HOSTADDR:]HOSTPORT:BOARDPORT"
+#define FORWARD_EXPECTED "(expected " FORWARD_FORM ", as in udp:127.0.0.1:6969:69)"
 
 /* Options with a short form use its character as id; long-only ones count up from 256. */
 enum option_id {
@@ -61,6 +63,13 @@ enum option_id {
   OPT_BOOT_VERIFY,
   OPT_SIGNING_KEY,
   OPT_SLOTS,
+  OPT_FLASH_TIMING,
+  OPT_FLASH_TIMING_SCALE,
+  OPT_POWER_CUT_AT_OP,
+  OPT_POWER_CUT_MODE,
+  OPT_SEED,
+  OPT_USER_NET,
+  OPT_FORWARD,
 };
 
 struct option_spec {
@@ -87,6 +96,15 @@ static const struct option_spec specs[] = {
     "192.168.0.1/24, is set only on a TAP iapd creates;\n"
     "an address given here is set even on an existing\n"
     "TAP; none leaves the TAP's addresses alone" },
+  { "user-net", OPT_USER_NET, NULL, "user-net",
+    "user-mode networking (libslirp) instead of a TAP:\n"
+    "no privileges needed; the host reaches the board\n"
+    "through --forward (default: udp 127.0.0.1:6969 to\n"
+    "the board's port 69, tcp 127.0.0.1:8080 to port 80)" },
+  { "forward", OPT_FORWARD, FORWARD_FORM, "forward",
+    "with --user-net: the host's HOSTADDR:HOSTPORT\n"
+    "(HOSTADDR 127.0.0.1 if left out) leads to the\n"
+    "board's BOARDPORT; repeat for more" },
   { "flash", OPT_FLASH, "FILE", "flash",
     "flash image file, 1 MiB, created erased if missing\n(default: iapd-flash.bin)" },
   { "flash-driver", OPT_FLASH_DRIVER, "direct|stm32", "flash-driver",
@@ -107,6 +125,26 @@ static const struct option_spec specs[] = {
     "single: one slot, uploads erase the running image\n"
     "(AN3376); dual: uploads go to a staging slot and\n"
     "are installed at reset (default: single)" },
+  { "flash-timing", OPT_FLASH_TIMING, "none|typical|max", "flash-timing",
+    "flash operations take the STM32F407 datasheet's\n"
+    "typical or maximum time, and the board stalls\n"
+    "while one runs; none: instant (default: none)" },
+  { "flash-timing-scale", OPT_FLASH_TIMING_SCALE, "FACTOR", "flash-timing-scale",
+    "multiply the stall of every flash operation by\n"
+    "FACTOR, greater than 0 and at most 1000, as in\n"
+    "0.01 (default: 1)" },
+  { "power-cut-at-op", OPT_POWER_CUT_AT_OP, "N", "power-cut-at-op",
+    "the power fails when flash operation N (counted\n"
+    "from power-on, from 1) begins: iapd syncs the\n"
+    "flash file and exits with status 3\n"
+    "(default: the power never fails)" },
+  { "power-cut-mode", OPT_POWER_CUT_MODE, "torn|clean", "power-cut-mode",
+    "what a power cut leaves of the operation it\n"
+    "interrupts: torn (part of it, some bits of one\n"
+    "word) or clean (none of it) (default: torn)" },
+  { "seed", OPT_SEED, "N", "seed",
+    "seed of the random choices of a torn operation,\n"
+    "0 to 18446744073709551615 (default: 0)" },
   { "ip", OPT_IP, "ADDR", "ip",
     "board IPv4 address (default: 192.168.0.10)" },
   { "netmask", OPT_NETMASK, "ADDR", "netmask",
@@ -211,6 +249,19 @@ void options_defaults(struct iapd_options *o)
   o->slots = IAP_SLOTS_SINGLE;
   o->signing_key_path[0] = '\0';
   o->have_signing_key = false;
+  o->flash_timing = FLASH_TIMING_NONE;
+  o->flash_timing_scale = 1.0;
+  o->power_cut_at_op = 0;
+  o->power_cut_mode = FLASH_CUT_TORN;
+  o->seed = 0;
+  o->user_net = false;
+  o->forward_count = 0;
+}
+
+void options_forward_text(const struct iapd_forward *f, char *buf, size_t size)
+{
+  snprintf(buf, size, "%s:%u.%u.%u.%u:%u:%u", f->udp ? "udp" : "tcp", f->host_addr[0],
+           f->host_addr[1], f->host_addr[2], f->host_addr[3], f->host_port, f->board_port);
 }
 
 static const struct option_spec *spec_by_id(int id)
@@ -462,6 +513,113 @@ static bool parse_path(const char *text, char *out, size_t out_size, char *why, 
   return true;
 }
 
+/* 1 to 65535, decimal digits only. */
+static bool parse_port(const char *text, uint16_t *out)
+{
+  uint32_t v = 0;
+  size_t digits = 0;
+
+  for (const char *p = text; *p != '\0'; p++, digits++) {
+    if (*p < '0' || *p > '9' || digits == 5)
+      return false;
+    v = v * 10 + (uint32_t)(*p - '0');
+  }
+  if (digits == 0 || v < 1 || v > 65535)
+    return false;
+  *out = (uint16_t)v;
+  return true;
+}
+
+/* udp|tcp:[HOSTADDR:]HOSTPORT:BOARDPORT, as QEMU's hostfwd without its empty-address form: a
+ * left-out HOSTADDR is 127.0.0.1, so a forward reaches past this host only when asked to. */
+static bool parse_forward(const char *text, struct iapd_forward *out, char *why, size_t size)
+{
+  char copy[64];
+  char *part[5];
+  size_t n = 0;
+  struct iapd_forward f;
+
+  if (strlen(text) >= sizeof(copy)) {
+    snprintf(why, size, "is too long " FORWARD_EXPECTED);
+    return false;
+  }
+  strcpy(copy, text);
+  for (char *p = copy, *start = copy;; p++) {
+    if (*p != ':' && *p != '\0')
+      continue;
+    bool last = *p == '\0';
+    *p = '\0';
+    if (n < 5)
+      part[n] = start;
+    n++;
+    start = p + 1;
+    if (last)
+      break;
+  }
+  memset(&f, 0, sizeof(f));
+  if (strcmp(part[0], "udp") == 0 || strcmp(part[0], "tcp") == 0) {
+    f.udp = part[0][0] == 'u';
+  } else {
+    snprintf(why, size, "has a bad protocol '%s', not udp or tcp " FORWARD_EXPECTED,
+             part[0]);
+    return false;
+  }
+  if (n == 1) {
+    snprintf(why, size, "has no host port and no board port " FORWARD_EXPECTED);
+    return false;
+  }
+  if (n == 2) {
+    snprintf(why, size, "has no board port " FORWARD_EXPECTED);
+    return false;
+  }
+  if (n > 4) {
+    snprintf(why, size, "has too many ':'-separated parts " FORWARD_EXPECTED);
+    return false;
+  }
+  const char *host_port = part[n - 2], *board_port = part[n - 1];
+  f.host_addr[0] = 127;
+  f.host_addr[3] = 1;
+  if (n == 4) {
+    struct in_addr a;
+    if (part[1][0] == '\0') {
+      snprintf(why, size, "has an empty host address " FORWARD_EXPECTED);
+      return false;
+    }
+    if (inet_pton(AF_INET, part[1], &a) != 1) {
+      snprintf(why, size, "has a bad host address '%s', not an IPv4 address " FORWARD_EXPECTED,
+               part[1]);
+      return false;
+    }
+    memcpy(f.host_addr, &a.s_addr, 4);
+  }
+  if (!parse_port(host_port, &f.host_port)) {
+    snprintf(why, size, "has a bad host port '%s', not a number from 1 to 65535 "
+             FORWARD_EXPECTED, host_port);
+    return false;
+  }
+  if (!parse_port(board_port, &f.board_port)) {
+    snprintf(why, size, "has a bad board port '%s', not a number from 1 to 65535 "
+             FORWARD_EXPECTED, board_port);
+    return false;
+  }
+  *out = f;
+  return true;
+}
+
+static bool add_forward(const char *text, struct iapd_options *o, char *why, size_t size)
+{
+  struct iapd_forward f;
+
+  if (!parse_forward(text, &f, why, size))
+    return false;
+  if (o->forward_count == IAPD_FORWARD_MAX) {
+    snprintf(why, size, "is one forward too many (at most %d)", IAPD_FORWARD_MAX);
+    return false;
+  }
+  o->forwards[o->forward_count++] = f;
+  return true;
+}
+
 static bool parse_bool(const char *text, bool *out, char *why, size_t size)
 {
   static const char *const yes[] = { "yes", "true", "1" };
@@ -570,6 +728,91 @@ static bool parse_slots(const char *text, struct iapd_options *o, char *why, siz
   return true;
 }
 
+static bool parse_flash_timing(const char *text, struct iapd_options *o, char *why,
+                               size_t size)
+{
+  if (!flash_timing_parse(text, &o->flash_timing)) {
+    snprintf(why, size, "is not a flash timing (expected none, typical or max)");
+    return false;
+  }
+  return true;
+}
+
+/* Decimal digits only, at most max: no sign, no hex, no blanks. */
+static bool parse_decimal(const char *text, uint64_t max, uint64_t *out)
+{
+  uint64_t v = 0;
+  if (*text == '\0')
+    return false;
+  for (const char *p = text; *p != '\0'; p++) {
+    if (*p < '0' || *p > '9')
+      return false;
+    unsigned d = (unsigned)(*p - '0');
+    if (v > (max - d) / 10u)
+      return false;
+    v = v * 10u + d;
+  }
+  *out = v;
+  return true;
+}
+
+#define SCALE_MAX 1000.0
+
+/* A plain decimal number, as 0.01, 2 or 1.5: digits with at most one point, no sign, no
+ * exponent, nothing after; greater than 0 and at most SCALE_MAX. */
+static bool parse_scale(const char *text, double *out, char *why, size_t size)
+{
+  const char *p = text;
+  size_t digits = 0, points = 0;
+  for (; *p != '\0'; p++) {
+    if (*p >= '0' && *p <= '9')
+      digits++;
+    else if (*p == '.' && points == 0)
+      points++;
+    else
+      break;
+  }
+  double v = digits > 0 && *p == '\0' ? strtod(text, NULL) : -1.0;
+  if (!(v > 0.0 && v <= SCALE_MAX)) {
+    snprintf(why, size, "is not a scale factor (expected a number greater than 0 and at "
+             "most 1000, as in 0.01 or 2)");
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+static bool parse_op_number(const char *text, uint32_t *out, char *why, size_t size)
+{
+  uint64_t v;
+  if (!parse_decimal(text, UINT32_MAX, &v) || v == 0) {
+    snprintf(why, size, "is not a flash operation number (expected 1 to 4294967295: "
+             "operations count from 1 at power-on)");
+    return false;
+  }
+  *out = (uint32_t)v;
+  return true;
+}
+
+static bool parse_cut_mode(const char *text, struct iapd_options *o, char *why, size_t size)
+{
+  if (!flash_cut_mode_parse(text, &o->power_cut_mode)) {
+    snprintf(why, size, "is not a power cut mode (expected torn or clean)");
+    return false;
+  }
+  return true;
+}
+
+static bool parse_seed(const char *text, uint64_t *out, char *why, size_t size)
+{
+  if (!parse_decimal(text, UINT64_MAX, out)) {
+    snprintf(why, size, "is not a seed (expected a number from 0 to "
+             "18446744073709551615)");
+    return false;
+  }
+  return true;
+}
+
 /* Whole seconds from 1 to one day. */
 static bool parse_seconds(const char *text, unsigned *out, char *why, size_t size)
 {
@@ -634,6 +877,16 @@ static bool apply_value(struct iapd_options *o, int id, const char *text, char *
     return parse_slots(text, o, why, size);
   case OPT_SIGNING_KEY:
     return parse_path(text, o->signing_key_path, sizeof(o->signing_key_path), why, size);
+  case OPT_FLASH_TIMING:
+    return parse_flash_timing(text, o, why, size);
+  case OPT_FLASH_TIMING_SCALE:
+    return parse_scale(text, &o->flash_timing_scale, why, size);
+  case OPT_POWER_CUT_AT_OP:
+    return parse_op_number(text, &o->power_cut_at_op, why, size);
+  case OPT_POWER_CUT_MODE:
+    return parse_cut_mode(text, o, why, size);
+  case OPT_SEED:
+    return parse_seed(text, &o->seed, why, size);
   case OPT_IP:
     return parse_unicast(text, o->ip, why, size);
   case OPT_NETMASK:
@@ -664,6 +917,8 @@ static bool apply_value(struct iapd_options *o, int id, const char *text, char *
                        "is not a number of blocks from " STR(TFTP_WINDOWSIZE_MIN) " to "
                        STR(TFTP_WINDOWSIZE_LIMIT) " (RFC 7440)",
                        &o->tftp_max_windowsize, why, size);
+  case OPT_FORWARD:
+    return add_forward(text, o, why, size);
   default:
     snprintf(why, size, "is not expected: the option takes no value");
     return false;
@@ -691,6 +946,9 @@ static void apply_flag(struct iapd_options *o, int id, bool on)
     break;
   case OPT_DHCP:
     o->dhcp = on;
+    break;
+  case OPT_USER_NET:
+    o->user_net = on;
     break;
   default:
     break;
@@ -838,7 +1096,8 @@ static void print_help(FILE *out)
 {
   fputs("Usage: iapd [OPTION]...\n"
         "Emulate an STM32F407 evaluation board running the Ethernet IAP bootloader:\n"
-        "flash in a file, network on a TAP device, TFTP uploads into the user flash.\n"
+        "flash in a file, network on a TAP device (or user-mode networking), TFTP and\n"
+        "HTTP uploads into the user flash.\n"
         "\n", out);
   for (size_t i = 0; i < SPEC_COUNT; i++) {
     const struct option_spec *s = &specs[i];
@@ -871,10 +1130,12 @@ static void print_help(FILE *out)
         "Every option but config, help and version is also a key of the configuration\n"
         "file (key = value; flags take yes or no; tftp = no for no-tftp, http = no for\n"
         "no-http; verbose = N).\n"
-        "The command line wins over the file.\n"
+        "The command line wins over the file; forward may be given more than once, and\n"
+        "forwards on the command line replace those of the file.\n"
         "Signals: SIGUSR1 resets with the Key held, SIGUSR2 without; SIGTERM exits;\n"
         "SIGHUP reopens the --pcap file.\n"
-        "Exit status: 0 normal, 1 runtime error, 2 invalid option or configuration.\n"
+        "Exit status: 0 normal, 1 runtime error, 2 invalid option or configuration,\n"
+        "3 power cut (--power-cut-at-op).\n"
         "See iapd(8) and iapd.conf(5).\n", out);
 }
 
@@ -988,12 +1249,103 @@ static enum options_status cli_collect(int argc, char **argv, struct cli_setting
   return OPTIONS_OK;
 }
 
+static unsigned prefix_length(const uint8_t netmask[4])
+{
+  unsigned bits = 0;
+  for (uint32_t m = ipv4_to_u32(netmask); m & 0x80000000u; m <<= 1)
+    bits++;
+  return bits;
+}
+
+/* Two forwards cannot share a host port of one protocol on one address (0.0.0.0 is all). */
+static bool check_forwards(const struct iapd_options *o, FILE *err)
+{
+  for (unsigned i = 0; i < o->forward_count; i++) {
+    for (unsigned j = 0; j < i; j++) {
+      const struct iapd_forward *a = &o->forwards[j], *b = &o->forwards[i];
+      uint32_t aa = ipv4_to_u32(a->host_addr), ba = ipv4_to_u32(b->host_addr);
+      if (a->udp == b->udp && a->host_port == b->host_port &&
+          (aa == ba || aa == 0 || ba == 0)) {
+        char at[40], bt[40];
+        options_forward_text(a, at, sizeof(at));
+        options_forward_text(b, bt, sizeof(bt));
+        fprintf(err, "iapd: forward %s and forward %s both take host port %u/%s\n", at, bt,
+                a->host_port, a->udp ? "udp" : "tcp");
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+/* --user-net: slirp plays the host on the board's own network, at the gateway's address. */
+static bool check_user_net(const struct iapd_options *o, FILE *err)
+{
+  char gw[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN];
+  uint32_t mask = ipv4_to_u32(o->netmask);
+  uint8_t network[4];
+  unsigned prefix = prefix_length(o->netmask);
+
+  if (o->tap_given) {
+    fprintf(err, "iapd: user-net and tap %s both set: the board has one Ethernet port; use "
+            "user-net without privileges, tap for a TAP device\n", o->tap);
+    return false;
+  }
+  if (o->attach[0] != '\0') {
+    fprintf(err, "iapd: user-net and attach %s both set: the board has one Ethernet port; use "
+            "user-net without privileges, attach for an existing interface\n", o->attach);
+    return false;
+  }
+  if (o->host_addr_mode != HOST_ADDR_DEFAULT) {
+    fprintf(err, "iapd: host-addr applies to a TAP device, not to user-net: there the host "
+            "is slirp, at the board's gateway address (gateway)\n");
+    return false;
+  }
+  inet_ntop(AF_INET, o->gateway, gw, sizeof(gw));
+  for (int i = 0; i < 4; i++)
+    network[i] = o->ip[i] & o->netmask[i];
+  inet_ntop(AF_INET, network, net, sizeof(net));
+  if (ipv4_to_u32(o->gateway) == 0) {
+    fprintf(err, "iapd: user-net needs a gateway: slirp, the host on the board's network, "
+            "takes its address (give one on %s/%u, as in gateway = %u.%u.%u.1)\n", net, prefix,
+            network[0], network[1], network[2]);
+    return false;
+  }
+  if ((ipv4_to_u32(o->gateway) & mask) != (ipv4_to_u32(o->ip) & mask)) {
+    fprintf(err, "iapd: with user-net the gateway %s must be on the board's network %s/%u: "
+            "slirp, the host there, takes the gateway's address\n", gw, net, prefix);
+    return false;
+  }
+  /* slirp's DHCP server leases 16 addresses from host number 15 of the network. */
+  if (o->dhcp && prefix > 27) {
+    fprintf(err, "iapd: dhcp with user-net needs a board network of 32 addresses or more "
+            "(netmask 255.255.255.224 or shorter, not /%u): slirp's DHCP server leases 16 "
+            "addresses from host number 15 of the network\n", prefix);
+    return false;
+  }
+  return check_forwards(o, err);
+}
+
 /* Settings that are each fine but clash with one another. */
 static bool check_combination(const struct iapd_options *o, FILE *err)
 {
   char ip[INET_ADDRSTRLEN];
 
   inet_ntop(AF_INET, o->ip, ip, sizeof(ip));
+  if (memcmp(o->ip, o->gateway, 4) == 0) {
+    fprintf(err, "iapd: the gateway %s is the board's own address (ip); use the host's "
+            "address, or 0.0.0.0 for none\n", ip);
+    return false;
+  }
+  if (o->user_net)
+    return check_user_net(o, err);
+  if (o->forward_count > 0) {
+    char text[40];
+    options_forward_text(&o->forwards[0], text, sizeof(text));
+    fprintf(err, "iapd: forward %s needs user-net: on a TAP or an attached interface the "
+            "host reaches the board at the board's own address\n", text);
+    return false;
+  }
   if (o->host_addr_mode != HOST_ADDR_NONE && memcmp(o->ip, o->host_addr, 4) == 0) {
     fprintf(err, "iapd: the board address (ip) %s is also the host side address of the "
             "TAP (host-addr%s); give them different addresses, or use host-addr none\n", ip,
@@ -1012,11 +1364,12 @@ static bool check_combination(const struct iapd_options *o, FILE *err)
             o->attach);
     return false;
   }
-  if (memcmp(o->ip, o->gateway, 4) == 0) {
-    fprintf(err, "iapd: the gateway %s is the board's own address (ip); use the host's "
-            "address, or 0.0.0.0 for none\n", ip);
-    return false;
-  }
+  return true;
+}
+
+/* Slots and boot policy against the flash and the key. */
+static bool check_policy(const struct iapd_options *o, FILE *err)
+{
   if (o->slots == IAP_SLOTS_DUAL
       && stm32_flash_sector_of(o->user_flash) == (int)STM32_FLASH_SECTOR_COUNT - 1) {
     fprintf(err, "iapd: slots dual needs two sectors of user flash or more; user-flash "
@@ -1047,6 +1400,21 @@ static bool load_signing_key(struct iapd_options *o, FILE *err)
   return true;
 }
 
+/* --user-net without --forward: the two IAP services on 127.0.0.1, on ports a user may
+ * bind (TFTP's 69 and HTTP's 80 need root on the host side). */
+static void default_forwards(struct iapd_options *o)
+{
+  static const struct iapd_forward tftp = { true, { 127, 0, 0, 1 }, 6969, 69 };
+  static const struct iapd_forward http = { false, { 127, 0, 0, 1 }, 8080, 80 };
+
+  if (!o->user_net || o->forward_count > 0)
+    return;
+  if (o->tftp)
+    o->forwards[o->forward_count++] = tftp;
+  if (o->http)
+    o->forwards[o->forward_count++] = http;
+}
+
 enum options_status options_parse(struct iapd_options *o, int argc, char **argv, FILE *out,
                                   FILE *err)
 {
@@ -1069,13 +1437,23 @@ enum options_status options_parse(struct iapd_options *o, int argc, char **argv,
    * the command line and replaces the file's verbose setting. */
   int verbose = 0;
   char why[WHY_SIZE];
-  /* The board has one port: tap or attach on the command line replaces the file's choice. */
+  /* The board has one port: tap, attach or user-net on the command line replaces the file's
+   * choice. Forwards on the command line replace the file's list. */
   for (size_t i = 0; i < count; i++) {
-    if (list[i].id == OPT_ATTACH)
+    if (list[i].id == OPT_ATTACH) {
       o->tap_given = false;
-    else if (list[i].id == OPT_TAP)
+      o->user_net = false;
+    } else if (list[i].id == OPT_TAP) {
       o->attach[0] = '\0';
+      o->user_net = false;
+    } else if (list[i].id == OPT_USER_NET) {
+      o->tap_given = false;
+      o->attach[0] = '\0';
+    }
   }
+  for (size_t i = 0; i < count; i++)
+    if (list[i].id == OPT_FORWARD)
+      o->forward_count = 0;
   for (size_t i = 0; i < count; i++) {
     const struct option_spec *spec = spec_by_id(list[i].id);
     if (spec->arg != NULL)
@@ -1088,8 +1466,10 @@ enum options_status options_parse(struct iapd_options *o, int argc, char **argv,
   if (verbose > 0)
     o->verbose = verbose;
 
-  if (!check_combination(o, err) || !load_signing_key(o, err))
+  if (!check_combination(o, err) || !check_policy(o, err) || !load_signing_key(o, err))
     status = OPTIONS_ERROR;
+  else
+    default_forwards(o);
 done:
   free(list);
   return status;

@@ -6,13 +6,24 @@
 #define IAPD_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "iap_crypto.h"
 #include "iap_slots.h"
+#include "flash_silicon.h"
+#include "flash_timing.h"
 
 #define IAPD_PATH_MAX 4096
+#define IAPD_FORWARD_MAX 16
+
+/* --forward udp|tcp:[HOSTADDR:]HOSTPORT:BOARDPORT, with --user-net. */
+struct iapd_forward {
+  bool udp;
+  uint8_t host_addr[4];            /* default 127.0.0.1; 0.0.0.0 is every address */
+  uint16_t host_port, board_port;  /* 1 to 65535 */
+};
 
 struct iapd_options {
   bool foreground;                 /* --foreground: no fork, log to stderr */
@@ -40,6 +51,10 @@ struct iapd_options {
   char control[64];                /* --control ADDR:PORT|none, default 127.0.0.1:8069 */
   char pcap_path[IAPD_PATH_MAX];   /* --pcap FILE; empty: no capture */
   char attach[16];                 /* --attach IFACE (libpcap backend); empty: the TAP */
+  bool user_net;                   /* --user-net: libslirp instead of a TAP */
+  struct iapd_forward forwards[IAPD_FORWARD_MAX]; /* --forward, repeatable; with --user-net
+                                      and none given: TFTP 6969/udp, HTTP 8080/tcp */
+  unsigned forward_count;
   bool tap_given;                  /* tap set in the file or on the command line */
   bool dhcp;                       /* --dhcp: DHCP, falling back to the static address */
   unsigned dhcp_timeout;           /* --dhcp-timeout SECONDS, default 10 */
@@ -49,6 +64,11 @@ struct iapd_options {
   char signing_key_path[IAPD_PATH_MAX]; /* --signing-key FILE; empty: none */
   struct iap_pubkey signing_key;   /* loaded from it by options_parse */
   bool have_signing_key;
+  enum flash_timing flash_timing;  /* --flash-timing none|typical|max, default none */
+  double flash_timing_scale;       /* --flash-timing-scale FACTOR, default 1 */
+  uint32_t power_cut_at_op;        /* --power-cut-at-op N, 0 (default): never */
+  enum flash_cut_mode power_cut_mode; /* --power-cut-mode torn|clean, default torn */
+  uint64_t seed;                   /* --seed N, default 0 */
 };
 
 enum options_status {
@@ -58,6 +78,9 @@ enum options_status {
 };
 
 void options_defaults(struct iapd_options *o);
+
+/* A forward as --forward takes it, complete: "udp:127.0.0.1:6969:69". */
+void options_forward_text(const struct iapd_forward *f, char *buf, size_t size);
 
 /* Defaults, then the configuration file (--config, or the default one if it exists), then
  * the command line. Messages go to out (help, version) and err (errors, with file:line for

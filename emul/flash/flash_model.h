@@ -19,6 +19,8 @@ struct flash_model {
   uint8_t *mem;                 /* STM32_FLASH_SIZE bytes */
   uint32_t protected_sectors;   /* bit n set: sector n write protected */
   uint32_t erase_count[STM32_FLASH_SECTOR_COUNT];
+  uint32_t program_accesses;    /* program accesses that changed the array (a range counts
+                                 * the accesses a driver would make over it) */
 };
 
 void flash_model_init(struct flash_model *m, uint8_t *mem, uint32_t protected_sectors);
@@ -28,6 +30,13 @@ enum flash_result flash_model_erase_sector(struct flash_model *m, unsigned secto
 /* Programs `width` bytes (1, 2 or 4) of value, little-endian, at addr (aligned to width). */
 enum flash_result flash_model_program(struct flash_model *m, uint32_t addr, uint32_t value,
                                       unsigned width);
+
+/* Programs len bytes of data at addr: the flash the widest aligned accesses of
+ * flash_model_program() over the range leave (old AND new), without a call per access. On an
+ * access the chip refuses (a protected sector, past the end of flash) it stops with that error,
+ * the bytes before it programmed, as the accesses would. */
+enum flash_result flash_model_program_range(struct flash_model *m, uint32_t addr,
+                                            const uint8_t *data, size_t len);
 
 enum flash_result flash_model_read(const struct flash_model *m, uint32_t addr, void *buf,
                                    size_t len);

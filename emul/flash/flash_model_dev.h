@@ -1,7 +1,8 @@
 /*
- * A flash device (src/flash.h) over the chip model (flash_model.h): each range programmed with
- * the widest aligned accesses (word, then half-word and byte at the edges), as the firmware's
- * driver does, and sync to a backing store (the mmap'd file, flash_file.h) when there is one.
+ * A flash device (src/flash.h) over the chip model (flash_model.h): each range programmed as
+ * the widest aligned accesses (word, then half-word and byte at the edges) of the firmware's
+ * driver leave it, in one pass (flash_model_program_range), and sync to a backing store (the
+ * mmap'd file, flash_file.h) when there is one.
  */
 #ifndef IAPD_FLASH_MODEL_DEV_H
 #define IAPD_FLASH_MODEL_DEV_H

@@ -107,6 +107,7 @@ static void stall_if_busy(struct flash_regs_model *r)
 
 static void start(struct flash_regs_model *r)
 {
+  r->last_psize = psize(r);  /* the parallelism the operation runs at: its duration */
   if (r->inject_sr) {
     raise_error(r, r->inject_sr);
     r->inject_sr = 0;
@@ -334,45 +335,14 @@ void mmio_read_bytes(uint32_t addr, void *buf, size_t len)
   flash_model_read(r->flash, addr, buf, len);
 }
 
-/* The firmware's driver, whose accesses reach this model through the mmio seam above. */
-static enum flash_result dev_erase_sector(void *ctx, unsigned sector)
-{
-  (void)ctx;
-  return flash_stm32_erase_sector(sector);
-}
-
-static enum flash_result dev_program(void *ctx, uint32_t addr, const void *data, size_t len)
-{
-  (void)ctx;
-  return flash_stm32_program(addr, data, len);
-}
-
-static enum flash_result dev_read(void *ctx, uint32_t addr, void *buf, size_t len)
-{
-  (void)ctx;
-  return flash_stm32_read(addr, buf, len);
-}
-
-static enum flash_result dev_sync(void *ctx)
-{
-  struct flash_regs_model *r = ctx;
-  return r->sync != NULL ? r->sync(r->sync_ctx) : FLASH_OK;
-}
-
-static const struct flash_dev_ops flash_regs_model_dev_ops = {
-  .erase_sector = dev_erase_sector,
-  .program = dev_program,
-  .read = dev_read,
-  .sync = dev_sync,
-};
-
 const struct flash_dev *flash_regs_model_dev(struct flash_regs_model *r,
                                              enum flash_result (*sync)(void *ctx),
                                              void *sync_ctx)
 {
-  r->sync = sync;
-  r->sync_ctx = sync_ctx;
-  r->dev.ops = &flash_regs_model_dev_ops;
-  r->dev.ctx = r;
+  /* The firmware's driver, whose accesses reach this model through the mmio seam above. */
+  r->backing.sync = sync;
+  r->backing.ctx = sync_ctx;
+  r->dev.ops = &flash_stm32_ops;
+  r->dev.ctx = sync != NULL ? &r->backing : NULL;
   return &r->dev;
 }

@@ -29,6 +29,7 @@
 
 #include "flash.h"
 #include "flash_model.h"
+#include "flash_stm32.h"
 
 enum flash_regs_keyr { KEYR_WAIT_KEY1, KEYR_WAIT_KEY2, KEYR_LOCKED_UNTIL_RESET };
 
@@ -42,6 +43,7 @@ struct flash_regs_model {
   uint32_t op_addr, op_value;
   unsigned op_width, op_sector;
   unsigned busy_left;
+  unsigned last_psize;     /* FLASH_CR.PSIZE when the last operation started (0-3) */
   /* settings */
   unsigned busy_reads;     /* SR reads an operation stays BSY for (default 2) */
   uint32_t inject_sr;      /* error flags for the next operation, then cleared */
@@ -53,8 +55,7 @@ struct flash_regs_model {
   unsigned cache_misuse;   /* DCRST/ICRST written with the cache enabled */
   unsigned programs, erases;
   /* the device over the driver (flash_regs_model_dev) */
-  enum flash_result (*sync)(void *ctx);
-  void *sync_ctx;
+  struct flash_stm32_backing backing;
   struct flash_dev dev;
 };
 

@@ -11,6 +11,12 @@ static bool use_syslog;
 static int verbose;
 static log_posix_hook *subscriber;
 static void *subscriber_ctx;
+static bool muted;
+
+void log_posix_mute(bool on)
+{
+  muted = on;
+}
 
 void log_posix_subscribe(log_posix_hook *hook, void *ctx)
 {
@@ -33,7 +39,7 @@ void iap_log(enum iap_log_level level, const char *module, const char *fmt, ...)
   char text[512];
   va_list ap;
 
-  if (level == IAP_LOG_DEBUG && verbose < 1)
+  if (muted || (level == IAP_LOG_DEBUG && verbose < 1))
     return;
   va_start(ap, fmt);
   vsnprintf(text, sizeof(text), fmt, ap);

@@ -16,4 +16,8 @@ typedef void log_posix_hook(void *ctx, enum iap_log_level level, const char *mod
                             const char *text);
 void log_posix_subscribe(log_posix_hook *hook, void *ctx);
 
+/* While on, nothing is logged: a board without power says nothing while its code is torn
+ * down. */
+void log_posix_mute(bool on);
+
 #endif

@@ -109,6 +109,18 @@ async function main() {
   await page.screenshot({ path: join(out, 'board-key-reset.png') });
   say('Key + Reset: IAP mode');
 
+  // Power: the power fails with nothing in progress and comes back; the application runs.
+  await page.click('#power');
+  await lcdHas('(POST /api/power-cut)');
+  await lcdHas('board: power on');
+  await page.waitForFunction(() => document.getElementById('reset-result').textContent ===
+    'power cut: no flash operation in progress; power on: application running');
+  await page.waitForFunction(() => document.getElementById('mode').dataset.mode === 'application');
+  await page.waitForFunction(() => document.getElementById('flash-state').textContent ===
+    'idle; timing none; 0 operations since power-on; last upgrade: silicon time 3.15 s; 1 power cut');
+  await page.screenshot({ path: join(out, 'board-power-cut.png') });
+  say('Power: cut and back on, the application runs');
+
   if (problems.length) throw new Error(problems.join('; '));
 }
 

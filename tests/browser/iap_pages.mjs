@@ -69,7 +69,12 @@ function check(cond, what) {
 
 const textOf = (page, sel) => page.$eval(sel, (e) => e.textContent.trim());
 
-const browser = await puppeteer.launch({ ...launch, protocolTimeout: 60000, timeout: 60000 });
+// The upload's navigation may take as long as the board's flash does (UPLOAD_TIMEOUT_MS, for
+// a 960 KiB image with --flash-timing max: about 41 s; default 60 s). The browser's own
+// settings are left at their defaults.
+const uploadTimeout = Number(process.env.UPLOAD_TIMEOUT_MS || 60000);
+const browser = await puppeteer.launch({ ...launch, protocolTimeout: Math.max(60000, uploadTimeout + 30000),
+                                         timeout: 60000 });
 let failed = false;
 try {
   console.log(`browser: ${await browser.version()}`);
@@ -115,7 +120,7 @@ try {
   // Step 10: pick the file, upload.
   const input = await page.$('#datafile');
   await input.uploadFile(image);
-  [nav] = await Promise.all([page.waitForNavigation({ waitUntil: 'load', timeout: 60000 }),
+  [nav] = await Promise.all([page.waitForNavigation({ waitUntil: 'load', timeout: uploadTimeout }),
                              page.click('#upload')]);
   check(nav.status() === 200, 'the upload answers 200');
 

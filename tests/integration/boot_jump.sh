@@ -10,7 +10,7 @@
 set -u
 # shellcheck source=lib.sh
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
-netns_enter "$0" "$@"
+net_enter "$0" "$@"
 cd "$WORK" || hard_error "cannot cd to $WORK"
 
 flash_sha() { sha256sum < "$WORK/flash.bin" | cut -d' ' -f1; }
@@ -20,7 +20,7 @@ upload_ok() {
   local out rc
   cp flash.bin before.bin
   log_mark
-  out=$(timeout 30 tftp -m binary "$BOARD_IP" -c put "$1" app.bin 2>&1)
+  out=$(timeout 30 tftp -m binary "$TFTP_HOST" "$TFTP_PORT" -c put "$1" app.bin 2>&1)
   rc=$?
   if [ "$rc" -ne 0 ] || [ -n "$out" ]; then fail "upload of $1 failed (exit $rc): $out"; fi
   check_flashed "$1" before.bin
@@ -56,10 +56,10 @@ say "ok: reset without Key: $(jump_line app1.bin)"
 mkimg app2.bin --link 0x08010000 --size 23456 --seed 202 --sp 0x10010000
 sha=$(flash_sha)
 log_mark
-out=$(timeout 6 curl -sS --max-time 2 -T app2.bin "tftp://$BOARD_IP/app.bin" 2>&1)
+out=$(timeout 6 curl -sS --max-time 2 -T app2.bin "tftp://$TFTP_HOST:$TFTP_PORT/app.bin" 2>&1)
 rc=$?
 [ "$rc" -ne 0 ] || fail "curl upload succeeded while the application runs"
-out2=$(timeout 2 tftp -m binary "$BOARD_IP" -c put app2.bin app.bin 2>&1)
+out2=$(timeout 2 tftp -m binary "$TFTP_HOST" "$TFTP_PORT" -c put app2.bin app.bin 2>&1)
 rc2=$?
 [ "$rc2" -ne 0 ] || [ -n "$out2" ] || fail "tftp upload succeeded while the application runs"
 log_has "transfer started" && fail "a transfer started while the application runs"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The control server's JSON API (emul/control.c), with curl on 127.0.0.1 inside the test's
-# namespace:
+# namespace, or on a free port of 127.0.0.1 over --user-net where there is none:
 #   - GET /api/status: exactly the documented members, with the board's real values;
 #   - GET /api/events: the LCD lines and progress of an upload, as server-sent events;
 #   - GET /api/flash: the 1 MiB flash, byte for byte the flash file;
@@ -9,11 +9,21 @@
 #     never reads does not hold up the board; --control ADDR:PORT and none; a port in use.
 set -u
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
-netns_enter "$0" "$@"
+net_enter "$0" "$@"
 cd "$WORK" || hard_error "cannot cd to $WORK"
 command -v jq >/dev/null || hard_error "jq is not installed (scripts/bootstrap.sh deps installs it)"
 
-API=http://127.0.0.1:8069
+API=http://$CONTROL_ADDR
+# A second address and port for --control, and the network of a second board.
+if [ "$BACKEND" = user ]; then
+  read -r OTHER_PORT SPARE_PORT < <(free_ports 2)
+  SECOND_NET=(--user-net --forward "udp:127.0.0.1:$SPARE_PORT:69" --no-http)
+  NETWORK_STATUS='{"backend":"user","interface":"slirp",'
+else
+  OTHER_PORT=8070
+  SECOND_NET=(--tap tap1)
+  NETWORK_STATUS='{"backend":"tap","interface":"tap0",'
+fi
 
 # http METHOD PATH [curl args...]: sets CODE, BODY, TYPE (Content-Type) and HEADERS.
 http() {
@@ -46,7 +56,7 @@ jq_is() {
 }
 
 board_start
-board_wait "control: board page and JSON API on http://127.0.0.1:8069/"
+board_wait "control: board page and JSON API on http://$CONTROL_ADDR/"
 
 # --- GET /api/status ------------------------------------------------------------------------
 http GET /api/status
@@ -57,9 +67,10 @@ jq_is '.board | keys_unsorted' '["mode","reason","detail","key_held","applicatio
 jq_is '.board | del(.uptime_ms)' \
   '{"mode":"iap","reason":"no application","detail":"no application at 0x08010000 (erased)","key_held":false,"application":null}'
 jq_is '.network | del(.rx_frames, .tx_frames)' \
-  '{"backend":"tap","interface":"tap0","mac":"00:00:00:00:00:02","ip":"192.168.0.10","netmask":"255.255.255.0","gateway":"192.168.0.1","address_source":"static","up":true}'
+  "$NETWORK_STATUS"'"mac":"00:00:00:00:00:02","ip":"192.168.0.10","netmask":"255.255.255.0","gateway":"192.168.0.1","address_source":"static","up":true,"rx_dropped_stalled":0}'
 jq_is '.transfer' 'null'
-jq_is '.flash | del(.sectors)' '{"size":1048576,"user_flash":"0x08010000"}'
+jq_is '.flash | del(.sectors, .timing_scale)' '{"size":1048576,"user_flash":"0x08010000","busy":false,"timing":"none","operations_since_power_on":0,"last_upgrade_silicon_ms":null,"power_cuts":0}'
+jq_is '.flash.timing_scale == 1' 'true'   # jq 1.6 prints 1.0 as 1, jq 1.7 as 1.0
 jq_is '.slots' '{"boot_verify":"integrity","layout":"single","list":[{"name":"primary","address":"0x08010000","end":"0x08100000","max_image":982912,"content":"empty","detail":"empty at 0x08010000","record":null}]}'
 jq_is '[.flash.sectors[] | [.sector, .address, .size, .bootloader, .erased, .erase_count]]' \
   '[[0,"0x08000000",16384,true,true,0],[1,"0x08004000",16384,true,true,0],[2,"0x08008000",16384,true,true,0],[3,"0x0800c000",16384,true,true,0],[4,"0x08010000",65536,false,true,0],[5,"0x08020000",131072,false,true,0],[6,"0x08040000",131072,false,true,0],[7,"0x08060000",131072,false,true,0],[8,"0x08080000",131072,false,true,0],[9,"0x080a0000",131072,false,true,0],[10,"0x080c0000",131072,false,true,0],[11,"0x080e0000",131072,false,true,0]]'
@@ -72,7 +83,8 @@ events_pid=$!
 sleep 0.5
 cp flash.bin before.bin
 log_mark
-python3 "$TESTS_DIR/integration/control_slow_tftp.py" "$BOARD_IP" app.bin --delay 0.005 --tsize \
+python3 "$TESTS_DIR/integration/control_slow_tftp.py" "$TFTP_HOST" app.bin --port "$TFTP_PORT" \
+  --delay 0.005 --tsize \
   > slow.out 2>&1 &
 slow_pid=$!
 # While it runs, the status shows the transfer.
@@ -129,7 +141,7 @@ board_wait "control: reset (POST /api/reset)" 5
 board_wait "boot: jump to application: MSP=$(word_at app.bin 0) PC=$(word_at app.bin 4)" 5
 http GET /api/status
 jq_is '.board | del(.uptime_ms)' \
-  "{\"mode\":\"application\",\"reason\":\"valid application\",\"detail\":\"valid application at 0x08010000\",\"key_held\":false,\"application\":{\"msp\":\"$(word_at app.bin 0)\",\"pc\":\"$(word_at app.bin 4)\"}}"
+  "{\"mode\":\"application\",\"reason\":\"valid application\",\"detail\":\"image #1, 100000 bytes at 0x08010000, SHA-256 verified\",\"key_held\":false,\"application\":{\"msp\":\"$(word_at app.bin 0)\",\"pc\":\"$(word_at app.bin 4)\"}}"
 jq_is '.network.up' 'false'
 say "ok: POST /api/reset {\"key\": false}: jump to the application"
 
@@ -167,7 +179,7 @@ expect_error 405 'GET /api/reset: use POST with {"key": true} or {"key": false}'
 printf '%s\n' "$HEADERS" | grep -qx 'Allow: POST' || fail "405 without 'Allow: POST': $HEADERS"
 expect_error 405 'DELETE /api/status: only GET and HEAD are allowed here' DELETE /api/status
 printf '%s\n' "$HEADERS" | grep -qx 'Allow: GET, HEAD' || fail "405 without 'Allow: GET, HEAD'"
-expect_error 404 'no such resource: /api/nothing (the API is /api/status, /api/reset, /api/flash, /api/events; the board page is /)' \
+expect_error 404 'no such resource: /api/nothing (the API is /api/status, /api/reset, /api/power-cut, /api/flash, /api/events; the board page is /)' \
   GET /api/nothing
 log_has "control: reset" && fail "a refused request reset the board"
 proc_alive "$IAPD_PID" || fail "iapd died on bad requests"
@@ -188,12 +200,13 @@ expect_error 503 'too many event streams open (8); close one and retry' GET /api
 kill "${stream_pids[@]}" 2>/dev/null; wait "${stream_pids[@]}" 2>/dev/null
 
 # A client that asks for events and never reads: the board goes on (an upload works).
-python3 - "$API" > stall.out 2>&1 <<'PY' &
+python3 - "$CONTROL_ADDR" > stall.out 2>&1 <<'PY' &
 import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(("127.0.0.1", 8069))
-s.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:8069\r\n\r\n")
+s.connect((host, int(port)))
+s.sendall(b"GET /api/events HTTP/1.1\r\nHost: %s\r\n\r\n" % sys.argv[1].encode())
 time.sleep(20)
 PY
 stall_pid=$!
@@ -201,7 +214,7 @@ sleep 0.5
 mkimg app2.bin --link 0x08010000 --size 300000 --seed 32
 cp flash.bin before.bin
 log_mark
-out=$(timeout 30 tftp -m binary "$BOARD_IP" -c put app2.bin app.bin 2>&1)
+out=$(timeout 30 tftp -m binary "$TFTP_HOST" "$TFTP_PORT" -c put app2.bin app.bin 2>&1)
 [ $? -eq 0 ] && [ -z "$out" ] || fail "upload with a stalled event client failed: $out"
 check_flashed app2.bin before.bin
 http GET /api/status
@@ -211,19 +224,20 @@ say "ok: 8 event streams, a 9th gets 503; a client that never reads holds up not
 board_stop
 
 # --- --control ADDR:PORT, none, a port in use -------------------------------------------------
-board_start --key --control 127.0.0.2:8070
-board_wait "control: board page and JSON API on http://127.0.0.2:8070/"
-[ "$(timeout 5 curl -sS http://127.0.0.2:8070/api/status | jq -r .board.mode)" = iap ] \
-  || fail "--control 127.0.0.2:8070: no status there"
-timeout 5 curl -sS -o /dev/null "$API/api/status" 2>/dev/null && fail "still listening on 8069"
+board_start --key --control "127.0.0.2:$OTHER_PORT"
+board_wait "control: board page and JSON API on http://127.0.0.2:$OTHER_PORT/"
+[ "$(timeout 5 curl -sS "http://127.0.0.2:$OTHER_PORT/api/status" | jq -r .board.mode)" = iap ] \
+  || fail "--control 127.0.0.2:$OTHER_PORT: no status there"
+timeout 5 curl -sS -o /dev/null "$API/api/status" 2>/dev/null && fail "still listening on $CONTROL_ADDR"
 # A second board cannot take the same port: exit 1, with a message that says why.
-out=$(timeout 10 "$IAPD" -f --tap tap1 --flash "$WORK/other.bin" --control 127.0.0.2:8070 2>&1)
+out=$(timeout 10 "$IAPD" -f "${SECOND_NET[@]}" --flash "$WORK/other.bin" \
+  --control "127.0.0.2:$OTHER_PORT" 2>&1)
 rc=$?
 [ "$rc" -eq 1 ] || fail "a second iapd on a busy control port exited $rc, expected 1: $out"
-grep -qF "control: error: control server: cannot listen on 127.0.0.2:8070" <<<"$out" \
+grep -qF "control: error: control server: cannot listen on 127.0.0.2:$OTHER_PORT" <<<"$out" \
   || fail "a busy control port: no 'cannot listen' message: $out"
 board_stop
-say "ok: --control 127.0.0.2:8070; a busy port: exit 1 ($(grep -F 'cannot listen' <<<"$out"))"
+say "ok: --control 127.0.0.2:$OTHER_PORT; a busy port: exit 1 ($(grep -F 'cannot listen' <<<"$out"))"
 
 board_start --key --control none
 log_has "control:" && fail "--control none: a control line was logged"

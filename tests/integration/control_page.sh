@@ -6,7 +6,7 @@
 set -u
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
 ARTEFACTS=${IAPD_ARTEFACTS:-$PWD/tests/artefacts}/control_page
-netns_enter "$0" "$@"
+net_enter "$0" "$@"
 cd "$WORK" || hard_error "cannot cd to $WORK"
 
 BROWSER_DIR=$TESTS_DIR/browser
@@ -19,8 +19,8 @@ rm -f "$ARTEFACTS"/*.png
 board_start
 mkimg app.bin --link 0x08010000 --size 150000 --seed 41
 log_mark
-timeout 120 node "$BROWSER_DIR/board_page.mjs" --url http://127.0.0.1:8069/ --out "$ARTEFACTS" \
-  --upload "python3 $TESTS_DIR/integration/control_slow_tftp.py $BOARD_IP $WORK/app.bin --delay 0.02 --tsize" \
+timeout 120 node "$BROWSER_DIR/board_page.mjs" --url "http://$CONTROL_ADDR/" --out "$ARTEFACTS" \
+  --upload "python3 $TESTS_DIR/integration/control_slow_tftp.py $TFTP_HOST $WORK/app.bin --port $TFTP_PORT --delay 0.02 --tsize" \
   > node.out 2>&1
 rc=$?
 cat node.out >&2

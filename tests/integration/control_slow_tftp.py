@@ -2,12 +2,13 @@
 """A TFTP client that uploads slowly on purpose, so that a test can watch the board page and
 the event stream while a transfer is in progress.
 
-    control_slow_tftp.py HOST FILE [--delay SECONDS] [--tsize]
+    control_slow_tftp.py HOST FILE [--port PORT] [--delay SECONDS] [--tsize]
 
 Sends a WRQ (with the tsize option when asked, so that the board knows the size and shows a
 percentage), then each 512-byte block after DELAY seconds, waiting for its ACK (re-sent up
 to 5 times, 1 s apart). Exit status 0 when the last block is acknowledged, 1 otherwise.
-Standard library only; run it only inside the test's network namespace.
+Standard library only; run it only inside the test's network namespace, or against a forward
+of iapd --user-net on 127.0.0.1 (--port).
 """
 
 import argparse
@@ -23,6 +24,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("host")
     ap.add_argument("file")
+    ap.add_argument("--port", type=int, default=69, help="the board's TFTP port, or a forward")
     ap.add_argument("--delay", type=float, default=0.02)
     ap.add_argument("--tsize", action="store_true")
     args = ap.parse_args()
@@ -54,7 +56,7 @@ def main():
                     return peer
         sys.exit("no ACK for block %d" % want_block)
 
-    peer = exchange(wrq, (args.host, 69), 0)
+    peer = exchange(wrq, (args.host, args.port), 0)
     blocks = len(data) // 512 + 1
     for n in range(1, blocks + 1):
         time.sleep(args.delay)

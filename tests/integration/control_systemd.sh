@@ -7,7 +7,7 @@
 #   - with --foreground too it logs to stderr; an abstract socket name (@...) works.
 set -u
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
-netns_enter "$0" "$@"
+net_enter "$0" "$@"
 cd "$WORK" || hard_error "cannot cd to $WORK"
 
 [ -n "${IAPD_UNIT:-}" ] && [ -r "$IAPD_UNIT" ] || hard_error "IAPD_UNIT must name the built dist/iapd.service"
@@ -64,15 +64,17 @@ wait_notify() {
 
 listen "$WORK/notify"
 log_mark
-NOTIFY_SOCKET=$WORK/notify "$IAPD" --tap tap0 --flash "$WORK/flash.bin" >> iapd.log 2>&1 &
+NOTIFY_SOCKET=$WORK/notify "$IAPD" "${BOARD_NET_ARGS[@]}" --flash "$WORK/flash.bin" >> iapd.log 2>&1 &
 IAPD_PID=$!
 wait_notify 'READY=1|STATUS=IAP mode'
 sender=$(grep ' READY=1' notify.txt | cut -d' ' -f1)
 [ "$sender" = "$IAPD_PID" ] || fail "READY=1 came from PID $sender, not from iapd ($IAPD_PID): it forked"
 sleep 0.3
 proc_alive "$IAPD_PID" || fail "iapd ($IAPD_PID) is gone after READY=1: it forked"
-ip link show tap0 >/dev/null 2>&1 || fail "no tap0 while iapd runs under systemd"
-[ "$(timeout 5 curl -sS http://127.0.0.1:8069/api/status | jq -r .board.mode)" = iap ] \
+if [ "$BACKEND" = tap ]; then
+  ip link show tap0 >/dev/null 2>&1 || fail "no tap0 while iapd runs under systemd"
+fi
+[ "$(timeout 5 curl -sS "http://$CONTROL_ADDR/api/status" | jq -r .board.mode)" = iap ] \
   || fail "the control server does not answer under systemd"
 log_has "board: power on" && fail "under systemd without --foreground, iapd logged to stderr after set-up"
 board_stop
@@ -83,7 +85,8 @@ say "ok: NOTIFY_SOCKET: no fork, READY=1 from PID $sender once up, STOPPING=1 on
 
 listen "@iapd-test-$$"
 log_mark
-NOTIFY_SOCKET="@iapd-test-$$" "$IAPD" --foreground --tap tap0 --flash "$WORK/flash.bin" >> iapd.log 2>&1 &
+NOTIFY_SOCKET="@iapd-test-$$" "$IAPD" --foreground "${BOARD_NET_ARGS[@]}" --flash "$WORK/flash.bin" \
+  >> iapd.log 2>&1 &
 IAPD_PID=$!
 wait_notify 'READY=1|STATUS=IAP mode'
 board_wait "board: power on" 5

@@ -5,6 +5,7 @@
 set -u
 # shellcheck source=lib.sh
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
+NEEDS_TAP='it checks what iapd does to the TAP (tap0 created, addressed, removed; an existing TAP left alone; CAP_NET_ADMIN refused as nobody)'
 netns_enter "$0" "$@"
 cd "$WORK" || hard_error "cannot cd to $WORK"
 

@@ -5,6 +5,7 @@
 # dnsmasq's lease file holds the board's MAC. A reset asks again and gets the same address.
 set -u
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
+NEEDS_TAP='dnsmasq serves DHCP on the TAP'\''s host side'
 netns_enter "$0" "$@"
 cd "$WORK" || hard_error "cannot cd to $WORK"
 DNSMASQ=/usr/sbin/dnsmasq

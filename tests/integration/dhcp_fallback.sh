@@ -4,6 +4,7 @@
 # so, and the TFTP server starts there; /api/status says "pending", then "fallback".
 set -u
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
+NEEDS_TAP='the fallback needs a network where no DHCP server answers, and slirp always has one'
 netns_enter "$0" "$@"
 cd "$WORK" || hard_error "cannot cd to $WORK"
 command -v tcpdump >/dev/null || hard_error "tcpdump is not installed (scripts/bootstrap.sh deps)"

@@ -9,7 +9,7 @@
 set -u
 # shellcheck source=lib.sh
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
-netns_enter "$0" "$@"
+net_enter "$0" "$@"
 cd "$WORK" || hard_error "cannot cd to $WORK"
 
 FIXTURES=$TESTS_DIR/../fixtures
@@ -40,7 +40,7 @@ for driver in direct stm32; do
   # The one linked for the bootloader's own flash: refused from its vector table.
   sha=$(flash_sha)
   log_mark
-  out=$(timeout 30 tftp -m binary "$BOARD_IP" -c put "$WRONG" app.bin 2>&1)
+  out=$(timeout 30 tftp -m binary "$TFTP_HOST" "$TFTP_PORT" -c put "$WRONG" app.bin 2>&1)
   case "$out" in
     *"Error code 0: image linked for 0x08000000, expected 0x08010000"*) ;;
     *) fail "$driver: blink linked at 0x08000000: expected 'Error code 0: image linked for 0x08000000, expected 0x08010000', tftp-hpa printed: $out" ;;
@@ -53,7 +53,7 @@ for driver in direct stm32; do
   # The real one: lands, and boots with its own vectors.
   cp flash.bin before.bin
   log_mark
-  out=$(timeout 30 tftp -m binary "$BOARD_IP" -c put "$BLINK" blink.bin 2>&1)
+  out=$(timeout 30 tftp -m binary "$TFTP_HOST" "$TFTP_PORT" -c put "$BLINK" blink.bin 2>&1)
   [ "$?" -eq 0 ] && [ -z "$out" ] || fail "$driver: upload of the blink failed: $out"
   check_flashed "$BLINK" before.bin
   board_reset

@@ -9,7 +9,7 @@
 set -u
 # shellcheck source=lib.sh
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
-netns_enter "$0" "$@"
+net_enter "$0" "$@"
 cd "$WORK" || hard_error "cannot cd to $WORK"
 
 mkimg big.bin --link 0x08010000 --size 150001 --seed 401
@@ -21,7 +21,7 @@ flash_erased flash.bin
 board_start --flash-driver direct
 cp flash.bin before.bin
 log_mark
-out=$(timeout 60 tftp -m binary "$BOARD_IP" -c put big.bin app.bin 2>&1)
+out=$(timeout 60 tftp -m binary "$TFTP_HOST" "$TFTP_PORT" -c put big.bin app.bin 2>&1)
 [ "$?" -eq 0 ] && [ -z "$out" ] || fail "direct driver: upload failed: $out"
 check_flashed big.bin before.bin
 board_stop
@@ -32,7 +32,7 @@ board_start --flash-driver stm32
 log_has "through the STM32 FLASH driver" || fail "no line saying the STM32 driver is in use"
 cp flash.bin before.bin
 log_mark
-out=$(timeout 60 tftp -m binary "$BOARD_IP" -c put big.bin app.bin 2>&1)
+out=$(timeout 60 tftp -m binary "$TFTP_HOST" "$TFTP_PORT" -c put big.bin app.bin 2>&1)
 [ "$?" -eq 0 ] && [ -z "$out" ] || fail "stm32 driver: tftp-hpa upload failed: $out"
 check_flashed big.bin before.bin
 cmp -s flash.bin direct.bin || fail "the flash file differs from the direct driver's: $(cmp flash.bin direct.bin 2>&1)"
@@ -44,7 +44,7 @@ board_wait "boot: IAP mode (Key" 5
 board_wait "$READY_LINE" 5
 cp flash.bin before.bin
 log_mark
-out=$(timeout 60 curl -sS --max-time 50 -T small.bin "tftp://$BOARD_IP/app.bin" 2>&1)
+out=$(timeout 60 curl -sS --max-time 50 -T small.bin "tftp://$TFTP_HOST:$TFTP_PORT/app.bin" 2>&1)
 [ "$?" -eq 0 ] || fail "stm32 driver, after a reset: curl upload failed: $out"
 check_flashed small.bin before.bin
 board_reset
@@ -56,7 +56,7 @@ board_reset key
 board_wait "$READY_LINE" 5
 sha=$(sha256sum < flash.bin)
 log_mark
-out=$(timeout 30 tftp -m binary "$BOARD_IP" -c put wrong.bin app.bin 2>&1)
+out=$(timeout 30 tftp -m binary "$TFTP_HOST" "$TFTP_PORT" -c put wrong.bin app.bin 2>&1)
 case "$out" in
   *"Error code 0: image linked for 0x08000000, expected 0x08010000"*) ;;
   *) fail "wrong image: tftp-hpa printed: $out" ;;

@@ -19,7 +19,7 @@ done
 need_node_modules "$browser_dir"
 shots_root=${BROWSER_SHOTS_DIR:-$(dirname "$IAPD")/tests/browser-shots}
 
-netns_enter "$0" "$@"
+net_enter "$0" "$@"
 
 flash_erased "$WORK/flash.bin"
 # The browsers must not write into the real home directory.

@@ -6,7 +6,7 @@
 set -u
 . "$TESTS_DIR/integration/lib.sh"
 . "$TESTS_DIR/integration/http_lib.sh"
-netns_enter "$0" "$@"
+net_enter "$0" "$@"
 
 flash_erased "$WORK/flash.bin"
 mkimg "$WORK/app.bin" --link 0x08010000 --size 20000 --seed 3

@@ -6,7 +6,8 @@
     http_raw.py tftp-hold IMAGE         start a TFTP upload, send one block, hold it
 
 Every socket has a time limit; nothing here loops without a bound. Run inside the test's
-network namespace only (the board is 192.168.0.10).
+network namespace only (the board is 192.168.0.10), or against the forwards of iapd --user-net
+(--board 127.0.0.1 --http-port N --tftp-port M).
 """
 import argparse
 import base64
@@ -16,6 +17,8 @@ import sys
 import time
 
 BOARD = "192.168.0.10"
+HTTP_PORT = 80
+TFTP_PORT = 69
 
 
 def recv_all(sock, limit_s):
@@ -39,7 +42,7 @@ def recv_all(sock, limit_s):
 
 def cmd_request(args):
     payload = open(args.file, "rb").read()
-    with socket.create_connection((BOARD, 80), timeout=10) as s:
+    with socket.create_connection((BOARD, HTTP_PORT), timeout=10) as s:
         s.sendall(payload)
         if args.shut:
             s.shutdown(socket.SHUT_WR)
@@ -65,7 +68,7 @@ def cmd_partial(args):
         head = ("PUT /firmware HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"
                 "Content-Length: %d\r\n\r\n" % (BOARD, auth, len(body)))
     count = len(body) if args.send is None else args.send
-    s = socket.create_connection((BOARD, 80), timeout=10)
+    s = socket.create_connection((BOARD, HTTP_PORT), timeout=10)
     s.sendall(head.encode() + body[:count])
     if args.then == "reset":
         # SO_LINGER 0: close() sends RST, as a crashed or killed client would
@@ -96,7 +99,7 @@ def cmd_tftp_hold(args):
     image = open(args.image, "rb").read()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(5)
-    s.sendto(b"\x00\x02app.bin\x00octet\x00", (BOARD, 69))
+    s.sendto(b"\x00\x02app.bin\x00octet\x00", (BOARD, TFTP_PORT))
     pkt, peer = s.recvfrom(600)
     if pkt[:2] != b"\x00\x04":
         sys.exit("tftp-hold: no ACK 0: %r" % pkt)
@@ -111,7 +114,11 @@ def cmd_tftp_hold(args):
 
 
 def main():
+    global BOARD, HTTP_PORT, TFTP_PORT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--board", default=BOARD, help="where the board's ports are reached")
+    ap.add_argument("--http-port", type=int, default=HTTP_PORT)
+    ap.add_argument("--tftp-port", type=int, default=TFTP_PORT)
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("request")
     r.add_argument("file")
@@ -129,6 +136,7 @@ def main():
     t = sub.add_parser("tftp-hold")
     t.add_argument("image")
     args = ap.parse_args()
+    BOARD, HTTP_PORT, TFTP_PORT = args.board, args.http_port, args.tftp_port
     {"request": cmd_request, "partial": cmd_partial, "tftp-hold": cmd_tftp_hold}[args.cmd](args)
 
 

@@ -7,8 +7,8 @@
 set -u
 . "$TESTS_DIR/integration/lib.sh"
 . "$TESTS_DIR/integration/http_lib.sh"
-netns_enter "$0" "$@"
-RAW="python3 $TESTS_DIR/integration/http_raw.py"
+net_enter "$0" "$@"
+RAW="python3 $TESTS_DIR/integration/http_raw.py --board $HTTP_HOST --http-port $HTTP_PORT --tftp-port $TFTP_PORT"
 
 flash_erased "$WORK/flash.bin"
 mkimg "$WORK/app.bin" --link 0x08010000 --size 300000 --seed 5
@@ -64,7 +64,13 @@ log_mark
 timeout 30 $RAW partial "$WORK/app.bin" reset --form --cookie "$token" --send 100000 >/dev/null \
   || fail "http_raw.py partial reset failed"
 board_wait "aborted after" 10
-log_has "the connection was reset by the client" || fail "the RST was not reported"
+if [ "$BACKEND" = user ]; then
+  # Through slirp the client's RST, after its data, ends slirp's own socket with a plain end
+  # of stream (recv 0, SO_ERROR 0): slirp closes towards the board with a FIN.
+  log_has "the client closed the connection" || fail "the RST (a FIN through slirp) was not reported"
+else
+  log_has "the connection was reset by the client" || fail "the RST was not reported"
+fi
 [ "$(sp_slot)" = 0xffffffff ] || fail "after a dropped upload the SP slot is $(sp_slot)"
 
 # closed (FIN) halfway through a PUT
@@ -120,7 +126,7 @@ holder=$!
 exec 7> "$WORK/hold"
 for i in $(seq 1 50); do grep -q holding "$WORK/http-hold.out" && break; sleep 0.1; done
 board_wait "started (raw, 300000 bytes)" 5
-out=$(timeout 30 tftp -m binary "$BOARD_IP" -c put "$WORK/app.bin" app.bin 2>&1)
+out=$(timeout 30 tftp -m binary "$TFTP_HOST" "$TFTP_PORT" -c put "$WORK/app.bin" app.bin 2>&1)
 grep -q "board busy: a HTTP upload from $HOST_IP:[0-9]* is in progress" <<<"$out" \
   || fail "TFTP during an HTTP upload: '$out'"
 exec 7>&-

@@ -1,20 +1,36 @@
 # Helpers for iapd's integration tests; sourced by each tests/integration/*.sh (bash).
 #
-# Every test runs iapd and the clients in a network namespace of its own: netns_enter re-runs
-# the calling script under `unshare -n`, so the TAP device, 192.168.0.0/24 and every packet
-# stay inside it and vanish with it. Nothing here touches the machine's own interfaces.
+# The board is on one of two networks, the test's BACKEND:
+#   tap   a network namespace of the test's own: netns_enter re-runs the calling script under
+#         `unshare -n`, so the TAP device, 192.168.0.0/24 and every packet stay inside it and
+#         vanish with it. Nothing here touches the machine's own interfaces.
+#   user  iapd --user-net (libslirp) in the machine's own namespace: no privilege needed. The
+#         board's network lives inside the iapd process; clients reach it through forwards
+#         on free ports of 127.0.0.1 (TFTP_PORT, HTTP_PORT), the control server is on a free
+#         port too (CONTROL_ADDR), so tests can run side by side.
+# A test that only needs to reach the board calls net_enter: the TAP where the machine can
+# create a namespace, user-mode networking where it cannot (or when IAPD_TEST_BACKEND=user).
+# A test that needs the TAP itself (its host side, dnsmasq on it, a veth) calls netns_enter
+# after setting NEEDS_TAP to the reason, and skips where there is no namespace.
 #
 #   . "$TESTS_DIR/integration/lib.sh"
-#   netns_enter "$0" "$@"      # from here on: in the namespace, $WORK is a fresh directory
+#   net_enter "$0" "$@"        # from here on: on BACKEND, $WORK is a fresh directory
 #   board_start                # iapd on $WORK/flash.bin, ready for TFTP
-#   ...
+#   tftp -m binary "$TFTP_HOST" "$TFTP_PORT" -c put app.bin
+#   curl -T app.bin "tftp://$TFTP_HOST:$TFTP_PORT/"; curl "$HTTP_URL/"; curl "http://$CONTROL_ADDR/"
 #   board_stop                 # SIGTERM, exit status 0 asserted
 #
-# Exit status (automake): 0 pass, 1 fail, 77 skip (no namespace / no TUN), 99 hard error
-# (the environment lacks a tool the test needs: scripts/bootstrap.sh deps installs them).
+# To the board, a client is $HOST_IP on both backends (slirp shows 127.0.0.1 as its own
+# address), so log lines read the same.
+#
+# Exit status (automake): 0 pass, 1 fail, 77 skip (no namespace / no TUN for a test that
+# needs the TAP), 99 hard error (the environment lacks a tool the test needs:
+# scripts/bootstrap.sh deps installs them).
 #
 # Environment, set by `make check`: IAPD (the daemon), MKIMAGE (fixtures/mkimage), TESTS_DIR.
-# IAPD_TEST_KEEP=1 keeps the work directory (iapd.log, flash.bin, images) for a post-mortem.
+# IAPD_TEST_BACKEND=user runs the tests that can over --user-net even where a namespace could
+# be made (tap: only in namespaces, the others skip). IAPD_TEST_KEEP=1 keeps the work
+# directory (iapd.log, flash.bin, images) for a post-mortem.
 
 BOARD_IP=192.168.0.10
 HOST_IP=192.168.0.1
@@ -24,6 +40,15 @@ FLASH_SIZE=1048576
 
 IAPD_PID=
 LOG_MARK=0
+BACKEND=
+# Where clients reach the board; set by net_enter / netns_enter for the backend.
+TFTP_HOST=$BOARD_IP
+TFTP_PORT=69
+HTTP_HOST=$BOARD_IP
+HTTP_PORT=80
+HTTP_URL=http://$BOARD_IP
+CONTROL_ADDR=127.0.0.1:8069
+BOARD_NET_ARGS=(--tap tap0)
 
 say() { printf '%s: %s\n' "${TEST_NAME:-test}" "$*" >&2; }
 
@@ -59,16 +84,18 @@ fail() {
   exit 1
 }
 
-# The tools every test uses; a missing one is an error of the test machine, not a skip.
+# The tools every test uses; a missing one is an error of the test machine, not a skip. The
+# namespace tools only for the TAP backend: an unprivileged container may well lack them.
 check_environment() {
-  local t
+  local t tools="curl tftp atftp busybox python3 timeout dd cmp sha256sum"
   if [ -z "${IAPD:-}" ] || [ ! -x "$IAPD" ]; then
     hard_error "IAPD must name the iapd binary (got '${IAPD:-}'): run the tests with make check"
   fi
   if [ -z "${MKIMAGE:-}" ] || [ ! -x "$MKIMAGE" ]; then
     hard_error "MKIMAGE must name fixtures/mkimage (got '${MKIMAGE:-}'): run the tests with make check"
   fi
-  for t in curl tftp atftp busybox ip python3 unshare timeout dd cmp sha256sum setpriv; do
+  [ "${1:-tap}" = tap ] && tools="$tools ip unshare setpriv"
+  for t in $tools; do
     command -v "$t" >/dev/null 2>&1 \
       || hard_error "'$t' is not installed; scripts/bootstrap.sh deps installs the test tools"
   done
@@ -103,8 +130,35 @@ cleanup() {
   fi
 }
 
+# why_no_namespace: prints why this machine cannot give the test a namespace with a TAP
+# device (nothing when it can).
+why_no_namespace() {
+  local why
+  if [ ! -c /dev/net/tun ]; then
+    echo "cannot create a TAP device: /dev/net/tun is missing"
+  elif ! why=$(unshare -n true 2>&1); then
+    echo "cannot create a network namespace: ${why:-unshare -n failed}"
+  fi
+}
+
+# in_test_namespace: true in the re-run netns_enter started (see there).
+in_test_namespace() {
+  local marker=${IAPD_TEST_NETNS:-}
+  [ "${marker%%:*}" = "$$" ]
+}
+
+# work_dir: makes $WORK (removed on exit, iapd killed with it).
+work_dir() {
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/iapd-test.XXXXXX") || hard_error "mktemp failed"
+  trap cleanup EXIT
+  trap 'exit 1' INT TERM HUP
+  : > "$WORK/iapd.log"
+}
+
 # netns_enter "$0" "$@": re-runs the calling script in a new network namespace, once; inside,
-# brings up lo and makes $WORK (removed on exit, iapd killed with it).
+# brings up lo and makes $WORK. Skips where the machine cannot create one, or when
+# IAPD_TEST_BACKEND=user asks for user-mode networking, saying why the test needs the TAP
+# ($NEEDS_TAP).
 #
 # The re-run knows it is inside from IAPD_TEST_NETNS="PID:NETNS": the same process (exec keeps
 # the PID) in another namespace than the one it left. A stale or inherited value never
@@ -114,11 +168,13 @@ netns_enter() {
   shift
   TEST_NAME=$(basename "$script" .sh)
   here=$(readlink /proc/self/ns/net) || hard_error "cannot read /proc/self/ns/net"
-  if [ "${marker%%:*}" != "$$" ]; then
-    check_environment
-    [ -c /dev/net/tun ] || skip "cannot create a TAP device: /dev/net/tun is missing"
-    why=$(unshare -n true 2>&1) \
-      || skip "cannot create a network namespace: ${why:-unshare -n failed}"
+  if ! in_test_namespace; then
+    check_environment tap
+    if [ "${IAPD_TEST_BACKEND:-}" = user ]; then
+      skip "IAPD_TEST_BACKEND=user, and this test needs a TAP in a namespace: ${NEEDS_TAP:-a TAP with a host side}"
+    fi
+    why=$(why_no_namespace)
+    [ -z "$why" ] || skip "$why; this test needs one: ${NEEDS_TAP:-a TAP with a host side}"
     export IAPD_TEST_NETNS="$$:$here"
     # A failed exec ends a non-interactive bash with status 126 or 127: a hard error too.
     exec unshare -n -- "${BASH:-/bin/bash}" "$script" "$@"
@@ -126,11 +182,78 @@ netns_enter() {
   [ "${marker#*:}" != "$here" ] \
     || hard_error "still in the namespace the test started in ($here): refusing to run"
   unset IAPD_TEST_NETNS
+  BACKEND=tap
   ip link set lo up || hard_error "cannot bring up lo in the test namespace"
-  WORK=$(mktemp -d "${TMPDIR:-/tmp}/iapd-test.XXXXXX") || hard_error "mktemp failed"
-  trap cleanup EXIT
-  trap 'exit 1' INT TERM HUP
-  : > "$WORK/iapd.log"
+  work_dir
+}
+
+# free_ports N: N distinct ports, each free on 127.0.0.1 for both UDP and TCP just now, from
+# below the kernel's ephemeral range (no outgoing socket takes one before iapd binds it) and
+# at random (tests running side by side do not pick the same).
+free_ports() {
+  python3 - "$1" <<'PY' || hard_error "cannot find $1 free ports on 127.0.0.1"
+import random, socket, sys
+n = int(sys.argv[1])
+low, high = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+first, last = (10000, low - 1) if low > 11000 else (high + 1, 65535)
+ports = []
+for _ in range(2000):
+    p = random.randint(first, last)
+    if p in ports:
+        continue
+    try:
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            with socket.socket(socket.AF_INET, kind) as s:
+                s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    ports.append(p)
+    if len(ports) == n:
+        print(*ports)
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+
+# user_net_enter: the board over --user-net in this very namespace, on free ports.
+user_net_enter() {
+  check_environment user
+  BACKEND=user
+  read -r TFTP_PORT HTTP_PORT CONTROL_PORT < <(free_ports 3)
+  [ -n "${CONTROL_PORT:-}" ] || hard_error "free_ports gave no ports"
+  TFTP_HOST=127.0.0.1
+  HTTP_HOST=127.0.0.1
+  HTTP_URL=http://127.0.0.1:$HTTP_PORT
+  CONTROL_ADDR=127.0.0.1:$CONTROL_PORT
+  BOARD_NET_ARGS=(--user-net --forward "udp:127.0.0.1:$TFTP_PORT:69"
+                  --forward "tcp:127.0.0.1:$HTTP_PORT:80" --control "$CONTROL_ADDR")
+  say "board over --user-net: TFTP on 127.0.0.1:$TFTP_PORT, HTTP on 127.0.0.1:$HTTP_PORT, control on $CONTROL_ADDR"
+  work_dir
+}
+
+# net_enter "$0" "$@": for a test that only needs to reach the board: netns_enter where the
+# machine can create a namespace with a TAP, user-mode networking where it cannot, or when
+# IAPD_TEST_BACKEND=user.
+net_enter() {
+  local why
+  TEST_NAME=$(basename "$1" .sh)
+  if in_test_namespace; then
+    netns_enter "$@"
+    return
+  fi
+  if [ "${IAPD_TEST_BACKEND:-}" = user ]; then
+    user_net_enter
+    return
+  fi
+  check_environment user
+  why=$(why_no_namespace)
+  if [ -z "$why" ]; then
+    netns_enter "$@"
+    return
+  fi
+  [ "${IAPD_TEST_BACKEND:-}" = tap ] && skip "$why (IAPD_TEST_BACKEND=tap)"
+  say "$why: the board runs over --user-net on 127.0.0.1"
+  user_net_enter
 }
 
 # --- the board -------------------------------------------------------------------------
@@ -149,11 +272,13 @@ log_has() {
   log_since_mark | grep -qF -- "$1"
 }
 
-# board_launch [iapd args...]: starts iapd in the background on $WORK/flash.bin, tap0.
+# board_launch [iapd args...]: starts iapd in the background on $WORK/flash.bin, on the
+# backend's network (BOARD_NET_ARGS: tap0, or --user-net with its forwards and control port).
 board_launch() {
   proc_alive "$IAPD_PID" && fail "board_launch: iapd (pid $IAPD_PID) is still running"
   log_mark
-  "$IAPD" --foreground --tap tap0 --flash "$WORK/flash.bin" "$@" >> "$WORK/iapd.log" 2>&1 &
+  "$IAPD" --foreground "${BOARD_NET_ARGS[@]}" --flash "$WORK/flash.bin" "$@" \
+    >> "$WORK/iapd.log" 2>&1 &
   IAPD_PID=$!
 }
 

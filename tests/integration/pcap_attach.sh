@@ -7,6 +7,7 @@
 #     exit 2.
 set -u
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
+NEEDS_TAP='--attach needs a veth pair and CAP_NET_RAW'
 netns_enter "$0" "$@"
 cd "$WORK" || hard_error "cannot cd to $WORK"
 command -v tcpdump >/dev/null || hard_error "tcpdump is not installed (scripts/bootstrap.sh deps)"

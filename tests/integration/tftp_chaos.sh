@@ -6,17 +6,19 @@
 # copies and reordering inside windows, ERROR 8 after the OACK, tsize too large, a lost OACK,
 # a longer dally, IP fragments, netascii split across blocks and windows, block numbers
 # wrapping in windows. It asserts every packet iapd sends back and the flash it leaves.
-# Runs in a network namespace of its own (lib.sh netns_enter); about 60 s.
+# Runs in a network namespace of its own, or over --user-net where there is none (lib.sh
+# net_enter); about 60 s.
 #
 # CHAOS_SCENARIOS=name,name,... runs only those scenarios (default: all).
 
 . "${TESTS_DIR:?TESTS_DIR must name the tests directory: run with make check}/integration/lib.sh"
-netns_enter "$0" "$@"
+net_enter "$0" "$@"
 
 # --verbose: the dup-wrq scenario counts iapd's "erased sector 4" debug lines.
 board_start --verbose
 
-timeout 180 python3 "$TESTS_DIR/integration/tftp_chaos.py" --server "$BOARD_IP" \
+timeout 180 python3 "$TESTS_DIR/integration/tftp_chaos.py" --server "$TFTP_HOST" \
+  --port "$TFTP_PORT" \
   --flash "$WORK/flash.bin" --log "$WORK/iapd.log" --mkimage "$MKIMAGE" --workdir "$WORK" \
   --scenario "${CHAOS_SCENARIOS:-all}"
 rc=$?

@@ -4,7 +4,9 @@
 # tsize, windowsize: RFC 2347-2349, 7440). Each result is checked in the flash file byte for
 # byte, and on the wire: iapd captures every frame (--pcap) and tftp_pcap.py reads back the
 # client's request, the board's answer (the exact OACK, or ACK 0), the DATA sizes and the
-# number of ACKs, which must be exactly what the negotiated block and window sizes give.
+# number of ACKs, which must be exactly what the negotiated block and window sizes give. On
+# the TAP in a namespace, or over --user-net through one UDP forward where there is none
+# (lib.sh net_enter).
 #
 # Sizes: odd ones (9, 1001, 70001), exact multiples of the block size (512, 4096, 65536; 1428,
 # 71400: the transfer ends with an empty DATA block), and 200000 bytes, across sectors 4, 5
@@ -16,7 +18,7 @@
 set -u
 # shellcheck source=lib.sh
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
-netns_enter "$0" "$@"
+net_enter "$0" "$@"
 
 PCAP=$WORK/cap.pcap
 
@@ -26,33 +28,33 @@ upload() {
   case "$client" in
     curl)
       # curl asks for tsize, blksize 512 and a timeout unless told otherwise.
-      out=$(timeout 30 curl -sS --max-time 25 -T "$img" "tftp://$BOARD_IP/app.bin" 2>&1) ;;
+      out=$(timeout 30 curl -sS --max-time 25 -T "$img" "tftp://$TFTP_HOST:$TFTP_PORT/app.bin" 2>&1) ;;
     curl-1428)
       out=$(timeout 30 curl -sS --max-time 25 --tftp-blksize 1428 -T "$img" \
-        "tftp://$BOARD_IP/app.bin" 2>&1) ;;
+        "tftp://$TFTP_HOST:$TFTP_PORT/app.bin" 2>&1) ;;
     curl-max)
       out=$(timeout 30 curl -sS --max-time 25 --tftp-blksize 65464 -T "$img" \
-        "tftp://$BOARD_IP/app.bin" 2>&1) ;;
+        "tftp://$TFTP_HOST:$TFTP_PORT/app.bin" 2>&1) ;;
     curl-plain)
       out=$(timeout 30 curl -sS --max-time 25 --tftp-no-options -T "$img" \
-        "tftp://$BOARD_IP/app.bin" 2>&1) ;;
+        "tftp://$TFTP_HOST:$TFTP_PORT/app.bin" 2>&1) ;;
     tftp-binary)
-      out=$(timeout 30 tftp -m binary "$BOARD_IP" -c put "$img" app.bin 2>&1) ;;
+      out=$(timeout 30 tftp -m binary "$TFTP_HOST" "$TFTP_PORT" -c put "$img" app.bin 2>&1) ;;
     tftp-netascii)
       # tftp-hpa's default mode is netascii: LF goes out as CR LF, CR as CR NUL.
-      out=$(timeout 30 tftp "$BOARD_IP" -c put "$img" app.bin 2>&1) ;;
+      out=$(timeout 30 tftp "$TFTP_HOST" "$TFTP_PORT" -c put "$img" app.bin 2>&1) ;;
     atftp)
-      out=$(timeout 30 atftp -p -l "$img" -r app.bin "$BOARD_IP" 2>&1) ;;
+      out=$(timeout 30 atftp -p -l "$img" -r app.bin "$TFTP_HOST" "$TFTP_PORT" 2>&1) ;;
     atftp-window)
       out=$(timeout 30 atftp --option "blksize 1428" --option "windowsize 16" \
-        --option "tsize enable" -p -l "$img" -r app.bin "$BOARD_IP" 2>&1) ;;
+        --option "tsize enable" -p -l "$img" -r app.bin "$TFTP_HOST" "$TFTP_PORT" 2>&1) ;;
     atftp-big)
       out=$(timeout 30 atftp --option "blksize 8192" --option "windowsize 200" \
-        -p -l "$img" -r app.bin "$BOARD_IP" 2>&1) ;;
+        -p -l "$img" -r app.bin "$TFTP_HOST" "$TFTP_PORT" 2>&1) ;;
     busybox)
-      out=$(timeout 30 busybox tftp -p -l "$img" -r app.bin "$BOARD_IP" 2>&1) ;;
+      out=$(timeout 30 busybox tftp -p -l "$img" -r app.bin "$TFTP_HOST" "$TFTP_PORT" 2>&1) ;;
     busybox-1428)
-      out=$(timeout 30 busybox tftp -b 1428 -p -l "$img" -r app.bin "$BOARD_IP" 2>&1) ;;
+      out=$(timeout 30 busybox tftp -b 1428 -p -l "$img" -r app.bin "$TFTP_HOST" "$TFTP_PORT" 2>&1) ;;
     *)
       hard_error "unknown client $client" ;;
   esac

@@ -1,5 +1,6 @@
 // The board page: the LCD lines and progress from /api/events, the board and its flash from
-// /api/status, the Key and Reset buttons through POST /api/reset.
+// /api/status, the Key and Reset buttons through POST /api/reset, the Power button through
+// POST /api/power-cut.
 'use strict';
 
 const LCD_LINES = 13;
@@ -61,6 +62,15 @@ function showStatus(s) {
     `${n.ip}/${n.netmask} (${n.address_source}) MAC ${n.mac} on ${n.interface} (${n.backend})` +
     (n.up ? '' : ', interface down');
   showProgress(s.transfer);
+  const f = s.flash;
+  $('flash-state').textContent = (f.busy ? 'busy: a flash operation stalls the board' : 'idle') +
+    `; timing ${f.timing}${f.timing_scale !== 1 ? ` \u00d7${f.timing_scale}` : ''}` +
+    `; ${f.operations_since_power_on} operation${f.operations_since_power_on === 1 ? '' : 's'} since power-on` +
+    (f.last_upgrade_silicon_ms === null ? ''
+      : `; last upgrade: silicon time ${(f.last_upgrade_silicon_ms / 1000).toFixed(2)} s`) +
+    (f.power_cuts ? `; ${f.power_cuts} power cut${f.power_cuts === 1 ? '' : 's'}` : '');
+  $('flash-state').dataset.busy = String(f.busy);
+  if (f.busy) refreshSoon();  // until the operation ends
 
   const list = $('sectors');
   list.textContent = '';
@@ -151,6 +161,24 @@ function connect() {
 $('key').addEventListener('click', () => {
   keyHeld = !keyHeld;
   $('key').setAttribute('aria-pressed', String(keyHeld));
+});
+
+$('power').addEventListener('click', async () => {
+  $('reset-result').textContent = '';
+  try {
+    const r = await fetch('/api/power-cut', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    const body = await r.json();
+    $('reset-result').textContent = r.ok
+      ? `power cut: ${body.what}; power on: ${body.mode === 'application' ? 'application running' : 'IAP mode'}`
+      : `refused: ${body.error}`;
+  } catch (e) {
+    $('reset-result').textContent = 'power cut failed: ' + e.message;
+  }
+  refreshSoon();
 });
 
 $('reset').addEventListener('click', async () => {

@@ -1,0 +1,164 @@
+#!/bin/sh
+# The bootloader ELFs of `make firmware` booted on an emulated Cortex-M4: QEMU's netduinoplus2
+# (an STM32F405: the STM32F407's core, flash and SRAM map and USARTs, without the Ethernet
+# MAC). USART3, the bootloader's log, goes to a file (QEMU wires -serial in USART order:
+# USART1, USART2, USART3), and each run's log is compared line by line:
+#
+#  1. every configuration of the size report (FW/size/NAME/): IAP mode, since QEMU models
+#     no GPIO and PG15 reads 0, "Key held"; with IAP_LOG the exact lines up to the failed
+#     PHY probe (QEMU has no ETH and no MDIO: PHYIDR1 reads 0) and the stack's high-water
+#     mark, which is kept in FW/size/NAME/stack.txt for the size report; without IAP_LOG,
+#     not one byte;
+#  2. the builds of FW/qemu/NAME/ (-DBOARD_KEY_FORCE=0: the Key read as released): with no
+#     application (QEMU's flash reads 0: an invalid vector table) the log says why the board
+#     stays in IAP mode; with FW/hello-app.bin loaded at 0x08010000 and its commit record at
+#     0x080fff80 (the `integrity` policy, the default, boots nothing without one) the
+#     bootloader jumps, and the application's own line follows; with a record whose SHA-256 is
+#     another image's, it stays in IAP mode and says so.
+#
+#   qemu_boot.sh FW     (FW: the firmware output directory, fw/ in the build directory)
+#
+# Each run stops as soon as the expected lines are there, or after RUN_TIMEOUT seconds.
+# Exit 0 when every run matched, 1 otherwise; 77 (skip) without qemu-system-arm.
+set -u
+fw=${1:?usage: qemu_boot.sh FW}
+RUN_TIMEOUT=${RUN_TIMEOUT:-10}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+command -v qemu-system-arm >/dev/null 2>&1 || { echo "qemu_boot: SKIP: no qemu-system-arm"; exit 77; }
+
+failed=0
+runs=0
+start=$(date +%s)
+
+# run NAME BIN WANT [LOADER-ARGS...]: boots BIN (the bootloader's .bin, loaded at 0x08000000:
+# its ELF's data segment would overlap the user flash for QEMU), compares USART3's lines with the file WANT
+# (lines starting with "~" are extended regular expressions); the log is left in $tmp/NAME.log.
+run() {
+  run_name=$1 bin=$2 want=$3
+  shift 3
+  log=$tmp/$run_name.log
+  : >"$log"
+  qemu-system-arm -M netduinoplus2 -display none -monitor none -serial null -serial null \
+    -serial "file:$log" -device "loader,file=$bin,addr=0x08000000,force-raw=on" "$@" \
+    </dev/null >"$tmp/$run_name.qemu" 2>&1 &
+  pid=$!
+  lines=$(wc -l <"$want")
+  t=0
+  # A log that should stay empty: the bootloader gets 2 s to say something (it is in IAP
+  # mode, or in the application, after some 0.3 s).
+  [ "$lines" -eq 0 ] && t=$((RUN_TIMEOUT * 10 - 20))
+  while [ "$t" -lt $((RUN_TIMEOUT * 10)) ]; do
+    [ "$lines" -gt 0 ] && [ "$(tr -d '\r' <"$log" | wc -l)" -ge "$lines" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+    t=$((t + 1))
+  done
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  runs=$((runs + 1))
+  tr -d '\r' <"$log" >"$log.txt"
+  ok=yes
+  if [ "$(wc -l <"$log.txt")" -ne "$lines" ]; then
+    ok=no
+  else
+    i=0
+    while IFS= read -r w; do
+      i=$((i + 1))
+      got=$(sed -n "${i}p" "$log.txt")
+      case $w in
+        "~"*) printf '%s\n' "$got" | grep -Eqx -- "${w#\~}" || ok=no ;;
+        *) [ "$got" = "$w" ] || ok=no ;;
+      esac
+    done <"$want"
+  fi
+  if [ "$ok" = yes ]; then
+    echo "PASS: qemu $run_name"
+  else
+    echo "FAIL: qemu $run_name: USART3 said:"
+    sed 's/^/    | /' "$log.txt"
+    echo "  expected:"
+    sed 's/^/    | /' "$want"
+    [ -s "$tmp/$run_name.qemu" ] && sed 's/^/    qemu: /' "$tmp/$run_name.qemu"
+    failed=$((failed + 1))
+  fi
+}
+
+iap_lines() {   # the log of IAP mode with no PHY, for reason $1
+  cat <<EOF2
+board: power on, 16 MHz (PLL did not lock: HSI)
+boot: IAP mode ($1)
+net: error: no DP83848 at MDIO address 1 (PHYIDR1 0x0000, expected 0x2000)
+net: error: no network: IAP mode cannot be reached over Ethernet
+~board: stack: [0-9]+ of [0-9]+ bytes used \(high-water mark\)
+EOF2
+}
+
+# 1. Every configuration of the size report, Key held.
+found=0
+for dir in "$fw"/size/*/; do
+  name=$(basename "$dir")
+  [ -f "$dir/iapd-boot.bin" ] || continue
+  found=$((found + 1))
+  case $name in
+    *+verify*)   # the probe's checks run once in IAP mode, on QEMU's zeroed flash
+      iap_lines "Key button held" | sed '$i\
+boot: verify probe: signature invalid' >"$tmp/want" ;;
+    *log*|integrity|signature) iap_lines "Key button held" >"$tmp/want" ;;
+    *) : >"$tmp/want" ;;
+  esac
+  run "$name" "$dir/iapd-boot.bin" "$tmp/want"
+  stack=$(sed -n 's/^board: stack: \([0-9]*\) of \([0-9]*\) bytes used.*/\1 \2/p' "$tmp/$name.log.txt")
+  if [ -n "$stack" ]; then echo "$stack" >"$dir/stack.txt"; else rm -f "$dir/stack.txt"; fi
+done
+[ "$found" -gt 0 ] || { echo "FAIL: no $fw/size/*/iapd-boot.bin: run make firmware first"; exit 1; }
+
+# 2. The Key released: no application, then the application at 0x08010000 with its commit
+#    record (src/image_record.h) in the last 128 bytes of the flash, then with a record of
+#    the same length whose SHA-256 is not the image's.
+app=$fw/hello-app.bin
+record() {   # record IMAGE OUT [flip]: the 64-byte record of IMAGE at 0x08010000, sequence 1
+  python3 - "$1" "$2" "${3:-}" <<'PY'
+import hashlib, struct, sys, zlib
+img = open(sys.argv[1], "rb").read()
+digest = bytearray(hashlib.sha256(img).digest())
+if sys.argv[3]:
+    digest[0] ^= 1
+rec = struct.pack("<IHHIIII", 0x52504149, 1, 64, 0x08010000, len(img), 0, 1) + bytes(digest)
+rec += struct.pack("<I", zlib.crc32(rec)) + b"CMMT"
+open(sys.argv[2], "wb").write(rec)
+PY
+}
+record "$app" "$tmp/app.rec" || { echo "FAIL: cannot write the commit record of $app"; exit 1; }
+record "$app" "$tmp/bad.rec" flip || exit 1
+app_size=$(wc -c <"$app")
+pc=$(arm-none-eabi-nm "$fw/hello-app.elf" 2>/dev/null | sed -n 's/^\([0-9a-f]*\) T Reset_Handler$/\1/p')
+pc=$(printf '0x%08x' $((0x$pc | 1)))
+for dir in "$fw"/qemu/*/; do
+  name=$(basename "$dir")
+  bin=$dir/iapd-boot.bin
+  [ -f "$bin" ] || continue
+  case $name in
+    *log*)
+      iap_lines "invalid application" | sed '2i\
+boot: warning: cannot start the application: not an application image: initial stack pointer 0x00000000 is not a word-aligned address in SRAM (0x20000000-0x20020000) or CCM RAM (0x10000000-0x10010000)' >"$tmp/want"
+      printf '%s\n' "board: power on, 16 MHz (PLL did not lock: HSI)" \
+        "boot: jump to application: MSP=0x20020000 PC=$pc" \
+        "app: hello from 0x08010000" >"$tmp/want-app"
+      iap_lines "image integrity: SHA-256 mismatch at 0x08010000, $app_size bytes" >"$tmp/want-bad" ;;
+    *)
+      : >"$tmp/want"
+      : >"$tmp/want-bad"
+      printf '%s\n' "app: hello from 0x08010000" >"$tmp/want-app" ;;
+  esac
+  run "$name-key-released-no-app" "$bin" "$tmp/want"
+  run "$name-key-released-app" "$bin" "$tmp/want-app" \
+    -device "loader,file=$app,addr=0x08010000,force-raw=on" \
+    -device "loader,file=$tmp/app.rec,addr=0x080fff80,force-raw=on"
+  run "$name-key-released-app-bad-record" "$bin" "$tmp/want-bad" \
+    -device "loader,file=$app,addr=0x08010000,force-raw=on" \
+    -device "loader,file=$tmp/bad.rec,addr=0x080fff80,force-raw=on"
+done
+
+echo "qemu_boot: $runs runs, $failed failed, $(($(date +%s) - start)) s"
+[ "$failed" -eq 0 ]
