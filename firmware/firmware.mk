@@ -193,14 +193,16 @@ $(OUT)/hello-app.elf: $(HELLO_SRC) $(BLINK_LD)
 	@mkdir -p $(@D)
 	@echo "  LD(arm)  $@"
 	@$(CC) $(ARCH) -std=gnu11 -Os -g -ffunction-sections -fdata-sections $(WARN_CFLAGS) \
-		-ffreestanding -nostdlib -Wl,--gc-sections -T $(BLINK_LD) \
+		-ffreestanding -nostdlib -Wl,--gc-sections -T $(BLINK_LD) '-DHELLO_BASE="$(USER_FLASH)"' \
 		-Wl,--defsym=APP_BASE=$(USER_FLASH) -o $@ $(HELLO_SRC)
 
 $(OUT)/hello-app.bin: $(OUT)/hello-app.elf
 	@$(OBJCOPY) -O binary $< $@
 
-# A build without log and one with everything: the jump needs no more.
-QEMU_ROWS ?= tftp both-log-dhcp
+# A build without log and one with everything: the jump needs no more; and the signature
+# build, whose check is the one with a library of bignums and a heap behind it. Each gets
+# the hello application linked at its own user flash.
+QEMU_ROWS ?= tftp both-log-dhcp signature
 
 .PHONY: qemu
 qemu: $(OUT)/hello-app.bin $(foreach r,$(QEMU_ROWS),qemu-$(r))
@@ -210,7 +212,8 @@ qemu-%:
 		LWIP_DIR=$(LWIP_DIR) IAP_SRCS='$(IAP_SRCS)' GEN_SRCS='$(GEN_SRCS)' \
 		LWIP_SRCS='$(LWIP_SRCS)' WARN_CFLAGS='$(WARN_CFLAGS)' CROSS=$(CROSS) \
 		OUT=$(OUT)/qemu/$* \
-		DEFS='$(call row_defs,$(filter $*|%,$(SIZE_ROWS))) -DBOARD_KEY_FORCE=0 $(DEFS)' bin
+		DEFS='$(call row_defs,$(filter $*|%,$(SIZE_ROWS))) -DBOARD_KEY_FORCE=0 $(DEFS)' \
+		bin $(OUT)/qemu/$*/hello-app.bin
 
 # ---- the size report (AN3376 Table 4) ---------------------------------------------------
 # name|USE_IAP_TFTP|USE_IAP_HTTP|IAP_LOG|USE_DHCP|AN3376's bytes for that row ("-": none)
