@@ -56,7 +56,8 @@ SIGNING_KEY ?= $(SRCDIR)/fixtures/keys/test-signing.pub
 FW_CPPFLAGS := -I$(SRCDIR)/firmware/lwip-arch -I$(SRCDIR)/firmware -I$(SRCDIR)/src \
 	-I$(LWIP_DIR)/src/include -I$(MBEDTLS_DIR)/include -I$(OUT)/gen \
 	'-DMBEDTLS_CONFIG_FILE="mbedtls_verify_config.h"' \
-	-DIAP_WITH_SIGNATURE=$(if $(findstring IAP_VERIFY_SIGNATURE,$(DEFS)),1,0) $(DEFS)
+	-DIAP_WITH_SIGNATURE=$(if $(findstring IAP_VERIFY_SIGNATURE,$(DEFS)),1,0) \
+	-DIAP_WITH_DUAL_SLOTS=$(if $(findstring IAP_SLOTS_DUAL,$(DEFS)),1,0) $(DEFS)
 FW_CFLAGS := $(ARCH) -std=gnu11 -Os -g -flto -ffunction-sections -fdata-sections \
 	-fno-common -fno-unwind-tables -fno-asynchronous-unwind-tables \
 	-fmacro-prefix-map=$(LWIP_DIR)/=lwip/ -fmacro-prefix-map=$(SRCDIR)/=
@@ -225,7 +226,7 @@ SIZE_ROWS := \
 	signature|1|1|1|0|-|IAP_VERIFY_SIGNATURE|0x08020000
 # Fields 7 and 8, when present: the boot policy (IAP_BOOT_VERIFY; the others are built with
 # the default, integrity) and a user flash address other than 0x08010000. The signature
-# build (mbed TLS's ECDSA P-256 and bignums on top of SHA-256) is about 4 KiB too large for
+# build (mbed TLS's ECDSA P-256 and bignums on top of SHA-256) is about 5 KiB too large for
 # sectors 0-3: it takes sector 4 too, and applications for it are linked at 0x08020000
 # (man iapd, BOOT POLICIES ON THE BOARD; firmware/README.md).
 # The all-features build with BearSSL's SHA-256 and ECDSA P-256 linked in as well

@@ -29,6 +29,13 @@
 #error "a bootloader without USE_IAP_TFTP or USE_IAP_HTTP cannot be updated: enable one"
 #endif
 
+/* firmware.mk compiles the signature check and the dual layout in only for the builds that
+ * ask for them by name in DEFS. */
+_Static_assert(IAP_BOOT_VERIFY != IAP_VERIFY_SIGNATURE || IAP_WITH_SIGNATURE,
+               "IAP_BOOT_VERIFY is signature but IAP_WITH_SIGNATURE is 0");
+_Static_assert(IAP_SLOTS != IAP_SLOTS_DUAL || IAP_WITH_DUAL_SLOTS,
+               "IAP_SLOTS is dual but IAP_WITH_DUAL_SLOTS is 0");
+
 static struct bootloader bootloader;
 static struct iap_pubkey signing_key = { IAP_SIGNING_KEY_POINT, { 0 } };
 

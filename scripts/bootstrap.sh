@@ -26,13 +26,13 @@ die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 # slirp.pc requires glib-2.0's .pc file. make bench runs the peers (tftpd-hpa, nginx-light:
 # nginx with the dav module) and callgrind (valgrind); it starts them itself, in its own
 # namespaces: installing tftpd-hpa and nginx-light must not leave them running as services
-# (install_packages).
+# (install_packages). scripts/fuzz-ci builds the libFuzzer targets with clang.
 packages="autoconf automake libtool pkg-config make gcc check zlib1g-dev libpcap-dev
   libmicrohttpd-dev libjansson-dev libslirp-dev libglib2.0-dev
   dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   dnsmasq-base tcpdump ethtool jq chromium nodejs firefox-esr
-  tftpd-hpa nginx-light valgrind"
+  tftpd-hpa nginx-light valgrind clang libclang-rt-dev"
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "flash.h"
+#include "iap_opts.h"
 #include "log.h"
 #include "iap_format.h"
 
@@ -111,7 +112,7 @@ void boot_go(bool key_held, const struct iap_policy *p, const struct flash_dev *
   memset(&staging, 0, sizeof(staging));
   memset(&install, 0, sizeof(install));
   iap_slot_inspect(flash, &l->primary, &l->primary, level, p->key, &primary);
-  if (l->mode == IAP_SLOTS_DUAL) {
+  if (IAP_WITH_DUAL_SLOTS && l->mode == IAP_SLOTS_DUAL) {
     iap_slot_inspect(flash, &l->staging, &l->primary, level, p->key, &staging);
     if (!key_held)
       install_staging(p, flash, level, &primary, &staging, &install, &installed);

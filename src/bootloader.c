@@ -53,6 +53,7 @@ static void start_http(struct bootloader *bl, const char *ip)
     .session_timeout_ms = bl->cfg.http_session_timeout_ms,
     .user_flash_base = bl->policy.layout.primary.base,
     .user_flash_size = iap_writer_capacity(&bl->writer),
+    .tcp_window = bl->cfg.http_tcp_window,
     .request_reset = on_http_reset,
     .reset_ctx = bl,
   };

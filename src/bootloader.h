@@ -41,6 +41,7 @@ struct bootloader_config {
   const char *http_user;            /* login and Basic auth; must outlive the bootloader */
   const char *http_password;
   uint32_t http_session_timeout_ms; /* 0: HTTP_SESSION_TIMEOUT_MS */
+  uint32_t http_tcp_window;         /* 0: TCP_WND (http_server_config.tcp_window) */
 };
 
 enum bootloader_state {

@@ -25,7 +25,7 @@ enum flash_result {
   FLASH_ERR_SEQUENCE,   /* programming sequence error (RM0090 PGSERR), driver bug */
   FLASH_ERR_PARALLELISM,/* access width does not match PSIZE (RM0090 PGPERR) */
   FLASH_ERR_LOCKED,     /* control register locked (wrong key sequence) */
-  FLASH_ERR_IO,         /* the backing store could not be synced (host only) */
+  FLASH_ERR_IO,         /* the backing store is lost or could not be synced (host only) */
 };
 
 /* A short text for a result, for log lines and error messages. */
@@ -40,7 +40,9 @@ struct flash_dev_ops {
   /* Copies len bytes from addr. */
   enum flash_result (*read)(void *ctx, uint32_t addr, void *buf, size_t len);
   /* Makes everything programmed so far durable (msync on the host; nothing on the chip,
-   * where a completed program operation already is). */
+   * where a completed program operation already is). FLASH_ERR_IO when it cannot, and for
+   * good when the store is lost (iapd's flash file deleted or replaced): the flash writer
+   * asks before an upload, so that nothing is taken that would not be kept. */
   enum flash_result (*sync)(void *ctx);
 };
 

@@ -11,7 +11,8 @@ const char *flash_result_str(enum flash_result r)
   case FLASH_ERR_SEQUENCE:    return "programming sequence error";
   case FLASH_ERR_PARALLELISM: return "access width does not match the programming parallelism";
   case FLASH_ERR_LOCKED:      return "flash control register is locked";
-  case FLASH_ERR_IO:          return "flash backing store could not be written";
+  case FLASH_ERR_IO:          return "the flash's backing store is gone or cannot be written "
+                                     "(iapd: restart it)";
   }
   return "unknown flash error";
 }

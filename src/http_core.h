@@ -10,8 +10,12 @@
  *  - an error found before the body ends is answered at once; the rest of the body is read
  *    and dropped (up to HTTP_DRAIN_MAX) so that the client sees the answer, then the
  *    connection closes; a body that breaks (bad chunk) gets 400 and the connection closes;
- *  - a connection idle for HTTP_IDLE_TIMEOUT_MS is closed; one that ends mid-upload, either
- *    way, aborts the upload: nothing is left bootable.
+ *  - a connection idle for HTTP_IDLE_TIMEOUT_MS is closed; a request head not complete
+ *    HTTP_HEAD_TIMEOUT_MS after its first byte, or a body slower than HTTP_BODY_MIN_RATE over
+ *    a window of HTTP_BODY_RATE_WINDOW_MS, is answered 408 and closed; one that ends
+ *    mid-upload, any of these ways, aborts the upload: nothing is left bootable;
+ *  - it says how long a connection has held its place without doing what it is there for
+ *    (http_conn_stalled_ms), so that the glue can give the place of the worst to a new one.
  * The answers are http_response.h's, who the client is http_login.h's, the uploads
  * http_upload.h's.
  */
@@ -40,6 +44,10 @@ struct http_server_config {
   uint32_t session_timeout_ms;       /* 0: HTTP_SESSION_TIMEOUT_MS */
   uint32_t user_flash_base;          /* for the pages and the 413 check */
   uint32_t user_flash_size;
+  /* The receive window a connection offers at most, in bytes; 0 or TCP_WND and above: TCP_WND.
+   * iapd sets what the board's receive ring holds while the flash stalls it (the firmware's
+   * TCP_WND is that already): a larger window loses its tail at every stall. */
+  uint32_t tcp_window;
   /* Asked for by POST /resetmcu.cgi once its page is sent: reset the board without Key.
    * Called from the network stack's context: the daemon defers the reset to its main loop;
    * the firmware calls NVIC_SystemReset(). */
@@ -90,6 +98,10 @@ struct http_conn {
   bool reset_after;
   uint32_t drained;                   /* body bytes dropped after an early answer */
   uint32_t last_active_ms;
+  uint32_t waiting_since_ms;          /* HEAD: since when it waits for this request */
+  uint32_t head_started_ms;           /* HEAD: when the head's first byte came */
+  uint32_t window_start_ms;           /* BODY: the rate window's start, and its bytes */
+  uint32_t window_bytes;
   char peer[24];                      /* "a.b.c.d:port" */
 
   struct http_request_parser parser;
@@ -117,8 +129,26 @@ size_t http_conn_input(struct http_conn *c, const uint8_t *data, size_t len, uin
 /* The stack took sent data off the queue: room for more. */
 void http_conn_on_sent(struct http_conn *c, uint32_t now_ms);
 
-/* Called now and then (every second or so): closes an idle connection. */
+/* Called now and then (every second or so): closes an idle connection, a head past its
+ * deadline, a body below the minimum rate. */
 void http_conn_poll(struct http_conn *c, uint32_t now_ms);
+
+/* True while the connection waits for a request: between requests, or in a head not yet
+ * complete, with nothing left to send. Losing it costs the client nothing but a new connection. */
+bool http_conn_waiting(const struct http_conn *c);
+
+/* How long, in ms, the connection has held its place without doing what it is there for:
+ * waiting, the time since it began to wait for this request (an idle keep-alive and a
+ * trickled head alike); reading a body, how far it is behind HTTP_BODY_MIN_RATE in the
+ * current window; sending, the time since the client last took anything. 0 for a connection
+ * working at speed. */
+uint32_t http_conn_stalled_ms(const struct http_conn *c, uint32_t now_ms);
+
+/* True while the connection works at speed: a request in progress, not behind the body
+ * rate, and, reading a body, some of it in already (a head sent whole and a body never
+ * started is a slow client's first step). Only such a one keeps its place from a new
+ * connection. */
+bool http_conn_at_speed(const struct http_conn *c, uint32_t now_ms);
 
 /* The peer closed or the connection broke (or the server stops): an upload in progress is
  * aborted. The core does not call close after this. */

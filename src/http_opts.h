@@ -15,8 +15,11 @@
 #define HTTP_PORT 80
 #endif
 
-/* Connections served at once; one more is refused (RST) until one ends. A browser opens two
- * or three; lwIP's MEMP_NUM_TCP_PCB must leave room for them plus TIME_WAIT. */
+/* Connections served at once. When all are taken, a new one takes the place of the one that
+ * has waited longest for a request, or else of the one furthest behind the minimum body rate
+ * (http_server.c); only when every one is working at speed is the new one refused (RST). A
+ * browser opens two or three; lwIP's MEMP_NUM_TCP_PCB must leave room for them plus
+ * handshakes and closing connections (which lwIP reclaims first, src/lwipopts.h). */
 #if !defined HTTP_MAX_CONNECTIONS
 #define HTTP_MAX_CONNECTIONS 4
 #endif
@@ -37,6 +40,12 @@
 /* Longest request target (path and query); longer gets 414. */
 #if !defined HTTP_TARGET_MAX
 #define HTTP_TARGET_MAX 256
+#endif
+
+/* Longest Host header value kept, with its NUL: a longer one gets 431. The Origin (or the
+ * origin of the Referer) of a POST or PUT must name the same host and port (CSRF). */
+#if !defined HTTP_HOST_MAX
+#define HTTP_HOST_MAX 64
 #endif
 
 /* Longest urlencoded login body (username=...&password=...); longer gets 413. */
@@ -87,6 +96,25 @@
  * aborted and leaves nothing bootable. */
 #if !defined HTTP_IDLE_TIMEOUT_MS
 #define HTTP_IDLE_TIMEOUT_MS 20000u
+#endif
+
+/* A request head must be complete (its blank line in) this long after its first byte, or it
+ * is answered 408 and the connection closed: a head trickled a byte at a time holds a
+ * connection no longer than this. A browser sends its head in one segment. */
+#if !defined HTTP_HEAD_TIMEOUT_MS
+#define HTTP_HEAD_TIMEOUT_MS 5000u
+#endif
+
+/* A request body must arrive at HTTP_BODY_MIN_RATE bytes per second at least, averaged over
+ * each HTTP_BODY_RATE_WINDOW_MS from the end of the head; a slower one is answered 408, its
+ * upload aborted (nothing bootable) and the connection closed. The window is long enough for
+ * the chip's longest stall, a 128 KiB sector erase (2 s at most, RM0090), and the rate low
+ * enough for any link that still carries Ethernet. */
+#if !defined HTTP_BODY_MIN_RATE
+#define HTTP_BODY_MIN_RATE 1024u
+#endif
+#if !defined HTTP_BODY_RATE_WINDOW_MS
+#define HTTP_BODY_RATE_WINDOW_MS 10000u
 #endif
 
 /* After an error answered before the whole body arrived, up to this many body bytes are read

@@ -195,13 +195,62 @@ static void connection(struct http_request_parser *p, const char *value)
   }
 }
 
-/* The headers this server reads; the others are read past. */
+/* The origin a request names, from Origin, or from Referer when there is no Origin. */
+static void origin(struct http_request_parser *p, const char *value, size_t len,
+                   enum http_origin_source from)
+{
+  struct http_request *r = &p->req;
+  r->origin_from = from;
+  r->origin_cut = len >= sizeof(r->origin);
+  if (r->origin_cut)
+    len = 0;
+  memcpy(r->origin, value, len);
+  r->origin[len] = '\0';
+}
+
+/* The length of an authority ("host[:port]") without a default ":80". */
+static size_t authority_len(const char *a)
+{
+  size_t n = strlen(a);
+  if (n > 3 && strcmp(a + n - 3, ":80") == 0)
+    n -= 3;
+  return n;
+}
+
+bool http_request_same_origin(const struct http_request *r)
+{
+  if (r->origin_from == HTTP_ORIGIN_NONE)
+    return true;
+  if (r->origin_cut || !r->has_host || !http_prefix_ci(r->origin, "http://"))
+    return false;  /* "null", https (this server has no TLS), or too long to be this one */
+  const char *a = r->origin + 7;
+  size_t n = authority_len(a);
+  if (n == 0 || n != authority_len(r->host))
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    char x = a[i], y = r->host[i];
+    if (x >= 'A' && x <= 'Z')
+      x = (char)(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z')
+      y = (char)(y - 'A' + 'a');
+    if (x != y)
+      return false;
+  }
+  return true;
+}
+
+/* The headers this server reads whole; a line of one of them too long to keep is a 431.
+ * The others are read past, except the two after the end of the list, read for their start
+ * (the origin of a Referer with a long path): lines too long for them are cut. */
 static const char *const needed_headers[] = {
   "content-length", "transfer-encoding", "content-type", "expect", "cookie",
   "authorization", "connection", "host",
+  "origin", "referer",
 };
+#define NEEDED_WHOLE 8u
 
-static bool name_is_needed(const char *line, size_t len)
+/* Which of needed_headers the line of len bytes is a header of; -1 for none. */
+static int needed_index(const char *line, size_t len)
 {
   for (size_t i = 0; i < sizeof(needed_headers) / sizeof(needed_headers[0]); i++) {
     size_t n = strlen(needed_headers[i]);
@@ -214,10 +263,10 @@ static bool name_is_needed(const char *line, size_t len)
         eq = c == needed_headers[i][k];
       }
       if (eq)
-        return true;
+        return (int)i;
     }
   }
-  return false;
+  return -1;
 }
 
 static void header_line(struct http_request_parser *p, char *line)
@@ -270,8 +319,25 @@ static void header_line(struct http_request_parser *p, char *line)
     store(p, r->authorization, sizeof(r->authorization), v);
   } else if ((v = http_header_value(line, "connection")) != NULL) {
     connection(p, v);
-  } else if (http_header_value(line, "host") != NULL) {
+  } else if ((v = http_header_value(line, "host")) != NULL) {
+    /* Two Hosts name two targets: a proxy and this server might pick different ones. */
+    if (r->has_host) {
+      fail(p, 400, "more than one Host header (RFC 9112 3.2)");
+      return;
+    }
     r->has_host = true;
+    store(p, r->host, sizeof(r->host), v);
+  } else if ((v = http_header_value(line, "origin")) != NULL) {
+    origin(p, v, strlen(v), HTTP_ORIGIN_HEADER);
+  } else if ((v = http_header_value(line, "referer")) != NULL) {
+    if (r->origin_from != HTTP_ORIGIN_HEADER) {
+      /* only its origin: "http://host:port" of "http://host:port/path?query" */
+      size_t scheme = strcspn(v, ":/?#");
+      size_t len = strlen(v);
+      if (v[scheme] == ':' && v[scheme + 1] == '/' && v[scheme + 2] == '/')
+        len = scheme + 3 + strcspn(v + scheme + 3, "/?#");
+      origin(p, v, len, HTTP_ORIGIN_REFERER);
+    }
   }
 }
 
@@ -331,8 +397,11 @@ size_t http_request_feed(struct http_request_parser *p, const uint8_t *data, siz
       break;
     }
     if (p->state == RQ_SKIP_LINE) {
-      if (c == '\n')
+      if (c == '\n') {
         p->state = RQ_HEADERS;
+        if (p->line_len > 0)
+          end_of_line(p);  /* the start kept of an Origin or Referer */
+      }
       continue;
     }
     if (c == '\n') {
@@ -346,10 +415,14 @@ size_t http_request_feed(struct http_request_parser *p, const uint8_t *data, siz
     /* The line does not fit. */
     if (p->state == RQ_LINE) {
       fail(p, 414, "request line too long");
-    } else if (name_is_needed(p->line, p->line_len)) {
-      fail(p, 431, "a request header is too large");
     } else {
-      p->line_len = 0;
+      int needed = needed_index(p->line, p->line_len);
+      if (needed >= 0 && (unsigned)needed < NEEDED_WHOLE) {
+        fail(p, 431, "a request header is too large");
+        break;
+      }
+      if (needed < 0)
+        p->line_len = 0;  /* else its start is kept, read at the line's end */
       p->state = RQ_SKIP_LINE;
     }
   }

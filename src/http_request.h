@@ -11,7 +11,11 @@
  *  - Transfer-Encoding together with Content-Length is refused (400: the request smuggling
  *    of RFC 7230 3.3.3), as are differing Content-Lengths, blanks before a colon and folded
  *    lines; a transfer coding other than chunked gets 501, an Expect other than
- *    100-continue 417, an HTTP version other than 1.x 505;
+ *    100-continue 417, an HTTP version other than 1.x 505, a second Host header 400
+ *    (RFC 9112 3.2);
+ *  - the Host value is kept, and the origin the request says it comes from: Origin, or the
+ *    scheme and authority of Referer when there is no Origin (OWASP's CSRF guidance), so
+ *    that a state-changing request can be checked against the server's own address;
  *  - the chunked decoder hands out slices of its input (no copy) and checks every CRLF, chunk
  *    sizes up to 32 bits, extensions and trailers with bounded lengths.
  */
@@ -32,6 +36,9 @@
 enum http_method { HTTP_METHOD_OTHER, HTTP_METHOD_GET, HTTP_METHOD_HEAD, HTTP_METHOD_POST,
                    HTTP_METHOD_PUT };
 
+/* Where a request's origin was read from. */
+enum http_origin_source { HTTP_ORIGIN_NONE, HTTP_ORIGIN_HEADER, HTTP_ORIGIN_REFERER };
+
 struct http_request {
   enum http_method method;
   char method_text[16];                 /* as sent, cut to fit */
@@ -43,6 +50,10 @@ struct http_request {
   bool expect_continue;                 /* Expect: 100-continue */
   bool keep_alive;                      /* the connection may carry another request */
   bool has_host;
+  char host[HTTP_HOST_MAX];             /* the Host value, "" when absent */
+  enum http_origin_source origin_from;
+  bool origin_cut;                      /* too long to keep: it cannot be this server */
+  char origin[HTTP_HOST_MAX + 8];       /* "scheme://host[:port]", from origin_from */
   char content_type[HTTP_CONTENT_TYPE_MAX];
   char authorization[HTTP_AUTHORIZATION_MAX];
   char session[HTTP_COOKIE_VALUE_MAX + 1];  /* the iapd_session cookie, "" when absent */
@@ -68,6 +79,11 @@ void http_request_init(struct http_request_parser *p);
 /* Feeds bytes of the head. Returns how many it took: all of them, or fewer when the head
  * ended (state RQ_DONE: the rest is body or the next request) or failed (RQ_FAILED). */
 size_t http_request_feed(struct http_request_parser *p, const uint8_t *data, size_t len);
+
+/* True when the request may change state on this server: it names no origin at all (a
+ * script: browsers send Origin with every cross-site POST), or its origin is
+ * "http://" and the Host value, ports compared with 80 as the default. */
+bool http_request_same_origin(const struct http_request *r);
 
 /* --- the body ---------------------------------------------------------------------------- */
 

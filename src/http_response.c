@@ -29,6 +29,7 @@ static const char reasons[] =
   "403" "Forbidden\0"
   "404" "Not Found\0"
   "405" "Method Not Allowed\0"
+  "408" "Request Timeout\0"
   "409" "Conflict\0"
   "411" "Length Required\0"
   "413" "Payload Too Large\0"
@@ -41,7 +42,8 @@ static const char reasons[] =
   "500" "Internal Server Error\0"
   "501" "Not Implemented\0"
   "503" "Service Unavailable\0"
-  "505" "HTTP Version Not Supported\0";
+  "505" "HTTP Version Not Supported\0"
+  "507" "Insufficient Storage\0";
 
 const char *http_reason_phrase(int status)
 {
@@ -59,6 +61,9 @@ int http_status_of(enum iap_status s)
   case IAP_ERR_TOO_LARGE: return 413;
   case IAP_ERR_INVALID_IMAGE: return 422;
   case IAP_ERR_BUSY: return 409;
+  /* The flash cannot store the image until iapd restarts (RFC 4918 11.5): not 503, whose
+   * "try again later" would send scripts into a loop that cannot succeed. */
+  case IAP_ERR_STORAGE: return 507;
   case IAP_OK: return 200;
   default: return 500;
   }

@@ -51,7 +51,7 @@ struct http_conn;
 /* "Not Found" for 404; "Error" for a status the server never sends. */
 const char *http_reason_phrase(int status);
 
-/* The HTTP status that answers a sink's refusal (413, 422, 409; 500 for the rest). */
+/* The HTTP status that answers a sink's refusal (413, 422, 409, 507; 500 for the rest). */
 int http_status_of(enum iap_status s);
 
 /* --- the queue ------------------------------------------------------------------------------ */

@@ -5,6 +5,9 @@
  *  - a route for GET answers HEAD too: the same head, no body (RFC 7231 4.3.2);
  *  - a path that has routes, none for the request's method, gets 405 with an Allow header
  *    listing the methods of its routes in table order (RFC 7231 6.5.5); any other path 404;
+ *  - a POST or PUT whose Origin, or Referer when it has no Origin, is not "http://" and its
+ *    Host gets 403 before its handler runs (CSRF); one with neither header is taken, as
+ *    scripts send it (browsers send Origin with every cross-site POST);
  *  - the files of the ROM file system without a marker (the stylesheet) are served as they
  *    are; pages with a marker are templates, reached only through their own routes.
  *

@@ -15,6 +15,36 @@
 /* A reset waits for its page to be acknowledged, at most this many polls. */
 #define RESET_WAIT_POLLS 3
 
+/*
+ * lwIP priorities of the server's pcbs. When a SYN finds lwIP's pcb pool empty, tcp_alloc()
+ * aborts the active pcb of the lowest priority below the listener's, among those the longest
+ * silent, among those the oldest (tcp_kill_prio). A handshake has the listener's priority
+ * and is never killed for another. Then a connection is ranked by what it does:
+ *   PRIO_CLOSED   its answer out, the FIN handshake left;
+ *   PRIO_IDLE     PRIO_SLOW_MS or more without doing what it is there for
+ *                 (http_conn_stalled_ms): waiting for a request, behind the body rate, not
+ *                 taking its answer;
+ *   PRIO_NEW      waiting for a request, or a place, for less than that: a new client's
+ *                 request may be on its way; the oldest goes first, a new client last;
+ *   PRIO_WORKING  a request in progress and not PRIO_SLOW_MS behind (a body that waits a
+ *                 round trip for 100 Continue included): never killed, as a handshake.
+ * PRIO_SLOW_MS is long for a client on a LAN and short for one that trickles. The ranks of
+ * all the connections are renewed at every event of any (refresh_prios): a connection that
+ * sends nothing has no event of its own to be demoted by. evict_for() decides finer, among
+ * the connections that hold a place.
+ */
+#define PRIO_LISTEN  TCP_PRIO_NORMAL
+#define PRIO_WORKING TCP_PRIO_NORMAL
+#define PRIO_NEW     (TCP_PRIO_MIN + 2)
+#define PRIO_IDLE    (TCP_PRIO_MIN + 1)
+#define PRIO_CLOSED  TCP_PRIO_MIN
+#define PRIO_SLOW_MS 100u
+
+/* Handshakes in progress at once (TCP_LISTEN_BACKLOG, src/lwipopts.h); a SYN past them is
+ * dropped and sent again by its client a second later. The pcbs left beside the served
+ * connections, so that a flood of SYNs leaves lwIP a pcb it can reclaim. */
+#define HTTP_LISTEN_BACKLOG (MEMP_NUM_TCP_PCB - HTTP_MAX_CONNECTIONS)
+
 struct http_glue {
   bool used;
   struct tcp_pcb *pcb;
@@ -27,6 +57,7 @@ struct http_glue {
 
 struct http_server {
   bool running;
+  uintptr_t generation;       /* counts starts: an unplaced connection knows its server */
   struct tcp_pcb *listen_pcb;
   struct http_app app;
   struct http_glue conns[HTTP_MAX_CONNECTIONS];
@@ -110,6 +141,7 @@ static void finish(struct http_glue *g)
     g->pending = NULL;
   }
   detach(pcb);
+  tcp_setprio(pcb, PRIO_CLOSED);
   if (tcp_close(pcb) != ERR_OK)
     tcp_abort(pcb);
   release(g);
@@ -118,14 +150,34 @@ static void finish(struct http_glue *g)
 }
 
 /* After every call into the core: close if it asked to. A reset waits until its page is
- * acknowledged (or a few polls), so the browser shows it before the board goes away. */
+ * acknowledged (or a few polls), so the browser shows it before the board goes away.
+ * Otherwise the pcb's priority follows what the connection does now. */
+static void refresh_prios(void)
+{
+  uint32_t now = sys_now();
+  for (unsigned i = 0; i < HTTP_MAX_CONNECTIONS; i++) {
+    struct http_glue *g = &server.conns[i];
+    if (!g->used || g->closing)
+      continue;
+    const struct http_conn *c = &g->conn;
+    u8_t prio = http_conn_waiting(c) ? PRIO_NEW : PRIO_WORKING;
+    if (http_conn_stalled_ms(c, now) >= PRIO_SLOW_MS)
+      prio = PRIO_IDLE;
+    tcp_setprio(g->pcb, prio);
+  }
+}
+
 static void check_close(struct http_glue *g)
 {
-  if (!g->used || !g->closing)
+  if (!g->used)
     return;
+  if (!g->closing) {
+    refresh_prios();
+    return;
+  }
   if (g->reset_after && (g->pcb->unsent != NULL || g->pcb->unacked != NULL)
       && g->close_polls < RESET_WAIT_POLLS)
-    return;
+    return;  /* the reset waits for its page: it keeps its priority */
   finish(g);
 }
 
@@ -225,34 +277,151 @@ static void on_err(void *arg, err_t err)
   release(g);
 }
 
-static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+/*
+ * Every connection is taken: the place of the one that has held it longest without doing
+ * what it is there for goes to the new one (http_conn_stalled_ms). One waiting for a request
+ * goes first, whatever its time: closing it costs its client only a new connection. Then one
+ * behind the minimum body rate, not yet started on its body, or not taking its answer. A
+ * closing connection keeps its place (it is gone within RESET_WAIT_POLLS). NULL when all
+ * work at speed (http_conn_at_speed): the new one is refused.
+ */
+static struct http_glue *evict_for(const char *newcomer)
+{
+  uint32_t now = sys_now();
+  struct http_glue *victim = NULL;
+  bool victim_waiting = false;
+  uint32_t victim_stalled = 0;
+
+  for (unsigned i = 0; i < HTTP_MAX_CONNECTIONS; i++) {
+    struct http_glue *g = &server.conns[i];
+    if (!g->used || g->closing)
+      continue;
+    if (http_conn_at_speed(&g->conn, now))
+      continue;
+    bool waiting = http_conn_waiting(&g->conn);
+    uint32_t stalled = http_conn_stalled_ms(&g->conn, now);
+    if (victim == NULL || (waiting && !victim_waiting)
+        || (waiting == victim_waiting && stalled > victim_stalled)) {
+      victim = g;
+      victim_waiting = waiting;
+      victim_stalled = stalled;
+    }
+  }
+  if (victim == NULL)
+    return NULL;
+  log_debug("http", "all %u connections busy: closing %s (%s for %u ms) for %s",
+            (unsigned)HTTP_MAX_CONNECTIONS, victim->conn.peer,
+            victim_waiting ? "waiting" : "slow", (unsigned)victim_stalled, newcomer);
+  http_conn_closed(&victim->conn, "its place was given to a new connection (all busy)");
+  detach(victim->pcb);
+  tcp_abort(victim->pcb);  /* RST: the client learns at once */
+  release(victim);
+  return victim;
+}
+
+/* Gives pcb a place: a free one, or evict_for()'s. Sets its callbacks; NULL when all work
+ * at speed (the caller refuses it). */
+static struct http_glue *place(struct tcp_pcb *pcb)
 {
   struct http_glue *g = NULL;
   char peer[sizeof(g->conn.peer)];
   char ip[IPADDR_STRLEN_MAX];
-  (void)arg;
 
-  if (err != ERR_OK || pcb == NULL)
-    return ERR_VAL;
+  ipaddr_ntoa_r(&pcb->remote_ip, ip, sizeof(ip));
+  iap_snprintf(peer, sizeof(peer), "%s:%u", ip, (unsigned)pcb->remote_port);
   for (unsigned i = 0; i < HTTP_MAX_CONNECTIONS && g == NULL; i++)
     if (!server.conns[i].used)
       g = &server.conns[i];
-  if (g == NULL) {
-    log_warn("http", "all %u connections busy: refusing one", (unsigned)HTTP_MAX_CONNECTIONS);
-    tcp_abort(pcb);
-    return ERR_ABRT;
-  }
+  if (g == NULL)
+    g = evict_for(peer);
+  if (g == NULL)
+    return NULL;
   memset(g, 0, sizeof(*g) - sizeof(g->conn));
   g->used = true;
   g->pcb = pcb;
-  ipaddr_ntoa_r(&pcb->remote_ip, ip, sizeof(ip));
-  iap_snprintf(peer, sizeof(peer), "%s:%u", ip, (unsigned)pcb->remote_port);
+  tcp_setprio(pcb, PRIO_NEW);
   http_conn_init(&g->conn, &server.app, &glue_ops, g, peer, sys_now());
   tcp_arg(pcb, g);
   tcp_recv(pcb, on_recv);
   tcp_sent(pcb, on_sent);
   tcp_err(pcb, on_err);
   tcp_poll(pcb, on_poll, POLL_TICKS);
+  return g;
+}
+
+/*
+ * A connection that comes while every place is taken waits unplaced: lwIP holds it, this
+ * server keeps nothing for it, and it takes a place (evict_for) only with its first bytes.
+ * Chosen then, the place goes to a client that sends its request: a browser or curl sends
+ * the whole head in one segment, so its request is in progress at once, and a newer
+ * connection cannot take its place before the head arrives. One that sends nothing is
+ * dropped after HTTP_HEAD_TIMEOUT_MS, or by lwIP when it needs the pcb (PRIO_NEW: after
+ * the idle ones, the oldest first). The arg is the server's generation: one accepted
+ * before a board reset is dropped, not placed.
+ */
+static err_t on_recv_unplaced(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+  struct http_glue *g = NULL;
+
+  if (p == NULL || err != ERR_OK) {
+    if (p != NULL)
+      pbuf_free(p);
+    if (tcp_close(pcb) == ERR_OK)  /* the client closed without a request */
+      return ERR_OK;
+    tcp_abort(pcb);
+    return ERR_ABRT;
+  }
+  if (server.running && (uintptr_t)arg == server.generation)
+    g = place(pcb);
+  if (g == NULL) {
+    if (server.running)
+      log_warn("http", "all %u connections busy at full speed: refusing one",
+               (unsigned)HTTP_MAX_CONNECTIONS);
+    pbuf_free(p);
+    tcp_abort(pcb);
+    return ERR_ABRT;
+  }
+  return on_recv(g, pcb, p, ERR_OK);
+}
+
+static err_t on_poll_unplaced(void *arg, struct tcp_pcb *pcb)
+{
+  (void)arg;
+  tcp_abort(pcb);  /* nothing in HTTP_HEAD_TIMEOUT_MS: a place is not waited for */
+  return ERR_ABRT;
+}
+
+/* The window offered from now on is the configured one (http_server_config.tcp_window): the
+ * part of TCP_WND above it is withheld, never given back by tcp_recved(). The handshake
+ * offered TCP_WND; the right edge announced is pulled in too (lwIP would otherwise keep it,
+ * and drop what the client sends between the two edges, at every round trip). The client
+ * learns it with the next ACK; a first flight past it is trimmed and sent again, once. */
+static void limit_window(struct tcp_pcb *pcb)
+{
+  uint32_t cap = server.app.cfg.tcp_window;
+  if (cap == 0 || cap >= TCP_WND)
+    return;
+  tcpwnd_size_t withheld = (tcpwnd_size_t)(TCP_WND - cap);
+  pcb->rcv_wnd = pcb->rcv_wnd > withheld ? (tcpwnd_size_t)(pcb->rcv_wnd - withheld) : 0;
+  pcb->rcv_ann_wnd = pcb->rcv_wnd;
+  pcb->rcv_ann_right_edge = pcb->rcv_nxt + pcb->rcv_wnd;
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+  (void)arg;
+
+  if (err != ERR_OK || pcb == NULL)
+    return ERR_VAL;
+  limit_window(pcb);
+  for (unsigned i = 0; i < HTTP_MAX_CONNECTIONS; i++)
+    if (!server.conns[i].used)
+      return place(pcb) != NULL ? ERR_OK : ERR_VAL;
+  tcp_setprio(pcb, PRIO_NEW);
+  refresh_prios();  /* a SYN may come next: the others' ranks as of now */
+  tcp_arg(pcb, (void *)(uintptr_t)server.generation);
+  tcp_recv(pcb, on_recv_unplaced);
+  tcp_poll(pcb, on_poll_unplaced, (u8_t)(HTTP_HEAD_TIMEOUT_MS / 500u));
   return ERR_OK;
 }
 
@@ -263,18 +432,21 @@ err_t http_server_start(const struct http_server_config *cfg)
 
   if (server.running)
     return ERR_OK;
+  uintptr_t generation = server.generation + 1;
   memset(&server, 0, sizeof(server));
+  server.generation = generation;
   http_app_init(&server.app, cfg);
   pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
   if (pcb == NULL)
     return ERR_MEM;
   ip_set_option(pcb, SOF_REUSEADDR);  /* and its connections inherit it */
+  tcp_setprio(pcb, PRIO_LISTEN);      /* and its handshakes */
   err = tcp_bind(pcb, IP4_ADDR_ANY, HTTP_PORT);
   if (err != ERR_OK) {
     tcp_close(pcb);
     return err;
   }
-  server.listen_pcb = tcp_listen_with_backlog(pcb, HTTP_MAX_CONNECTIONS);
+  server.listen_pcb = tcp_listen_with_backlog(pcb, HTTP_LISTEN_BACKLOG);
   if (server.listen_pcb == NULL) {
     tcp_close(pcb);
     return ERR_MEM;

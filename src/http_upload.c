@@ -226,10 +226,16 @@ void http_upload_body(struct http_conn *c, const uint8_t *data, size_t len)
   }
   if (multipart_feed(&u->mp, data, len) != MULTIPART_OK) {
     /* a callback stopped the parser with the sink's reason, or the form itself is wrong */
-    if (u->err.status != IAP_OK)
+    if (u->err.status != IAP_OK) {
       fail(c, http_status_of(u->err.status), u->err.message);
-    else
+    } else if (u->mp.status == MULTIPART_ERR_ENCODING) {
+      iap_snprintf(u->err.message, sizeof(u->err.message), "a part is sent with "
+                   "Content-Transfer-Encoding: %s, which the board does not decode (RFC 7578 4.7): "
+                   "send the file's bytes as they are", u->mp.encoding);
+      fail(c, 415, u->err.message);
+    } else {
       fail(c, 400, multipart_error(&u->mp));
+    }
   }
 }
 

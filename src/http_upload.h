@@ -9,7 +9,8 @@
  *    multipart delimiter;
  *  - the first refusal is answered at once with its reason and the sink is aborted, leaving
  *    nothing bootable: the sink's (422 not an image for this address, 413 too large, 409
- *    another upload holds the flash) or the form's (400 no datafile field, 422 two of them);
+ *    another upload holds the flash) or the form's (400 no datafile field, 422 two of them,
+ *    415 a part in base64 or quoted-printable, which is not decoded);
  *  - at the body's end the sink commits, and the answer says the size, the CRC-32 of what
  *    was read back from flash and the address: the done page, or {"ok":true,...}.
  */

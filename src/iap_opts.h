@@ -34,6 +34,14 @@
 #define IAP_SLOTS IAP_SLOTS_SINGLE
 #endif
 
+/* The dual layout's code compiled in (the staging slot, the install at reset); 0 leaves it
+ * out, and the layout is single whatever the configuration says. The firmware sets it for
+ * IAP_SLOTS_DUAL builds only; iapd always has it. Used as a constant in plain `if`s, so the
+ * compiler drops the code it guards, strings included. */
+#if !defined IAP_WITH_DUAL_SLOTS
+#define IAP_WITH_DUAL_SLOTS 1
+#endif
+
 #if !defined USE_IAP_TFTP
 #define USE_IAP_TFTP 1
 #endif

@@ -7,6 +7,7 @@
 #include "crc32.h"
 #include "flash.h"
 #include "iap_format.h"
+#include "iap_opts.h"
 #include "log.h"
 #include "image_record.h"
 #include "stm32f407.h"
@@ -56,7 +57,7 @@ void iap_writer_init(struct iap_writer *w, const struct image_area *area,
 
 static bool dual(const struct iap_writer *w)
 {
-  return w->policy.layout.mode == IAP_SLOTS_DUAL;
+  return IAP_WITH_DUAL_SLOTS && w->policy.layout.mode == IAP_SLOTS_DUAL;
 }
 
 /* "the user flash 0x08010000-0x080fffff holds N bytes", or the dual layout's limit. */
@@ -123,6 +124,12 @@ enum iap_status iap_writer_begin(struct iap_writer *w, const char *protocol, con
   if (w->active) {
     fail(err, IAP_ERR_BUSY, "board busy: a %s upload from %s is in progress", w->protocol,
          w->peer);
+    return err->status;
+  }
+  enum flash_result fr = flash_sync(w->flash);
+  if (fr != FLASH_OK) {
+    fail(err, IAP_ERR_STORAGE, "upload refused: %s", flash_result_str(fr));
+    log_err("flash", "%s upload from %s refused: %s", protocol, peer, err->message);
     return err->status;
   }
   if (expected_size > capacity(w)) {
@@ -462,8 +469,10 @@ enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *resul
          "signature trailer holds");
     return stop(w, err);
   }
+  if (w->policy.verify == IAP_VERIFY_SIGNATURE && !IAP_WITH_SIGNATURE)
+    fail(err, IAP_ERR_INVALID_IMAGE, "signature verification is not built in");
   if (w->policy.verify == IAP_VERIFY_SIGNATURE
-      && check_signature(w, &trailer, digest, err) != IAP_OK) {
+      && (!IAP_WITH_SIGNATURE || check_signature(w, &trailer, digest, err) != IAP_OK)) {
     invalidate_head(w);
     return stop(w, err);
   }
@@ -486,7 +495,7 @@ enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *resul
   }
   fr = flash_sync(w->flash);
   if (fr != FLASH_OK) {
-    fail(err, IAP_ERR_FLASH, "flash sync failed: %s", flash_result_str(fr));
+    fail(err, IAP_ERR_STORAGE, "flash sync failed: %s", flash_result_str(fr));
     return stop(w, err);
   }
   result->size = w->received;

@@ -17,6 +17,8 @@
  *    the record covers the image, the trailer is stored after it. Under the `signature`
  *    policy a file without a good signature by the board's key is refused at its end, when
  *    the trailer has arrived, and gets no record.
+ *  - an upload starts only when the flash device syncs (IAP_ERR_STORAGE otherwise): a store
+ *    that cannot keep the image is found before anything is erased, and again at the end.
  */
 #ifndef IAPD_IAP_WRITER_H
 #define IAPD_IAP_WRITER_H

@@ -16,6 +16,7 @@ enum iap_status {
   IAP_ERR_FLASH,          /* the flash refused or read back wrong */
   IAP_ERR_BUSY,           /* another upload owns the flash */
   IAP_ERR_STATE,          /* call out of order (a bug in the caller) */
+  IAP_ERR_STORAGE,        /* the flash cannot keep an image (iapd: its file is gone) */
 };
 
 struct iap_error {

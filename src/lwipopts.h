@@ -78,6 +78,10 @@
 #define TCP_OVERSIZE                0
 /* The MSS is TCP_MSS (1460) or less if the peer asks: what the netif MTU (1500) gives anyway. */
 #define TCP_CALCULATE_EFF_SEND_MSS  0
+/* Handshakes in progress are counted per listener, and a SYN past the HTTP server's backlog
+ * (http_server.c) is dropped before it takes a pcb: a SYN flood cannot fill the pool with
+ * handshakes, which lwIP can never reclaim for a client that has connected. */
+#define TCP_LISTEN_BACKLOG          1
 /* The HTTP server listens on port 80 again after a board reset, while connections it closed
  * before may still wait in TIME_WAIT (iapd keeps lwIP across resets; the chip does not):
  * http_server.c sets SOF_REUSEADDR on its listening pcb. */

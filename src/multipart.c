@@ -197,6 +197,7 @@ static bool delim_tail(struct multipart_parser *p, uint8_t c)
     p->header_bytes = 0;
     p->name[0] = '\0';
     p->is_file = false;
+    p->encoding[0] = '\0';
     return true;
   }
   if ((c == ' ' || c == '\t' || c == '\r') && p->tail_len < MULTIPART_PAD_MAX) {
@@ -207,6 +208,22 @@ static bool delim_tail(struct multipart_parser *p, uint8_t c)
   return false;
 }
 
+/* Content-Transfer-Encoding (RFC 7578 4.7: deprecated; RFC 2045 6.1): the identity ones say
+ * the bytes are the data; anything else would need decoding, which this parser does not do.
+ * Some parsers (python-multipart, formidable) decode base64 and quoted-printable; here such a
+ * part is refused, its encoding kept to name it, never written as its encoded text. */
+static void transfer_encoding(struct multipart_parser *p, const char *value)
+{
+  size_t n = strcspn(value, " \t;");
+  if (n >= sizeof(p->encoding))
+    n = sizeof(p->encoding) - 1;
+  memcpy(p->encoding, value, n);
+  p->encoding[n] = '\0';
+  if (http_text_equal_ci(p->encoding, "binary") || http_text_equal_ci(p->encoding, "8bit")
+      || http_text_equal_ci(p->encoding, "7bit"))
+    p->encoding[0] = '\0';
+}
+
 /* Content-Disposition: form-data; name="field"; filename="file.bin" (RFC 7578 4.2). */
 static void header_line(struct multipart_parser *p, const char *line)
 {
@@ -214,8 +231,12 @@ static void header_line(struct multipart_parser *p, const char *line)
   char type[16];
   bool cut;
 
-  if (value == NULL)
+  if (value == NULL) {
+    value = http_header_value(line, "content-transfer-encoding");
+    if (value != NULL)
+      transfer_encoding(p, value);
     return;
+  }
   size_t n = strcspn(value, ";");
   while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
     n--;
@@ -251,7 +272,12 @@ static void header_byte(struct multipart_parser *p, uint8_t c)
     p->line_len = 0;
     return;
   }
-  /* The blank line: the part's data follows. */
+  /* The blank line: the part's data follows, unless it needs decoding. */
+  if (p->encoding[0] != '\0') {
+    set_error(p, MULTIPART_ERR_ENCODING, "a part's Content-Transfer-Encoding is not 7bit, "
+              "8bit or binary: it is not decoded (RFC 7578 4.7)");
+    return;
+  }
   p->in_part = true;
   p->parts++;
   p->state = MP_DATA;

@@ -11,6 +11,10 @@
  *    "----WebKitFormBoundary..." alike;
  *  - header lines in any order, names in any case, CRLF or bare LF; the file name is read
  *    only to say that the part is a file, never stored;
+ *  - a part with a Content-Transfer-Encoding other than 7bit, 8bit or binary (base64,
+ *    quoted-printable: RFC 7578 4.7 deprecates them) is refused before any of its bytes is
+ *    passed on (MULTIPART_ERR_ENCODING, the encoding's name in `encoding`): it is not
+ *    decoded;
  *  - the body is complete only with the closing delimiter ("--boundary--"): a body that ends
  *    before it is an error, never a silently truncated file;
  *  - memory is the struct: no allocation, no recursion deeper than one level.
@@ -33,6 +37,8 @@ enum multipart_status {
   MULTIPART_ERR_SYNTAX,     /* not multipart/form-data as RFC 7578 writes it */
   MULTIPART_ERR_STOPPED,    /* a callback returned false: the consumer says why */
   MULTIPART_ERR_TRUNCATED,  /* the body ended before the closing delimiter */
+  MULTIPART_ERR_ENCODING,   /* a part has a Content-Transfer-Encoding this parser does not
+                               decode (anything but 7bit, 8bit, binary) */
 };
 
 struct multipart_callbacks {
@@ -74,6 +80,7 @@ struct multipart_parser {
   uint32_t header_bytes;             /* of the current part's header block */
   char name[MULTIPART_NAME_MAX];
   bool is_file;
+  char encoding[24];                 /* a Content-Transfer-Encoding refused, "" if none (cut) */
   unsigned parts;                    /* parts begun */
   uint32_t consumed;                 /* body bytes taken; in part_begin, where its data starts */
 };

@@ -18,6 +18,7 @@
 #include "control_api.h"
 #include "control_events.h"
 #include "control_json.h"
+#include "control_slots.h"
 #include "options.h"
 #include "sd_notify.h"
 #include "testlib.h"
@@ -64,8 +65,9 @@ static void iap_board(struct board_status *s)
   s->boot_verify = "integrity";
   s->layout = "single";
   s->slot_count = 1;
-  s->slots[0] = (struct control_slot){ "primary", 0x08010000u, 0x08100000u, 982912u, "empty",
-                                       "empty at 0x08010000", false, 0, 0, 0, "" };
+  s->slots[0] = (struct control_image_slot){ "primary", 0x08010000u, 0x08100000u, 982912u,
+                                             "empty", "empty at 0x08010000", false, 0, 0, 0,
+                                             "" };
   s->timing = "none";
   s->timing_scale = 1.0;
 }
@@ -90,6 +92,102 @@ static const char *const sectors_json =
   "{\"sector\":10,\"address\":\"0x080c0000\",\"size\":131072,\"bootloader\":false,\"erased\":true,\"erase_count\":0},"
   "{\"sector\":11,\"address\":\"0x080e0000\",\"size\":131072,\"bootloader\":false,\"erased\":true,\"erase_count\":0}]";
 
+/* --- connection slots ------------------------------------------------------------------- */
+
+static struct sockaddr_in addr4(uint8_t last, uint16_t port)
+{
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(0x7F000000u | last);
+  return a;
+}
+
+static struct control_slot *add(struct control_slots *s, uintptr_t id, uint8_t last,
+                                uint32_t now, struct control_slot **evict)
+{
+  struct sockaddr_in a = addr4(last, (uint16_t)(40000 + id));
+  return control_slots_add(s, (void *)id, (const struct sockaddr *)&a, now, evict);
+}
+
+START_TEST(slots_flood_from_one_address)
+{
+  /* One address, the flood's: CONTROL_SLOTS_PER_ADDRESS open, then each new one closes the
+   * oldest idle of its address. */
+  struct control_slots s;
+  struct control_slot *ev, *slot[40];
+  memset(&s, 0, sizeof(s));
+  for (uintptr_t i = 0; i < CONTROL_SLOTS_PER_ADDRESS; i++) {
+    slot[i] = add(&s, i + 1, 1, (uint32_t)i, &ev);
+    ck_assert_ptr_nonnull(slot[i]);
+    ck_assert_ptr_null(ev);
+  }
+  control_slots_busy(slot[0], true, 100);  /* the oldest has a request in progress */
+  slot[12] = add(&s, 13, 1, 200, &ev);
+  ck_assert_ptr_eq(ev, slot[1]);           /* the oldest idle, not the busy one */
+  ck_assert(ev->closing);
+  ck_assert_ptr_eq(ev->conn, (void *)2);
+  /* closing ones count as gone at once: the next closes the next, before they are gone */
+  slot[13] = add(&s, 14, 1, 201, &ev);
+  ck_assert_ptr_eq(ev, slot[2]);
+  control_slots_remove(slot[1]);           /* the server closed them */
+  control_slots_remove(slot[2]);
+  /* an idle one that served a request is idle since its answer */
+  control_slots_busy(slot[0], false, 300);
+  slot[14] = add(&s, 15, 1, 301, &ev);
+  ck_assert_ptr_eq(ev, slot[3]);           /* since 3, older than slot 0's 300 */
+  /* another address is not at its limit, and the total (13 with it) has room */
+  ck_assert_ptr_nonnull(add(&s, 100, 2, 302, &ev));
+  ck_assert_ptr_null(ev);
+}
+END_TEST
+
+START_TEST(slots_total_and_streams)
+{
+  /* Many addresses: the total limit closes the oldest idle of any; event streams never. */
+  struct control_slots s;
+  struct control_slot *ev, *slot[CONTROL_SLOTS + 1];
+  memset(&s, 0, sizeof(s));
+  for (uintptr_t i = 0; i < CONTROL_SLOTS; i++) {
+    slot[i] = add(&s, i + 1, (uint8_t)(i + 1), (uint32_t)i, &ev);
+    ck_assert_ptr_null(ev);
+  }
+  for (unsigned i = 0; i < 8; i++) {      /* the 8 oldest are event streams */
+    control_slots_busy(slot[i], true, 50);
+    slot[i]->stream = true;
+  }
+  for (unsigned i = 8; i < CONTROL_SLOTS; i++)
+    control_slots_busy(slot[i], true, 60 + i);  /* the rest busy: the oldest request goes */
+  slot[16] = add(&s, 17, 200, 100, &ev);
+  ck_assert_ptr_nonnull(slot[16]);
+  ck_assert_ptr_eq(ev, slot[8]);          /* not the new one: its request is still to come */
+  control_slots_remove(ev);
+  control_slots_busy(slot[16], true, 105);  /* and there it is */
+  /* an idle one goes before any busy one */
+  control_slots_busy(slot[12], false, 110);
+  ck_assert_ptr_nonnull(add(&s, 18, 201, 120, &ev));
+  ck_assert_ptr_eq(ev, slot[12]);
+  control_slots_remove(ev);
+  /* with every other slot a stream, the new one closes itself */
+  for (unsigned i = 9; i < CONTROL_SLOTS; i++)
+    if (s.slot[i].used)
+      control_slots_remove(&s.slot[i]);
+  for (unsigned i = 0; i < CONTROL_SLOTS_HARD; i++)
+    if (s.slot[i].used && !s.slot[i].stream)
+      control_slots_remove(&s.slot[i]);
+  for (uintptr_t i = 0; i < 8; i++) {
+    struct control_slot *n = add(&s, 30 + i, (uint8_t)(30 + i), 200, &ev);
+    ck_assert_ptr_null(ev);
+    control_slots_busy(n, true, 200);
+    n->stream = true;                     /* 16 streams: more than the server allows */
+  }
+  struct control_slot *last = add(&s, 40, 40, 201, &ev);
+  ck_assert_ptr_eq(ev, last);
+  ck_assert(last->closing);
+}
+END_TEST
+
 START_TEST(status_iap_mode_exact)
 {
   struct board_status s;
@@ -108,8 +206,8 @@ START_TEST(status_iap_mode_exact)
            "\"transfer\":null,"
            "\"flash\":{\"size\":1048576,\"user_flash\":\"0x08010000\",\"busy\":false,"
            "\"timing\":\"none\",\"timing_scale\":1.0,\"operations_since_power_on\":0,"
-           "\"last_upgrade_silicon_ms\":null,\"power_cuts\":0,%s},%s}", sectors_json,
-           slots_json);
+           "\"last_upgrade_silicon_ms\":null,\"power_cuts\":0,%s},%s,"
+           "\"flash_error\":null}", sectors_json, slots_json);
   ck_assert_str_eq(text, want);
   free(text);
 }
@@ -128,6 +226,15 @@ START_TEST(status_application_and_transfer)
   char *text = render_status(&s);
   tl_assert_contains(text, "\"board\":{\"mode\":\"application\",\"reason\":\"valid application\"");
   tl_assert_contains(text, "\"application\":{\"msp\":\"0x20020000\",\"pc\":\"0x080101c1\"}");
+  tl_assert_contains(text, ",\"flash_error\":null}");
+  free(text);
+  /* the flash file lost: the reason, as logged */
+  s.flash_error = "flash file /x/f.bin was deleted while iapd runs: what is programmed from now "
+                  "on is lost; uploads are refused until iapd is restarted";
+  text = render_status(&s);
+  tl_assert_contains(text, "},\"flash_error\":\"flash file /x/f.bin was deleted while iapd "
+                     "runs: what is programmed from now on is lost; uploads are refused until "
+                     "iapd is restarted\"}");
   tl_assert_contains(text, "\"transfer\":{\"protocol\":\"TFTP\",\"peer\":\"192.168.0.1:37713\","
                      "\"bytes\":5120,\"expected_bytes\":20000,\"percent\":25,"
                      "\"rate_bytes_per_s\":2560,\"elapsed_ms\":2000}");
@@ -743,6 +850,8 @@ static Suite *control_suite(void)
 {
   Suite *s = suite_create("control");
   TCase *tc = tcase_create("api");
+  tcase_add_test(tc, slots_flood_from_one_address);
+  tcase_add_test(tc, slots_total_and_streams);
   tcase_add_test(tc, status_iap_mode_exact);
   tcase_add_test(tc, status_application_and_transfer);
   tcase_add_test(tc, transfer_unknown_size_and_zero_time);

@@ -639,6 +639,57 @@ START_TEST(test_file_sync_ok)
 }
 END_TEST
 
+START_TEST(test_file_lost)
+{
+  /* The file deleted, moved or replaced under a running iapd: what is programmed no longer
+   * reaches the path the next iapd opens. Every sync from then on fails, and says why. */
+  static const struct {
+    const char *how;
+    const char *why;
+  } cases[] = {
+    { "unlink", "was deleted" },
+    { "rename-away", "was moved away" },
+    { "replace", "was replaced by another file" },
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char path[PATH_MAX], other[PATH_MAX], want[PATH_MAX + 200];
+    char err[256] = "";
+    struct flash_file f;
+    file_path(path, sizeof(path), "lost.bin");
+    file_path(other, sizeof(other), "other.bin");
+    unlink(path);
+    ck_assert_int_eq(flash_file_open(&f, path, 0, err, sizeof(err)), 0);
+    ck_assert_ptr_null(flash_file_error(&f));
+    ck_assert_int_eq(flash_file_sync(&f), FLASH_OK);
+    if (strcmp(cases[i].how, "unlink") == 0) {
+      ck_assert_int_eq(unlink(path), 0);
+    } else if (strcmp(cases[i].how, "rename-away") == 0) {
+      ck_assert_int_eq(rename(path, other), 0);
+    } else {
+      FILE *o = fopen(other, "w");
+      ck_assert_ptr_nonnull(o);
+      fclose(o);
+      ck_assert_int_eq(rename(other, path), 0);
+    }
+    ck_assert_int_eq(flash_file_sync(&f), FLASH_ERR_IO);
+    snprintf(want, sizeof(want), "flash file %s %s while iapd runs: what is programmed from "
+             "now on is lost; uploads are refused until iapd is restarted", path,
+             cases[i].why);
+    ck_assert_str_eq(flash_file_error(&f), want);
+    /* for good, even with a file at the path again */
+    FILE *o = fopen(path, "w");
+    ck_assert_ptr_nonnull(o);
+    fclose(o);
+    ck_assert_int_eq(flash_file_check(&f), FLASH_ERR_IO);
+    ck_assert_int_eq(flash_file_sync(&f), FLASH_ERR_IO);
+    ck_assert_str_eq(flash_file_error(&f), want);
+    flash_file_close(&f);
+    unlink(path);
+    unlink(other);
+  }
+}
+END_TEST
+
 START_TEST(test_file_unopenable_named)
 {
   char path[PATH_MAX];
@@ -702,6 +753,7 @@ static Suite *flash_suite(void)
   tcase_add_test(tc, test_file_wrong_size_refused);
   tcase_add_test(tc, test_file_locked_refused);
   tcase_add_test(tc, test_file_sync_ok);
+  tcase_add_test(tc, test_file_lost);
   tcase_add_test(tc, test_file_unopenable_named);
   suite_add_tcase(s, tc);
 

@@ -178,12 +178,22 @@ static struct response response_at(unsigned n)
 
 static struct response last_response(void)
 {
+  /* walked head by head, bodies skipped by their Content-Length: a gzip body holds NULs */
   unsigned n = 0;
   const char *p = io.out;
-  while ((p = strstr(p, "HTTP/1.1 ")) != NULL) {
-    if (strncmp(p + 9, "100", 3) != 0)
-      n++;
-    p += 9;
+  ck_assert_ptr_nonnull(p);
+  while ((size_t)(p - io.out) < io.len) {
+    ck_assert_msg(strncmp(p, "HTTP/1.1 ", 9) == 0, "no response at: %.200s", p);
+    const char *end = strstr(p, "\r\n\r\n");
+    ck_assert_ptr_nonnull(end);
+    if (strncmp(p + 9, "100", 3) == 0) {
+      p = end + 4;
+      continue;
+    }
+    const char *cl = strstr(p, "\r\nContent-Length: ");
+    ck_assert_msg(cl != NULL && cl < end, "a response without Content-Length");
+    p = end + 4 + atol(cl + 18);
+    n++;
   }
   ck_assert_uint_gt(n, 0);
   return response_at(n - 1);
@@ -678,6 +688,46 @@ START_TEST(test_upload_broken_bodies)
 }
 END_TEST
 
+START_TEST(test_upload_transfer_encoding)
+{
+  /* python-multipart and formidable decode base64 parts; this board refuses them by name
+   * rather than writing the Base64 text to flash ("initial stack pointer 0x3d30303d"). */
+  uint8_t *img = tl_app(3000, 21);
+  static const char part_head[] =
+    "--b1\r\nContent-Disposition: form-data; name=\"datafile\"; filename=\"app.bin\"\r\n"
+    "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: %s\r\n\r\n";
+  char head[300], req[400];
+  login_ok();
+  for (int i = 0; i < 2; i++) {
+    const char *enc = i == 0 ? "base64" : "binary";
+    int hl = snprintf(head, sizeof(head), part_head, enc);
+    size_t len = (size_t)hl + 3000 + strlen("\r\n--b1--\r\n");
+    snprintf(req, sizeof(req), "POST /upload.cgi HTTP/1.1\r\nHost: 192.168.0.10\r\n"
+             "Content-Type: multipart/form-data; boundary=b1\r\nContent-Length: %zu\r\n"
+             "Cookie: iapd_session=%s\r\n\r\n", len, token);
+    new_conn();
+    send_text(req);
+    send_text(head);
+    send_bytes(img, 3000, 1000);
+    send_text("\r\n--b1--\r\n");
+    struct response r = last_response();
+    if (i == 0) {
+      ck_assert(strncmp(r.head, "HTTP/1.1 415 Unsupported Media Type\r\n", 37) == 0);
+      assert_page(&r, "/error.html", "415 Unsupported Media Type: a part is sent with "
+                  "Content-Transfer-Encoding: base64, which the board does not decode "
+                  "(RFC 7578 4.7): send the file&#39;s bytes as they are");
+      ck_assert(io.closed);
+      assert_flash_untouched();
+      ck_assert(!iap_writer_busy(&writer));
+    } else {
+      ck_assert_int_eq(r.status, 200);  /* binary is the identity: the upload as ever */
+      assert_flash_holds(img, 3000);
+    }
+  }
+  free(img);
+}
+END_TEST
+
 START_TEST(test_upload_busy)
 {
   struct iap_error err;
@@ -700,6 +750,129 @@ START_TEST(test_upload_busy)
   http_conn_closed(&conn, "test over");
   free(b.p);
   free(img);
+}
+END_TEST
+
+/* Every state-changing request with `extra` header lines (Origin, Referer), a valid session
+ * or Basic auth: the status of each, in table order. */
+static void state_changing(const char *extra, int status[5])
+{
+  char req[700];
+  uint8_t *img = tl_app(1000, 22);
+  struct body b = form_body("b2", img, 1000, true);
+  unsigned resets_before = resets;
+
+  login_ok();
+  for (int i = 0; i < 5; i++) {
+    const char *h = "Host: 192.168.0.10\r\n";
+    now_ms += 10;  /* sessions are kept by last use: the fifth login evicts the oldest */
+    if (i == 4)
+      login_ok();  /* the logout ended the session */
+    if (i == 0)
+      snprintf(req, sizeof(req), "POST /checklogin.cgi HTTP/1.1\r\n%s%sContent-Length: 28"
+               "\r\n\r\nusername=user&password=stm32", h, extra);
+    else if (i == 1)
+      snprintf(req, sizeof(req), "POST /upload.cgi HTTP/1.1\r\n%s%sContent-Type: "
+               "multipart/form-data; boundary=b2\r\nCookie: iapd_session=%s\r\n"
+               "Content-Length: %zu\r\n\r\n", h, extra, token, b.len);
+    else if (i == 2)
+      snprintf(req, sizeof(req), "PUT /firmware HTTP/1.1\r\n%s%sAuthorization: Basic "
+               "dXNlcjpzdG0zMg==\r\nContent-Length: 1000\r\n\r\n", h, extra);
+    else
+      snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\n%s%sCookie: iapd_session=%s\r\n"
+               "Content-Length: 0\r\n\r\n", i == 3 ? "/logout.cgi" : "/resetmcu.cgi", h,
+               extra, token);
+    new_conn();
+    send_text(req);
+    if (i == 1)
+      send_bytes(b.p, b.len, 500);
+    if (i == 2)
+      send_bytes(img, 1000, 500);
+    status[i] = last_response().status;
+  }
+  ck_assert_uint_eq(resets_before, resets);  /* the callback is the glue's: never here */
+  free(b.p);
+  free(img);
+}
+
+START_TEST(test_cross_site_refused)
+{
+  int st[5];
+  /* another site's page: 403 for every state-changing request, nothing written */
+  static const char *const foreign[] = {
+    "Origin: http://evil.example\r\n",
+    "Origin: null\r\n",                                      /* sandboxed frame, file: */
+    "Origin: https://192.168.0.10\r\n",                      /* not this server: no TLS */
+    "Origin: http://192.168.0.10:8080\r\n",
+    "Origin: http://192.168.0.100\r\n",
+    "Origin: http://192.168.0.1\r\n",
+    "Referer: http://evil.example/attack.html\r\n",          /* no Origin: the Referer's */
+    "Referer: http://192.168.0.10.evil.example/\r\n",
+    "Referer: http://evil.example\r\n",
+    /* the Origin wins over a Referer that names the board */
+    "Referer: http://192.168.0.10/upload.html\r\nOrigin: http://evil.example\r\n",
+    "Origin: http://evil.example\r\nReferer: http://192.168.0.10/upload.html\r\n",
+  };
+  for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+    state_changing(foreign[i], st);
+    for (int k = 0; k < 5; k++)
+      ck_assert_msg(st[k] == 403, "%s: request %d got %d", foreign[i], k, st[k]);
+    assert_flash_untouched();
+  }
+  /* the exact answers: the error page, or JSON for the script endpoint */
+  state_changing("Origin: http://evil.example\r\n", st);
+  new_conn();
+  send_text("POST /resetmcu.cgi HTTP/1.1\r\nHost: 192.168.0.10\r\nOrigin: http://evil.example\r\n"
+            "Content-Length: 0\r\n\r\n");
+  struct response r = last_response();
+  ck_assert(strncmp(r.head, "HTTP/1.1 403 Forbidden\r\n", 24) == 0);
+  ck_assert_ptr_nonnull(strstr(r.head, "Connection: close\r\n"));
+  assert_page(&r, "/error.html", "403 Forbidden: cross-site request refused: its Origin "
+              "http://evil.example is not this board (192.168.0.10)");
+  ck_assert(io.closed);
+  ck_assert(!io.close_reset);
+  new_conn();
+  send_text("PUT /firmware HTTP/1.1\r\nHost: 192.168.0.10\r\nReferer: http://evil.example/x\r\n"
+            "Authorization: Basic dXNlcjpzdG0zMg==\r\nContent-Length: 4\r\n\r\nabcd");
+  r = last_response();
+  static const char json[] = "{\"ok\":false,\"status\":403,\"error\":\"cross-site request "
+                             "refused: its Referer http://evil.example is not this board "
+                             "(192.168.0.10)\"}\n";
+  ck_assert_int_eq(r.status, 403);
+  ck_assert_uint_eq(r.body_len, strlen(json));
+  ck_assert(memcmp(r.body, json, r.body_len) == 0);
+  ck_assert(io.closed);
+  assert_flash_untouched();
+  /* a login from another site gets no session */
+  new_conn();
+  send_text("POST /checklogin.cgi HTTP/1.1\r\nHost: 192.168.0.10\r\nOrigin: http://evil.example"
+            "\r\nContent-Length: 28\r\n\r\nusername=user&password=stm32");
+  ck_assert_int_eq(last_response().status, 403);
+  ck_assert_ptr_null(strstr(io.out, "Set-Cookie"));
+}
+END_TEST
+
+START_TEST(test_same_origin_taken)
+{
+  int st[5];
+  /* the board's own pages, and scripts that send neither header: as before */
+  static const char *const own[] = {
+    "", "Origin: http://192.168.0.10\r\n", "Origin: HTTP://192.168.0.10:80\r\n",
+    "Referer: http://192.168.0.10/upload.html\r\n", "Referer: http://192.168.0.10\r\n",
+    "Referer: http://192.168.0.10:80/checklogin.cgi?x=1\r\n",
+  };
+  for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+    memset(flash.mem + (TL_USER_BASE - STM32_FLASH_BASE), 0xFF, 0x10000);
+    state_changing(own[i], st);
+    ck_assert_msg(st[0] == 200 && st[1] == 200 && st[2] == 200 && st[3] == 200 && st[4] == 200,
+                  "%s: %d %d %d %d %d", own[i], st[0], st[1], st[2], st[3], st[4]);
+    ck_assert(io.close_reset);  /* the reset page asked for its reset */
+  }
+  /* GET and HEAD are never checked: a link from another site still opens the login page */
+  new_conn();
+  send_text("GET / HTTP/1.1\r\nHost: 192.168.0.10\r\nOrigin: http://evil.example\r\n"
+            "Referer: http://evil.example/\r\n\r\n");
+  ck_assert_int_eq(last_response().status, 200);
 }
 END_TEST
 
@@ -864,6 +1037,15 @@ START_TEST(test_bad_heads_close)
   ck_assert_ptr_nonnull(strstr(r.head, "Connection: close\r\n"));
   ck_assert(io.closed);
 
+  /* two Host lines: 400 with the error page, closed (RFC 9112 3.2) */
+  new_conn();
+  send_text("GET /upload.html HTTP/1.1\r\nHost: 192.168.0.10\r\nHost: evil.example\r\n\r\n");
+  r = last_response();
+  ck_assert(strncmp(r.head, "HTTP/1.1 400 Bad Request\r\n", 26) == 0);
+  ck_assert_ptr_nonnull(strstr(r.head, "Connection: close\r\n"));
+  assert_page(&r, "/error.html", "400 Bad Request: more than one Host header (RFC 9112 3.2)");
+  ck_assert(io.closed);
+
   new_conn();
   char *big = malloc(HTTP_HEADER_BLOCK_MAX + 200);
   strcpy(big, "GET / HTTP/1.1\r\nHost: x\r\n");
@@ -907,6 +1089,170 @@ START_TEST(test_keep_alive_pipelined)
 }
 END_TEST
 
+/* The clock moves by step_ms at a time, with a poll after each step, as lwIP's timer does. */
+static void advance(uint32_t ms, uint32_t step_ms)
+{
+  for (uint32_t t = 0; t < ms;) {
+    uint32_t d = ms - t < step_ms ? ms - t : step_ms;
+    now_ms += d;
+    t += d;
+    http_conn_poll(&conn, now_ms);
+  }
+}
+
+START_TEST(test_head_deadline)
+{
+  /* a head trickled one byte a second: 408 when its first byte is HTTP_HEAD_TIMEOUT_MS old */
+  static const char head[] = "GET /style.css HTTP/1.1\r\nHost: 192.168.0.10\r\n\r\n";
+  ck_assert_uint_eq(HTTP_HEAD_TIMEOUT_MS, 5000);
+  now_ms += HTTP_IDLE_TIMEOUT_MS - 1;  /* an idle wait before the first byte does not count */
+  http_conn_poll(&conn, now_ms);
+  ck_assert(!io.closed);
+  for (int i = 0; i < 5; i++) {
+    send_bytes(head + i, 1, 0);
+    advance(999, 999);
+    ck_assert(!io.closed);
+    advance(1, 1);
+  }
+  ck_assert(io.closed);
+  struct response r = last_response();
+  char expected[512];
+  char *page = expected_page("/error.html", "408 Request Timeout: the request head did not "
+                             "arrive within 5000 ms");
+  snprintf(expected, sizeof(expected),
+           "HTTP/1.1 408 Request Timeout\r\n"
+           "Content-Type: text/html; charset=utf-8\r\n"
+           "Content-Encoding: gzip\r\n"
+           "Content-Length: %zu\r\n"
+           "Cache-Control: no-store\r\n"
+           "X-Content-Type-Options: nosniff\r\n"
+           "X-Frame-Options: DENY\r\n"
+           "Connection: close\r\n"
+           "\r\n", r.wire_len);
+  ck_assert_str_eq(r.head, expected);
+  assert_page(&r, "/error.html", "408 Request Timeout: the request head did not arrive "
+              "within 5000 ms");
+  ck_assert_uint_eq(io.len, strlen(expected) + r.wire_len);  /* that answer, nothing else */
+  ck_assert_uint_eq(io.closes, 1);
+  free(page);
+
+  /* a head complete just before its deadline is answered; the next one has its own */
+  new_conn();
+  send_bytes(head, 10, 0);
+  advance(HTTP_HEAD_TIMEOUT_MS - 1, 1000 - 1);
+  send_text(head + 10);
+  ck_assert_int_eq(last_response().status, 200);
+  ck_assert(!io.closed);
+  send_bytes(head, 3, 0);
+  advance(HTTP_HEAD_TIMEOUT_MS - 1, 500);
+  ck_assert(!io.closed);
+  advance(1, 1);
+  ck_assert(io.closed);
+  ck_assert_int_eq(last_response().status, 408);
+}
+END_TEST
+
+START_TEST(test_body_min_rate)
+{
+  /* a form upload at 1000 bytes/s: below 1024 over the first 10 s window, 408 and aborted */
+  size_t n = 60000;
+  uint8_t *img = tl_app(n, 23);
+  struct body b = form_body("----WebKitFormBoundaryQ1", img, n, true);
+  ck_assert_uint_eq(HTTP_BODY_MIN_RATE, 1024);
+  ck_assert_uint_eq(HTTP_BODY_RATE_WINDOW_MS, 10000);
+  login_ok();
+  new_conn();
+  post_upload(token, NULL, (uint32_t)b.len, false, 0);
+  size_t at = 0;
+  for (int s = 0; s < 9; s++) {
+    send_bytes(b.p + at, 1000, 0);
+    at += 1000;
+    advance(1000, 1000);
+  }
+  ck_assert(iap_writer_busy(&writer));  /* 9 s in: still within the window */
+  send_bytes(b.p + at, 1000, 0);
+  at += 1000;
+  advance(1000, 1000);                  /* 10000 bytes in 10 s: 240 short */
+  ck_assert(io.closed);
+  ck_assert(!iap_writer_busy(&writer));
+  ck_assert_uint_eq(tl_flash_le32(&flash, TL_USER_BASE), 0xFFFFFFFFu);
+  ck_assert_uint_eq(app.uploads_failed, 1);
+  struct response r = last_response();
+  ck_assert(strncmp(r.head, "HTTP/1.1 408 Request Timeout\r\n", 30) == 0);
+  ck_assert_ptr_nonnull(strstr(r.head, "Connection: close\r\n"));
+  assert_page(&r, "/error.html", "408 Request Timeout: the request body arrived slower than "
+              "1024 bytes/s");
+
+  /* at 1024 bytes/s it goes on, window after window, and completes */
+  memset(flash.mem + (TL_USER_BASE - STM32_FLASH_BASE), 0xFF, 0x10000);
+  new_conn();
+  post_upload(token, NULL, (uint32_t)b.len, false, 0);
+  for (at = 0; at < b.len && !io.closed;) {
+    size_t k = b.len - at < 1024 ? b.len - at : 1024;
+    send_bytes(b.p + at, k, 0);
+    at += k;
+    advance(1000, 1000);
+  }
+  ck_assert_int_eq(last_response().status, 200);
+  assert_flash_holds(img, n);
+
+  /* a raw upload that stops: 408 in JSON, the flash left unbootable */
+  memset(flash.mem + (TL_USER_BASE - STM32_FLASH_BASE), 0xFF, 0x10000);
+  char head[300];
+  snprintf(head, sizeof(head), "PUT /firmware HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+           "dXNlcjpzdG0zMg==\r\nContent-Length: %zu\r\n\r\n", n);
+  new_conn();
+  send_text(head);
+  send_bytes(img, 8000, 1460);
+  advance(HTTP_BODY_RATE_WINDOW_MS, 1000);
+  ck_assert(io.closed);
+  ck_assert(!iap_writer_busy(&writer));
+  ck_assert_uint_eq(tl_flash_le32(&flash, TL_USER_BASE), 0xFFFFFFFFu);
+  r = last_response();
+  static const char json[] = "{\"ok\":false,\"status\":408,\"error\":\"the request body arrived "
+                             "slower than 1024 bytes/s\"}\n";
+  ck_assert_int_eq(r.status, 408);
+  ck_assert_uint_eq(r.body_len, strlen(json));
+  ck_assert(memcmp(r.body, json, r.body_len) == 0);
+  free(b.p);
+  free(img);
+}
+END_TEST
+
+START_TEST(test_stalled_ranking)
+{
+  /* what the glue ranks connections by when it must close one for a new one */
+  ck_assert(http_conn_waiting(&conn));
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms), 0);
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms + 700), 700);
+  now_ms += 3000;
+  send_text("GET / HTTP/1.1\r\nHo");  /* a trickled head waits since the connection opened */
+  ck_assert(http_conn_waiting(&conn));
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms), 3000);
+  send_text("st: x\r\n\r\n");
+  ck_assert(http_conn_waiting(&conn));  /* answered: waiting for the next, from now */
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms + 10), 10);
+
+  /* a body: stalled only when behind the minimum rate, by the time the bytes missing take */
+  login_ok();
+  new_conn();
+  post_upload(token, NULL, 100000, false, 0);
+  ck_assert(!http_conn_waiting(&conn));
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms), 0);
+  ck_assert(!http_conn_at_speed(&conn, now_ms));  /* a head sent whole, no body yet */
+  uint8_t junk[2048];
+  memcpy(junk, "--", 2);
+  memset(junk + 2, 'a', sizeof(junk) - 2);
+  send_bytes(junk, 2048, 0);
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms + 2000), 0);  /* 2048 in 2 s */
+  ck_assert(http_conn_at_speed(&conn, now_ms + 2000));
+  ck_assert(!http_conn_at_speed(&conn, now_ms + 3000));
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms + 3000), 1000); /* 1024 short: 1 s */
+  http_conn_closed(&conn, "test over");
+  ck_assert_uint_eq(http_conn_stalled_ms(&conn, now_ms + 3000), 0);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
   Suite *s = suite_create("http");
@@ -923,11 +1269,17 @@ static Suite *http_suite(void)
   tcase_add_test(tc, test_upload_full_flash_form);
   tcase_add_test(tc, test_upload_wrong_link_address);
   tcase_add_test(tc, test_upload_broken_bodies);
+  tcase_add_test(tc, test_upload_transfer_encoding);
   tcase_add_test(tc, test_upload_busy);
+  tcase_add_test(tc, test_cross_site_refused);
+  tcase_add_test(tc, test_same_origin_taken);
   tcase_add_test(tc, test_put_firmware);
   tcase_add_test(tc, test_put_refusals);
   tcase_add_test(tc, test_bad_heads_close);
   tcase_add_test(tc, test_keep_alive_pipelined);
+  tcase_add_test(tc, test_head_deadline);
+  tcase_add_test(tc, test_body_min_rate);
+  tcase_add_test(tc, test_stalled_ranking);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -164,11 +164,64 @@ START_TEST(test_refusals)
                 "folded header lines are not accepted (RFC 7230 3.2.4)");
   expect_status("GET / HTTP/1.1\r\nno colon\r\n\r\n", 400, NULL);
   expect_status("GET / HTTP/1.1\r\n\r\n", 400, "no Host header (required in HTTP/1.1)");
+  /* RFC 9112 3.2: more than one Host field line is a 400, equal values or not */
+  expect_status("GET / HTTP/1.1\r\nHost: 192.168.0.10\r\nHost: evil.example\r\n\r\n", 400,
+                "more than one Host header (RFC 9112 3.2)");
+  expect_status("GET / HTTP/1.1\r\nHost: x\r\nhost: x\r\n\r\n", 400,
+                "more than one Host header (RFC 9112 3.2)");
+  expect_status("GET / HTTP/1.0\r\nHost: x\r\nHOST:\r\n\r\n", 400,
+                "more than one Host header (RFC 9112 3.2)");
   expect_status("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", 400, NULL);
   expect_status("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400, NULL);
   /* Both, but Content-Length first and a folded TE: still refused (folding). */
   expect_status("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nX: y\r\n"
                 " Transfer-Encoding: chunked\r\n\r\n", 400, NULL);
+}
+END_TEST
+
+static bool same_origin(const char *headers)
+{
+  char head[4000];
+  snprintf(head, sizeof(head), "POST /upload.cgi HTTP/1.1\r\n%s\r\n", headers);
+  struct http_request_parser p = parse(head);
+  ck_assert_msg(p.state == RQ_DONE, "not parsed: %s", headers);
+  return http_request_same_origin(&p.req);
+}
+
+START_TEST(test_origin)
+{
+  ck_assert(same_origin("Host: 192.168.0.10\r\n"));  /* neither: a script */
+  ck_assert(same_origin("Host: 192.168.0.10\r\nOrigin: http://192.168.0.10\r\n"));
+  ck_assert(same_origin("Host: Board.Local:80\r\nOrigin: http://board.local\r\n"));
+  ck_assert(same_origin("Host: 127.0.0.1:8080\r\nOrigin: http://127.0.0.1:8080\r\n"));
+  ck_assert(same_origin("Host: 192.168.0.10\r\nReferer: http://192.168.0.10/upload.html\r\n"));
+  ck_assert(!same_origin("Host: 192.168.0.10\r\nOrigin: http://evil.example\r\n"));
+  ck_assert(!same_origin("Host: 192.168.0.10\r\nOrigin: null\r\n"));
+  ck_assert(!same_origin("Host: 192.168.0.10\r\nOrigin: http://192.168.0.1\r\n"));
+  ck_assert(!same_origin("Host: 192.168.0.1\r\nOrigin: http://192.168.0.10\r\n"));
+  ck_assert(!same_origin("Host: 127.0.0.1:8080\r\nOrigin: http://127.0.0.1\r\n"));
+  ck_assert(!same_origin("Host: 192.168.0.10\r\nOrigin: http://\r\n"));
+  ck_assert(!same_origin("Host: \r\nOrigin: http://\r\n"));
+  ck_assert(!same_origin("Host: 192.168.0.10\r\nReferer: /upload.html\r\n"));
+  ck_assert(!same_origin("Host: 192.168.0.10\r\nReferer: http://192.168.0.10@evil.example/\r\n"));
+  ck_assert(!same_origin("Referer: http://192.168.0.10/\r\nHost: 192.168.0.10\r\n"
+                         "Origin: http://evil.example\r\n"));
+  ck_assert(!same_origin("Host: 192.168.0.10\r\nOrigin: http://evil.example\r\n"
+                         "Referer: http://192.168.0.10/\r\n"));
+  /* an origin too long to keep cannot be this server's */
+  char h[3000];
+  snprintf(h, sizeof(h), "Host: 192.168.0.10\r\nOrigin: http://%0100d.example\r\n", 0);
+  ck_assert(!same_origin(h));
+  /* a Referer line too long for the parser's line buffer is still read for its origin */
+  snprintf(h, sizeof(h), "Host: 192.168.0.10\r\nReferer: http://evil.example/%02000d\r\n", 0);
+  ck_assert(!same_origin(h));
+  snprintf(h, sizeof(h), "Host: 192.168.0.10\r\nReferer: http://192.168.0.10/%02000d\r\n", 0);
+  ck_assert(same_origin(h));
+  snprintf(h, sizeof(h), "Host: 192.168.0.10\r\nOrigin: http://evil.example%02000d\r\n", 0);
+  ck_assert(!same_origin(h));
+  /* a Host too long to keep is a 431, like every header the server needs */
+  snprintf(h, sizeof(h), "GET / HTTP/1.1\r\nHost: %0*d\r\n\r\n", HTTP_HOST_MAX, 0);
+  expect_status(h, 431, "a request header is too large");
 }
 END_TEST
 
@@ -355,6 +408,7 @@ static Suite *request_suite(void)
   Suite *s = suite_create("http_request");
   TCase *tc = tcase_create("head");
   tcase_add_test(tc, test_figure6_every_split);
+  tcase_add_test(tc, test_origin);
   tcase_add_test(tc, test_figure7);
   tcase_add_test(tc, test_case_and_blanks);
   tcase_add_test(tc, test_http10);

@@ -21,6 +21,7 @@ START_TEST(reason_phrases_exact)
     { 403, "Forbidden" },
     { 404, "Not Found" },
     { 405, "Method Not Allowed" },
+    { 408, "Request Timeout" },
     { 409, "Conflict" },
     { 411, "Length Required" },
     { 413, "Payload Too Large" },
@@ -34,6 +35,7 @@ START_TEST(reason_phrases_exact)
     { 501, "Not Implemented" },
     { 503, "Service Unavailable" },
     { 505, "HTTP Version Not Supported" },
+    { 507, "Insufficient Storage" },
   };
   for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
     ck_assert_str_eq(http_reason_phrase(want[i].status), want[i].phrase);
@@ -56,6 +58,7 @@ START_TEST(sink_status_mapping)
   ck_assert_int_eq(http_status_of(IAP_ERR_TOO_LARGE), 413);
   ck_assert_int_eq(http_status_of(IAP_ERR_BUSY), 409);
   ck_assert_int_eq(http_status_of(IAP_ERR_FLASH), 500);
+  ck_assert_int_eq(http_status_of(IAP_ERR_STORAGE), 507);
   ck_assert_int_eq(http_status_of(IAP_ERR_STATE), 500);
 }
 END_TEST

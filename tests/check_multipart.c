@@ -499,6 +499,64 @@ START_TEST(test_stop_from_callback)
 }
 END_TEST
 
+/* A part whose headers end with this Content-Transfer-Encoding line, file "abcd". */
+static struct buf encoded_body(const char *encoding_line)
+{
+  struct buf b = { 0 };
+  puts_(&b, "--zz\r\nContent-Disposition: form-data; name=\"datafile\"; filename=\"a.bin\"\r\n");
+  puts_(&b, encoding_line);
+  puts_(&b, "\r\n\r\nYWJjZA==\r\n--zz--\r\n");
+  return b;
+}
+
+START_TEST(test_transfer_encoding)
+{
+  /* RFC 7578 4.7 deprecates Content-Transfer-Encoding; the board does not decode base64 or
+   * quoted-printable, and says so instead of writing the encoded text to flash. */
+  static const struct {
+    const char *line;
+    const char *encoding;
+  } refused[] = {
+    { "Content-Transfer-Encoding: base64", "base64" },
+    { "content-transfer-encoding:BASE64 ", "BASE64" },
+    { "Content-Transfer-Encoding: quoted-printable", "quoted-printable" },
+    { "Content-Transfer-Encoding: x-uuencode; a=b", "x-uuencode" },
+    { "Content-Transfer-Encoding: x-a-very-long-encoding-name", "x-a-very-long-encoding-" },
+  };
+  struct capture c;
+  for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+    struct buf body = encoded_body(refused[i].line);
+    for (size_t cut = 0; cut <= body.len; cut++) {
+      ck_assert_int_eq(parse_pieces("zz", &body, &cut, 1, &c), MULTIPART_ERR_ENCODING);
+      ck_assert_uint_eq(c.begins, 0);   /* the part never reaches the receiver */
+      ck_assert_uint_eq(c.file.len, 0);
+      cap_free(&c);
+    }
+    struct multipart_parser p;
+    memset(&c, 0, sizeof(c));
+    multipart_init(&p, "zz", 2, &cap_callbacks, &c);
+    ck_assert_int_eq(multipart_feed(&p, body.p, body.len), MULTIPART_ERR_ENCODING);
+    ck_assert_str_eq(multipart_error(&p), "a part's Content-Transfer-Encoding is not 7bit, "
+                     "8bit or binary: it is not decoded (RFC 7578 4.7)");
+    ck_assert_str_eq(p.encoding, refused[i].encoding);
+    cap_free(&c);
+    free(body.p);
+  }
+  /* The identity encodings change nothing: the bytes are the file. */
+  static const char *const identity[] = {
+    "Content-Transfer-Encoding: binary", "Content-Transfer-Encoding: 8bit",
+    "CONTENT-TRANSFER-ENCODING: 7BIT", "X-Other: base64",
+  };
+  for (size_t i = 0; i < sizeof(identity) / sizeof(identity[0]); i++) {
+    struct buf body = encoded_body(identity[i]);
+    ck_assert_int_eq(parse_pieces("zz", &body, NULL, 0, &c), MULTIPART_OK);
+    expect_file(&c, (const uint8_t *)"YWJjZA==", 8, identity[i]);
+    cap_free(&c);
+    free(body.p);
+  }
+}
+END_TEST
+
 START_TEST(test_boundary_validation)
 {
   struct multipart_parser p;
@@ -675,6 +733,7 @@ static Suite *multipart_suite(void)
   tcase_add_test(tc, test_boundary_followed_by_text_is_data);
   tcase_add_test(tc, test_garbage);
   tcase_add_test(tc, test_stop_from_callback);
+  tcase_add_test(tc, test_transfer_encoding);
   tcase_add_test(tc, test_boundary_validation);
   tcase_add_test(tc, test_content_type);
   suite_add_tcase(s, tc);

@@ -602,28 +602,58 @@ START_TEST(read_back_names_the_first_wrong_byte)
 END_TEST
 
 static unsigned sync_calls;
+static unsigned sync_fails_from;  /* the first call that fails, 1-based; 0: none */
 
 static enum flash_result failing_sync(void *ctx)
 {
   (void)ctx;
   sync_calls++;
-  return FLASH_ERR_IO;
+  return sync_fails_from != 0 && sync_calls >= sync_fails_from ? FLASH_ERR_IO : FLASH_OK;
 }
 
 START_TEST(sync_failure_reported)
 {
+  /* The store fails after the upload began: finish says so, nothing is committed. */
   const size_t size = 1000;
   uint8_t *img = tl_app(size, 26);
   struct iap_result res;
   struct iap_error err;
+  sync_calls = 0;
+  sync_fails_from = 2;
   flash.dev = flash_model_dev_init(&flash.dev_model, &flash.model, failing_sync, NULL);
+  iap_writer_init(&writer, &user_area, flash.dev);
   begin_ok((uint32_t)size);
+  ck_assert_uint_eq(sync_calls, 1);  /* begin asked the device first */
   write_ok(img, size);
-  ck_assert_int_eq(iap_writer_finish(&writer, &res, &err), IAP_ERR_FLASH);
-  tl_assert_contains(err.message, "sync");
-  ck_assert_uint_ge(sync_calls, 1);
+  ck_assert_int_eq(iap_writer_finish(&writer, &res, &err), IAP_ERR_STORAGE);
+  ck_assert_str_eq(err.message, "flash sync failed: the flash's backing store is gone or "
+                   "cannot be written (iapd: restart it)");
+  ck_assert_uint_ge(sync_calls, 2);
   ck_assert(!iap_writer_busy(&writer));
   free(img);
+}
+END_TEST
+
+START_TEST(lost_store_refused_at_begin)
+{
+  /* A store already lost (iapd's flash file deleted): every upload is refused at its start,
+   * before anything is erased, with what to do. */
+  struct iap_error err;
+  sync_calls = 0;
+  sync_fails_from = 1;
+  flash.dev = flash_model_dev_init(&flash.dev_model, &flash.model, failing_sync, NULL);
+  iap_writer_init(&writer, &user_area, flash.dev);
+  uint8_t *before = tl_flash_snapshot(&flash);
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(iap_writer_begin(&writer, "TEST", "192.0.2.1", 1000, &err),
+                     IAP_ERR_STORAGE);
+    ck_assert_str_eq(err.message, "upload refused: the flash's backing store is gone or "
+                     "cannot be written (iapd: restart it)");
+    ck_assert(!iap_writer_busy(&writer));
+  }
+  ck_assert(memcmp(before, flash.mem, STM32_FLASH_SIZE) == 0);
+  ck_assert_uint_eq(tl_total_erases(&flash), 0);
+  free(before);
 }
 END_TEST
 
@@ -684,6 +714,7 @@ static Suite *writer_suite(void)
   tcase_add_test(tc, protected_sector_refused);
   tcase_add_test(tc, body_corrupted_before_finish_not_committed);
   tcase_add_test(tc, read_back_names_the_first_wrong_byte);
+  tcase_add_test(tc, lost_store_refused_at_begin);
   tcase_add_test(tc, sync_failure_reported);
   tcase_add_test(tc, calls_out_of_order);
   tcase_add_test(tc, sink_ops_route_to_writer);

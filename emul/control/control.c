@@ -3,23 +3,31 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "clock_posix.h"
 #include "control_events.h"
 #include "control_json.h"
+#include "control_slots.h"
 #include "http_fs.h"
 
-/* Bounds on what clients can make the server hold. */
-#define CONNECTION_LIMIT      16u
+/* Bounds on what clients can make the server hold. The connection limits are
+ * control_slots.h's: libmicrohttpd's hard ones, and the server keeps below them. */
 #define CONNECTION_MEMORY     (32u * 1024u)   /* headers and buffers per connection */
-#define CONNECTION_TIMEOUT_S  30u             /* idle connections are closed */
-#define LISTEN_BACKLOG        16u
+#define CONNECTION_TIMEOUT_S  10u             /* nothing sent or taken for this long: closed */
+#define STREAM_TIMEOUT_S      30u             /* an event stream, kept alive every 15 s */
+#define LISTEN_BACKLOG        128u            /* a burst waits here a turn, not dropped */
+#define ACCEPTS_PER_TURN      64u             /* then the board's loop has its turn */
+#define ACCEPTS_PER_BATCH     8u              /* read between batches (control_run) */
 #define BODY_MAX              256u            /* POST /api/reset, /api/power-cut body */
 #define EVENT_CLIENTS_MAX     8u
 #define EVENT_QUEUE_BYTES     (64u * 1024u)   /* per client; a client this far behind is dropped */
@@ -48,6 +56,9 @@ struct request {
 
 struct control {
   struct MHD_Daemon *mhd;
+  int listen_fd;              /* the server's own: libmicrohttpd gets accepted connections */
+  int epoll_fd;               /* the listening socket and libmicrohttpd's epoll: control_fd */
+  struct control_slots slots;
   struct control_board board;
   char last_error[256];       /* libmicrohttpd's last message, for control_start errors */
   uint32_t start_ms;
@@ -83,6 +94,45 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     text[--n] = '\0';
   snprintf(c->last_error, sizeof(c->last_error), "%s", text);
   log_debug("control", "libmicrohttpd: %s", text);
+}
+
+/* --- connection slots -------------------------------------------------------------------- */
+
+static struct control_slot *slot_of(struct MHD_Connection *conn)
+{
+  const union MHD_ConnectionInfo *info =
+    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info != NULL ? info->socket_context : NULL;
+}
+
+/* A connection opens or closes. One past a limit closes another, or itself
+ * (control_slots.h): shut down, libmicrohttpd sees the end at its next turn and closes it as
+ * if the client had. Its own limits, twice these, are not reached, so it keeps accepting: no
+ * new connection waits in the listen queue behind a flood. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+  struct control *c = cls;
+  if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+    control_slots_remove(*socket_context);
+    *socket_context = NULL;
+    return;
+  }
+  const union MHD_ConnectionInfo *client =
+    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (client == NULL || client->client_addr == NULL)
+    return;
+  struct control_slot *evict;
+  *socket_context = control_slots_add(&c->slots, conn, client->client_addr, clock_now_ms(),
+                                       &evict);
+  if (evict == NULL)
+    return;
+  const union MHD_ConnectionInfo *fd =
+    MHD_get_connection_info(evict->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  log_debug("control", "all connections taken: closing %s", evict->conn == conn ? "the new one"
+            : evict->busy ? "the oldest busy one" : "the oldest idle one");
+  if (fd != NULL)
+    shutdown(fd->connect_fd, SHUT_RDWR);
 }
 
 /* --- responses --------------------------------------------------------------------------- */
@@ -250,6 +300,10 @@ static enum MHD_Result serve_events(struct control *c, struct MHD_Connection *co
   }
   cl->ctl = c;
   cl->conn = conn;
+  struct control_slot *slot = slot_of(conn);
+  if (slot != NULL)
+    slot->stream = true;  /* never closed for a new connection; at most EVENT_CLIENTS_MAX */
+  MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)STREAM_TIMEOUT_S);
 
   /* The stream starts with the reconnect delay, the LCD's last lines and the transfer. */
   static const char hello[] = "retry: 2000\n\n";
@@ -487,6 +541,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
   (void)version;
 
+  control_slots_busy(slot_of(conn), true, clock_now_ms());
   if (req == NULL && post && is_post_route(url)) {
     /* First call for a POST: headers only. Refuse early, or get ready for the body. */
     unsigned status;
@@ -561,18 +616,38 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode why)
 {
   (void)cls;
-  (void)conn;
   (void)why;
+  control_slots_busy(slot_of(conn), false, clock_now_ms());
   free(*con_cls);
   *con_cls = NULL;
 }
 
 /* --- life cycle and the poll loop -------------------------------------------------------- */
 
+/* The listening socket, the server's own: libmicrohttpd's, in its epoll set, is not looked
+ * at again after a burst of connections until another one comes, so a flood left the rest
+ * waiting in the listen queue for good (and GET /api/status behind them). This one is polled
+ * level-triggered: the loop comes back while a connection waits. */
+static int listen_on(const struct control_listen *where, char *why, size_t why_size)
+{
+  int fd = socket(where->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int on = 1;
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0
+      || bind(fd, (const struct sockaddr *)&where->addr, where->addr_len) != 0
+      || listen(fd, LISTEN_BACKLOG) != 0) {
+    snprintf(why, why_size, "%s", strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 struct control *control_start(const struct control_listen *where,
                               const struct control_board *board, uint32_t now_ms, char *err,
                               size_t err_size)
 {
+  char why[256];
   struct control *c = calloc(1, sizeof(*c));
   if (c == NULL) {
     snprintf(err, err_size, "control server: out of memory");
@@ -580,27 +655,45 @@ struct control *control_start(const struct control_listen *where,
   }
   c->board = *board;
   c->start_ms = c->now_ms = c->last_keepalive_ms = now_ms;
-
-  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-  uint16_t port_be = ((const struct sockaddr_in *)&where->addr)->sin_port;
-  if (where->addr.ss_family == AF_INET6) {
-    flags |= MHD_USE_IPv6;
-    port_be = ((const struct sockaddr_in6 *)&where->addr)->sin6_port;
+  c->epoll_fd = -1;
+  c->listen_fd = listen_on(where, why, sizeof(why));
+  if (c->listen_fd < 0) {
+    snprintf(err, err_size, "control server: cannot listen on %s: %s (use --control "
+             "ADDR:PORT for another address, or --control none)", where->text, why);
+    free(c);
+    return NULL;
   }
-  /* The port is in the address too; given here, libmicrohttpd's messages name it. */
-  c->mhd = MHD_start_daemon(flags, ntohs(port_be), NULL, NULL, on_request, c,
-                            MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&where->addr,
-                            MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
+
+  unsigned flags = MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME
+                   | MHD_USE_ERROR_LOG;
+  if (where->addr.ss_family == AF_INET6)
+    flags |= MHD_USE_IPv6;
+  c->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, c,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, c,
+                            MHD_OPTION_CONNECTION_LIMIT, CONTROL_SLOTS_HARD,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, CONTROL_SLOTS_HARD_PER_ADDRESS,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
                             MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
-                            MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, c,
-                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, c,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, c,
                             MHD_OPTION_END);
-  if (c->mhd == NULL) {
-    snprintf(err, err_size, "control server: cannot listen on %s: %s (use --control "
-             "ADDR:PORT for another address, or --control none)", where->text,
-             c->last_error[0] ? c->last_error : "libmicrohttpd refused to start");
+  const union MHD_DaemonInfo *info =
+    c->mhd ? MHD_get_daemon_info(c->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+  c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event listen_ev = { .events = EPOLLIN, .data.fd = c->listen_fd };
+  struct epoll_event mhd_ev = { .events = EPOLLIN, .data.fd = info ? info->epoll_fd : -1 };
+  if (c->mhd == NULL || info == NULL || c->epoll_fd < 0
+      || epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->listen_fd, &listen_ev) != 0
+      || epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, info->epoll_fd, &mhd_ev) != 0) {
+    snprintf(err, err_size, "control server: cannot start on %s: %s", where->text,
+             c->mhd == NULL ? (c->last_error[0] ? c->last_error
+                                                : "libmicrohttpd refused to start")
+                            : strerror(errno));
+    if (c->mhd != NULL)
+      MHD_stop_daemon(c->mhd);
+    if (c->epoll_fd >= 0)
+      close(c->epoll_fd);
+    close(c->listen_fd);
     free(c);
     return NULL;
   }
@@ -609,8 +702,7 @@ struct control *control_start(const struct control_listen *where,
 
 int control_fd(const struct control *c)
 {
-  const union MHD_DaemonInfo *info = MHD_get_daemon_info(c->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-  return info ? info->epoll_fd : -1;
+  return c->epoll_fd;
 }
 
 int control_timeout_ms(struct control *c)
@@ -621,10 +713,40 @@ int control_timeout_ms(struct control *c)
   return t > 1000000u ? 1000000 : (int)t;
 }
 
+/* Hands at most ACCEPTS_PER_BATCH connections waiting in the listen queue to libmicrohttpd
+ * (which closes one it cannot take); returns how many. */
+static unsigned accept_waiting(struct control *c)
+{
+  unsigned n = 0;
+  while (n < ACCEPTS_PER_BATCH) {
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof(addr);
+    int fd = accept(c->listen_fd, (struct sockaddr *)&addr, &len);
+    if (fd < 0)
+      break;  /* EAGAIN: none left; anything else: the client is gone already */
+    n++;
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+      close(fd);
+      continue;
+    }
+    MHD_add_connection(c->mhd, fd, (const struct sockaddr *)&addr, len);
+  }
+  return n;
+}
+
 void control_run(struct control *c, uint32_t now_ms)
 {
   c->now_ms = now_ms;
-  MHD_run(c->mhd);
+  /* In batches, each read before the next is taken: a new connection with its request already
+   * sent (GET /api/status) is busy before enough newer ones arrive to make it the oldest idle
+   * one, the one a flood's next connection would close (control_slots.h). */
+  for (unsigned taken = 0; taken < ACCEPTS_PER_TURN;) {
+    unsigned n = accept_waiting(c);
+    MHD_run(c->mhd);
+    taken += n;
+    if (n < ACCEPTS_PER_BATCH)
+      break;
+  }
   track_transfer(c);
   if (now_ms - c->last_keepalive_ms >= KEEPALIVE_MS) {
     static const char keepalive[] = ": keepalive\n\n";
@@ -648,5 +770,7 @@ void control_stop(struct control *c)
   }
   MHD_run(c->mhd);
   MHD_stop_daemon(c->mhd);
+  close(c->epoll_fd);
+  close(c->listen_fd);
   free(c);
 }

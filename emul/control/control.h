@@ -3,8 +3,9 @@
  * servers: a JSON API under /api/ and the board page. No threads: it runs from the daemon's
  * poll loop (control_fd() in the poll set, control_run() every turn, control_timeout_ms() as
  * a bound on the sleep), so a request never blocks the board and the board never waits for a
- * client. Every request is bounded: connections, memory per connection, body size, time, and
- * the event queue of each /api/events client (a client that falls behind is dropped).
+ * client. Every request is bounded: connections (control_slots.h: a flood cannot keep a
+ * status request out), memory per connection, body size, time, and the event queue of each
+ * /api/events client (a client that falls behind is dropped).
  *
  *   GET  /                 the board page (emul/www, embedded at build time)
  *   GET  /api/status       board, network, transfer, flash (control_api.h)

@@ -111,7 +111,7 @@ static json_t *slots_json(const struct board_status *s)
   if (list == NULL)
     return NULL;
   for (unsigned i = 0; i < s->slot_count && i < 2; i++) {
-    const struct control_slot *sl = &s->slots[i];
+    const struct control_image_slot *sl = &s->slots[i];
     json_t *record = sl->record
       ? json_pack("{s:I,s:I,s:I,s:s}", "seq", (json_int_t)sl->seq,
                   "image_len", (json_int_t)sl->image_len,
@@ -139,12 +139,14 @@ static json_t *slots_json(const struct board_status *s)
 json_t *control_status_json(const struct board_status *s)
 {
   /* json_pack takes the "o" references even when it fails, so a NULL part leaks nothing. */
-  return json_pack("{s:o,s:o,s:o,s:o,s:o}",
+  return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}",
                    "board", board_json(s),
                    "network", network_json(s),
                    "transfer", control_transfer_json(&s->transfer),
                    "flash", flash_json(s),
-                   "slots", slots_json(s));
+                   "slots", slots_json(s),
+                   "flash_error", s->flash_error ? control_json_string(s->flash_error)
+                                                 : json_null());
 }
 
 json_t *control_log_json(enum iap_log_level level, const char *module, const char *text,

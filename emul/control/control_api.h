@@ -37,6 +37,7 @@ struct board_status {
   bool key_held;          /* Key as of the last reset */
   uint32_t msp, pc;       /* the application's vectors, when it runs */
   uint32_t uptime_ms;
+  const char *flash_error;  /* the flash file is lost (deleted, replaced): why; NULL if not */
   /* The network. */
   const char *backend;    /* "tap" or "pcap" */
   const char *interface;
@@ -57,7 +58,7 @@ struct board_status {
   const char *boot_verify;          /* "vectors", "integrity" or "signature" */
   const char *layout;               /* "single" or "dual" */
   unsigned slot_count;              /* 1 (single) or 2 (dual) */
-  struct control_slot {
+  struct control_image_slot {
     const char *name;               /* "primary", "staging" */
     uint32_t address, end;          /* [address, end) */
     uint32_t max_image;             /* bytes an image (and trailer) may take */

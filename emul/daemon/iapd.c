@@ -13,6 +13,7 @@
 
 #include "board.h"
 #include "boot.h"
+#include "board_opts.h"  /* ETH_RX_DESC_COUNT */
 #include "bootloader.h"
 #include "clock_posix.h"
 #include "control.h"
@@ -507,6 +508,7 @@ static void main_loop(struct emul_board *b)
       sys_check_timeouts();
       bootloader_poll(&b->bl);
     }
+    flash_file_watch(&b->flash, clock_now_ms());  /* a deleted flash file is logged at once */
     if (!b->stall_active && b->reset_pending) {
       b->reset_pending = false;
       log_info("board", "reset%s (the signal that came during the flash operation)",
@@ -527,7 +529,7 @@ static void main_loop(struct emul_board *b)
 
 static void control_status(void *ctx, struct board_status *s)
 {
-  const struct emul_board *b = ctx;
+  struct emul_board *b = ctx;
   const struct netif *n = &b->port.netif;
 
   s->application = b->bl.state == BOOTLOADER_APPLICATION;
@@ -556,7 +558,7 @@ static void control_status(void *ctx, struct board_status *s)
   s->layout = iap_slots_str(l->mode);
   s->slot_count = l->mode == IAP_SLOTS_DUAL ? 2 : 1;
   for (unsigned i = 0; i < s->slot_count; i++) {
-    struct control_slot *sl = &s->slots[i];
+    struct control_image_slot *sl = &s->slots[i];
     sl->name = i == 0 ? "primary" : "staging";
     sl->address = areas[i]->base;
     sl->end = areas[i]->end;
@@ -577,6 +579,8 @@ static void control_status(void *ctx, struct board_status *s)
   s->last_upgrade = b->have_last_upgrade;
   s->last_upgrade_silicon_ms = (uint32_t)(b->last_upgrade_us / 1000u);
   s->power_cuts = b->power_cuts;
+  flash_file_check(&b->flash);  /* a file deleted since the last sync shows at once */
+  s->flash_error = flash_file_error(&b->flash);
 }
 
 static bool control_flash_busy(void *ctx)
@@ -719,6 +723,12 @@ static void bootloader_config_from(const struct iapd_options *o, struct bootload
   cfg->http_user = o->http_user;
   cfg->http_password = o->http_password;
   cfg->http_session_timeout_ms = o->http_session_timeout * 1000u;
+  /* While the flash stalls the board, frames wait in the receive ring the firmware has
+   * (netif_backend.h) and the rest are lost: the window is then what the ring holds, as on
+   * the board, where TCP_WND is that. Without timing nothing stalls, and iapd's wider window
+   * (mk/lwip.am) saves round trips through the TAP. */
+  if (o->flash_timing != FLASH_TIMING_NONE)
+    cfg->http_tcp_window = ETH_RX_DESC_COUNT * TCP_MSS;
 }
 
 /* The flash device --flash-driver picks: the chip model directly, or the firmware's STM32
@@ -839,7 +849,9 @@ int iapd_run(const struct iapd_options *opt)
              "errors, %u accesses while BSY", b.flash_regs.erases, b.flash_regs.programs,
              b.flash_regs.bus_errors, b.flash_regs.stalls);
   if (synced != FLASH_OK)
-    log_err("flash", "flash file %s could not be synced", opt->flash_path);
+    log_err("flash", "flash file %s not saved: %s", opt->flash_path,
+            flash_file_error(&b.flash) ? "it was lost while iapd ran (see above)"
+                                       : "msync failed");
   else
     log_info("board", "flash synced, bye");
   sd_notify_send("STOPPING=1", err, sizeof(err));
@@ -847,5 +859,5 @@ int iapd_run(const struct iapd_options *opt)
   close(b.sigfd);
   flash_silicon_release(&b.silicon);
   netif_backend_release(&b.port);
-  return 0;
+  return synced == FLASH_OK ? 0 : 1;  /* what the flash holds did not all reach its file */
 }

@@ -9,8 +9,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "log.h"
 
 __attribute__((format(printf, 3, 4)))
 static void set_error(char *err, size_t err_size, const char *fmt, ...)
@@ -53,6 +56,8 @@ int flash_file_open(struct flash_file *f, const char *path, uint32_t protected_s
 {
   f->fd = -1;
   f->map = NULL;
+  f->path = NULL;
+  f->lost = false;
 
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -119,17 +124,69 @@ int flash_file_open(struct flash_file *f, const char *path, uint32_t protected_s
     return -1;
   }
 
+  f->path = strdup(path);
+  if (f->path == NULL) {
+    set_error(err, err_size, "flash file %s: out of memory", path);
+    munmap(map, STM32_FLASH_SIZE);
+    close(fd);
+    return -1;
+  }
   f->fd = fd;
   f->map = map;
+  f->dev = st.st_dev;
+  f->ino = st.st_ino;
   flash_model_init(&f->model, f->map, protected_sectors);
   return 0;
+}
+
+enum flash_result flash_file_check(struct flash_file *f)
+{
+  struct stat st;
+  const char *why = NULL;
+
+  if (f->lost || f->map == NULL)
+    return FLASH_ERR_IO;
+  if (stat(f->path, &st) == 0) {
+    if (st.st_dev != f->dev || st.st_ino != f->ino)
+      why = "was replaced by another file";
+  } else if (errno != ENOENT) {
+    why = "cannot be found at its path";
+  } else {
+    why = fstat(f->fd, &st) == 0 && st.st_nlink == 0 ? "was deleted" : "was moved away";
+  }
+  if (why == NULL)
+    return FLASH_OK;
+  /* What was programmed before is in the old file, still mapped; the next iapd starts on
+   * whatever is at the path now. Nothing here can fix that without losing one or the other:
+   * the operator decides, and meanwhile no upload is taken that would not be kept. */
+  f->lost = true;
+  snprintf(f->lost_text, sizeof(f->lost_text), "flash file %s %s while iapd runs: what is "
+           "programmed from now on is lost; uploads are refused until iapd is restarted",
+           f->path, why);
+  log_err("flash", "%s", f->lost_text);
+  return FLASH_ERR_IO;
+}
+
+void flash_file_watch(struct flash_file *f, uint32_t now_ms)
+{
+  if (f->lost || now_ms - f->checked_ms < FLASH_FILE_WATCH_MS)
+    return;
+  f->checked_ms = now_ms;
+  flash_file_check(f);
 }
 
 enum flash_result flash_file_sync(struct flash_file *f)
 {
   if (f->map == NULL)
     return FLASH_ERR_IO;
-  return msync(f->map, STM32_FLASH_SIZE, MS_SYNC) == 0 ? FLASH_OK : FLASH_ERR_IO;
+  if (msync(f->map, STM32_FLASH_SIZE, MS_SYNC) != 0)
+    return FLASH_ERR_IO;
+  return flash_file_check(f);
+}
+
+const char *flash_file_error(const struct flash_file *f)
+{
+  return f->lost ? f->lost_text : NULL;
 }
 
 void flash_file_close(struct flash_file *f)
@@ -141,4 +198,7 @@ void flash_file_close(struct flash_file *f)
   f->map = NULL;
   f->fd = -1;
   f->model.mem = NULL;
+  free(f->path);
+  f->path = NULL;
+  f->lost = false;
 }

@@ -4,12 +4,15 @@
 //   - during a slow TFTP upload (tsize announced) the progress bar moves: a screenshot is
 //     taken with the bar between 1 and 99 %;
 //   - after the upload the sector map shows sector 4 programmed;
-//   - Reset makes the board jump (LCD line, mode), Key + Reset brings it back to IAP mode.
+//   - Reset makes the board jump (LCD line, mode), Key + Reset brings it back to IAP mode;
+//   - with --lose-flash FILE, FILE (the board's flash file) is deleted: the page shows the
+//     error iapd reports, in its alert under the sector map.
 // Screenshots go to --out. Exit status 0 pass, 1 fail. Run it only in the test's namespace.
 //
 //   node board_page.mjs --url URL --out DIR --upload 'python3 slow.py HOST FILE ...'
+//        [--lose-flash FILE]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
@@ -23,6 +26,7 @@ function arg(name) {
 const url = arg('url');
 const out = arg('out');
 const upload = arg('upload').split(' ');
+const loseFlash = process.argv.includes('--lose-flash') ? arg('lose-flash') : null;
 const say = (m) => console.log('board_page: ' + m);
 const profile = mkdtempSync(join(tmpdir(), 'iapd-chromium-'));
 const problems = [];
@@ -120,6 +124,19 @@ async function main() {
     'idle; timing none; 0 operations since power-on; last upgrade: silicon time 3.15 s; 1 power cut');
   await page.screenshot({ path: join(out, 'board-power-cut.png') });
   say('Power: cut and back on, the application runs');
+
+  if (loseFlash) {
+    if (!(await page.$eval('#flash-error', (e) => e.hidden)))
+      throw new Error('the flash error is shown before the file was lost');
+    unlinkSync(loseFlash);
+    await page.waitForFunction((f) => {
+      const e = document.getElementById('flash-error');
+      return !e.hidden && e.textContent === `flash file ${f} was deleted while iapd runs: ` +
+        'what is programmed from now on is lost; uploads are refused until iapd is restarted';
+    }, { timeout: 10000 }, loseFlash);
+    await page.screenshot({ path: join(out, 'board-flash-lost.png') });
+    say('flash file deleted: the page says so');
+  }
 
   if (problems.length) throw new Error(problems.join('; '));
 }

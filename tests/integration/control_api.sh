@@ -62,7 +62,8 @@ board_wait "control: board page and JSON API on http://$CONTROL_ADDR/"
 http GET /api/status
 [ "$CODE" = 200 ] || fail "GET /api/status: status $CODE"
 [ "$TYPE" = application/json ] || fail "GET /api/status: Content-Type '$TYPE'"
-jq_is 'keys_unsorted' '["board","network","transfer","flash","slots"]'
+jq_is 'keys_unsorted' '["board","network","transfer","flash","slots","flash_error"]'
+jq_is '.flash_error' 'null'
 jq_is '.board | keys_unsorted' '["mode","reason","detail","key_held","application","uptime_ms"]'
 jq_is '.board | del(.uptime_ms)' \
   '{"mode":"iap","reason":"no application","detail":"no application at 0x08010000 (erased)","key_held":false,"application":null}'

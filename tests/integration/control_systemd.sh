@@ -25,6 +25,7 @@ fi
 # listen ADDRESS: a notify socket that writes "PID MESSAGE" lines (newlines as |) to notify.txt.
 listen() {
   : > notify.txt
+  rm -f listener.ready
   python3 - "$1" > listener.out 2>&1 <<'PY' &
 import socket, struct, sys, time
 addr = sys.argv[1]
@@ -32,6 +33,7 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind("\0" + addr[1:] if addr.startswith("@") else addr)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
 s.settimeout(0.5)
+open("listener.ready", "w").close()
 end = time.monotonic() + 60
 while time.monotonic() < end:
     try:
@@ -46,11 +48,12 @@ while time.monotonic() < end:
         f.write("%d %s\n" % (pid, msg.decode().replace("\n", "|")))
 PY
   LISTENER=$!
-  for i in $(seq 1 30); do
-    { [ -S "$1" ] || [ "${1#@}" != "$1" ]; } && break
+  # bound (an abstract address leaves no file to wait for): python says so once it is
+  for _ in $(seq 1 100); do
+    [ -e listener.ready ] && return 0
     sleep 0.1
   done
-  sleep 0.2
+  fail "the notify listener did not start: $(cat listener.out)"
 }
 
 # wait_notify TEXT: until notify.txt has a line ending in TEXT.

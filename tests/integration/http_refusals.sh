@@ -151,5 +151,34 @@ grep -q '^HTTP/1.1 431 Request Header Fields Too Large' <<<"$out" || fail "9 KiB
 out=$(timeout 30 $RAW request "$WORK/4k.req")
 grep -q '^HTTP/1.1 200 OK' <<<"$out" || fail "4 KiB head: $(head -n 1 <<<"$out")"
 
+# two Host headers: 400 (RFC 9112 3.2)
+printf 'GET / HTTP/1.1\r\nHost: %s\r\nHost: evil.example\r\n\r\n' "$BOARD_IP" > "$WORK/hosts.req"
+out=$(timeout 30 $RAW request "$WORK/hosts.req")
+grep -q '^HTTP/1.1 400 Bad Request' <<<"$out" || fail "two Hosts: $(head -n 1 <<<"$out")"
+grep -q 'more than one Host header (RFC 9112 3.2)' <<<"$out" || fail "two Hosts: no reason"
+
+# --- cross-site requests: 403 with a valid session, nothing written, no reset ---------------
+login "$WORK/jar"
+sha=$(flash_sha)
+log_mark
+out=$(hcurl -b "$WORK/jar" -H 'Origin: http://evil.example' -F "datafile=@$WORK/app.bin" \
+  -w '\n%{http_code}' "$BASE_URL/upload.cgi")
+[ "$(status_of "$out")" = 403 ] || fail "cross-site upload: status $(status_of "$out")"
+grep -q '403 Forbidden: cross-site request refused: its Origin http://evil.example is not this board (192.168.0.10)' <<<"$out" \
+  || fail "cross-site upload: no reason in $out"
+out=$(hcurl -b "$WORK/jar" -H 'Referer: http://evil.example/x.html' -d '' -w '\n%{http_code}' \
+  "$BASE_URL/resetmcu.cgi")
+[ "$(status_of "$out")" = 403 ] || fail "cross-site reset: status $(status_of "$out")"
+out=$(hcurl -u user:stm32 -H 'Origin: http://evil.example' -T "$WORK/app.bin" -w '\n%{http_code}' \
+  "$BASE_URL/firmware")
+[ "$(body_of "$out")" = '{"ok":false,"status":403,"error":"cross-site request refused: its Origin http://evil.example is not this board (192.168.0.10)"}' ] \
+  || fail "cross-site PUT: $(body_of "$out")"
+[ "$(flash_sha)" = "$sha" ] || fail "a cross-site request changed the flash"
+log_has "reset requested" && fail "a cross-site request reset the board"
+# the same session from the board's own page still works
+out=$(hcurl -b "$WORK/jar" -H "Origin: http://$BOARD_IP" -F "datafile=@$WORK/app.bin" \
+  -w '\n%{http_code}' "$BASE_URL/upload.cgi")
+[ "$(status_of "$out")" = 200 ] || fail "same-origin upload: status $(status_of "$out")"
+
 board_stop
 say "ok"

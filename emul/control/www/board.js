@@ -96,6 +96,9 @@ function showStatus(s) {
   }
   $('flash-summary').textContent =
     `user flash from ${s.flash.user_flash}, ${erased} user sector${erased === 1 ? '' : 's'} erased`;
+  // The flash file lost under iapd: uploads are refused until it restarts; say it here.
+  $('flash-error').textContent = s.flash_error || '';
+  $('flash-error').hidden = !s.flash_error;
   const slots = $('slots');
   slots.textContent = '';
   for (const sl of (s.slots ? s.slots.list : [])) {
