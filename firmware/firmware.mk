@@ -223,9 +223,11 @@ SIZE_ROWS := \
 	http|0|1|0|0|31484 http-log|0|1|1|0|33884 http-log-dhcp|0|1|1|1|39820 http-dhcp|0|1|0|1|- \
 	both|1|1|0|0|- both-dhcp|1|1|0|1|- both-log|1|1|1|0|- both-log-dhcp|1|1|1|1|41196 \
 	integrity|1|1|1|0|-|IAP_VERIFY_INTEGRITY \
+	dual|1|1|1|0|-|IAP_VERIFY_INTEGRITY|0x08010000|IAP_SLOTS_DUAL \
 	signature|1|1|1|0|-|IAP_VERIFY_SIGNATURE|0x08020000
-# Fields 7 and 8, when present: the boot policy (IAP_BOOT_VERIFY; the others are built with
-# the default, integrity) and a user flash address other than 0x08010000. The signature
+# Fields 7, 8 and 9, when present: the boot policy (IAP_BOOT_VERIFY; the others are built
+# with the default, integrity), the user flash address, and the slot layout (IAP_SLOTS; the
+# others are single). The signature
 # build (mbed TLS's ECDSA P-256 and bignums on top of SHA-256) is about 5 KiB too large for
 # sectors 0-3: it takes sector 4 too, and applications for it are linked at 0x08020000
 # (man iapd, BOOT POLICIES ON THE BOARD; firmware/README.md).
@@ -240,6 +242,7 @@ row_defs = -DUSE_IAP_TFTP=$(call row_field,$(1),2) -DUSE_IAP_HTTP=$(call row_fie
 	-DIAP_LOG=$(call row_field,$(1),4) -DUSE_DHCP=$(call row_field,$(1),5) \
 	$(if $(call row_field,$(1),7),-DIAP_BOOT_VERIFY=$(call row_field,$(1),7)) \
 	$(if $(call row_field,$(1),8),-DUSER_FLASH_FIRST_PAGE_ADDRESS=$(call row_field,$(1),8)u) \
+	$(if $(call row_field,$(1),9),-DIAP_SLOTS=$(call row_field,$(1),9)) \
 	$(if $(findstring +verify-bearssl,$(1)),-DVERIFY_PROBE=2 $(VERIFY_AREA))
 # The "+verify-bearssl" row links with the user flash at sector 5 (128 KiB for the
 # bootloader), so that it is measured even where it would not fit below 0x08010000.

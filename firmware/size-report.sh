@@ -45,7 +45,7 @@ for row in "$@"; do
     if [ "$1" -gt "$an" ]; then above="$above $name"; fi
   fi
   case $name in *+verify*|signature) above="$above $name" ;; esac   # where the checks' bytes go
-  if [ -n "$user" ]; then
+  if [ -n "$user" ] && [ "$((user))" -ne $((0x08010000)) ]; then
     printf '%-28s (linked below %s: the bootloader takes %d KiB, applications start there)\n' \
       "" "$user" $(( (user - 0x08000000) / 1024 ))
   fi

@@ -105,7 +105,7 @@ for dir in "$fw"/size/*/; do
     *+verify*)   # the probe's checks run once in IAP mode, on QEMU's zeroed flash
       iap_lines "Key button held" | sed '$i\
 boot: verify probe: signature invalid' >"$tmp/want" ;;
-    *log*|integrity|signature) iap_lines "Key button held" >"$tmp/want" ;;
+    *log*|integrity|dual|signature) iap_lines "Key button held" >"$tmp/want" ;;
     *) : >"$tmp/want" ;;
   esac
   run "$name" "$dir/iapd-boot.bin" "$tmp/want"
