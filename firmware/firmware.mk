@@ -43,8 +43,21 @@ FW_SRCS := $(FIRMWARE_C)
 # used, link-time optimisation across src/, lwIP and firmware/, newlib-nano without float
 # printf. __FILE__ relative to the trees (lwIP's assertion texts are compiled out anyway).
 ARCH := -mcpu=cortex-m4 -mthumb -mfloat-abi=soft
+# mbed TLS (SHA-256, and ECDSA P-256 verification under `signature`) from Debian's source
+# package, fetched by scripts/bootstrap.sh crypto into third_party/mbedtls, configured by
+# firmware/mbedtls_verify_config.h. Every build links it: the default policy, integrity,
+# hashes the image at reset; --gc-sections drops the ECDSA code when no build uses it.
+MBEDTLS_DIR ?= $(SRCDIR)/third_party/mbedtls
+BEARSSL_DIR ?= $(SRCDIR)/third_party/bearssl
+MBEDTLS_SRCS := sha256.c ecdsa.c ecp.c ecp_curves.c bignum.c asn1parse.c asn1write.c constant_time.c \
+	platform.c platform_util.c memory_buffer_alloc.c
+# The public key of the `signature` policy, built in (default: the tests' key).
+SIGNING_KEY ?= $(SRCDIR)/fixtures/keys/test-signing.pub
 FW_CPPFLAGS := -I$(SRCDIR)/firmware/lwip-arch -I$(SRCDIR)/firmware -I$(SRCDIR)/src \
-	-I$(LWIP_DIR)/src/include $(DEFS)
+	-I$(LWIP_DIR)/src/include -I$(MBEDTLS_DIR)/include -I$(OUT)/gen \
+	'-DMBEDTLS_CONFIG_FILE="mbedtls_verify_config.h"' \
+	-DIAP_WITH_SIGNATURE=$(if $(findstring IAP_VERIFY_SIGNATURE,$(DEFS)),1,0) \
+	-DIAP_WITH_DUAL_SLOTS=$(if $(findstring IAP_SLOTS_DUAL,$(DEFS)),1,0) $(DEFS)
 FW_CFLAGS := $(ARCH) -std=gnu11 -Os -g -flto -ffunction-sections -fdata-sections \
 	-fno-common -fno-unwind-tables -fno-asynchronous-unwind-tables \
 	-fmacro-prefix-map=$(LWIP_DIR)/=lwip/ -fmacro-prefix-map=$(SRCDIR)/=
@@ -64,21 +77,16 @@ BUILD_SRCS := $(if $(filter 0,$(USE_HTTP)),$(filter-out $(HTTP_SRCS),$(IAP_SRCS)
 BUILD_GEN := $(if $(filter 0,$(USE_HTTP)),,$(GEN_SRCS))
 BUILD_FW := $(FW_SRCS)
 
-# The "+verify" rows (-DVERIFY_PROBE=1 mbed TLS, 2 BearSSL): firmware/verify_probe.c and the
-# library's files it needs, from MBEDTLS_DIR or BEARSSL_DIR (scripts/bootstrap.sh crypto).
+# The "+verify-bearssl" row (-DVERIFY_PROBE=2): firmware/verify_probe.c and the BearSSL
+# files it needs, from BEARSSL_DIR (scripts/bootstrap.sh crypto): the other library, measured
+# against the mbed TLS the `signature` row links.
 VERIFY := $(patsubst -DVERIFY_PROBE=%,%,$(filter -DVERIFY_PROBE=%,$(DEFS)))
-MBEDTLS_SRCS := sha256.c ecdsa.c ecp.c ecp_curves.c bignum.c asn1parse.c asn1write.c constant_time.c \
-	platform.c platform_util.c memory_buffer_alloc.c
 BEARSSL_SRCS := hash/sha2small.c ec/ec_prime_i15.c ec/ec_secp384r1.c ec/ec_secp521r1.c ec/ecdsa_i15_vrfy_asn1.c \
 	ec/ecdsa_i15_vrfy_raw.c ec/ecdsa_i15_bits.c ec/ecdsa_atr.c int/i15_add.c int/i15_bitlen.c \
 	int/i15_decmod.c int/i15_decode.c int/i15_encode.c int/i15_fmont.c int/i15_iszero.c \
 	int/i15_moddiv.c int/i15_modpow.c int/i15_modpow2.c int/i15_montmul.c int/i15_mulacc.c int/i15_muladd.c \
 	int/i15_ninv15.c int/i15_reduce.c int/i15_rshift.c int/i15_sub.c int/i15_tmont.c \
 	codec/ccopy.c codec/dec32be.c codec/enc32be.c ec/ec_secp256r1.c
-ifeq ($(VERIFY),1)
-FW_CPPFLAGS += -I$(MBEDTLS_DIR)/include '-DMBEDTLS_CONFIG_FILE="mbedtls_verify_config.h"'
-VERIFY_OBJS := $(addprefix $(OUT)/obj/mbedtls/,$(MBEDTLS_SRCS:.c=.o))
-endif
 ifeq ($(VERIFY),2)
 FW_CPPFLAGS += -I$(BEARSSL_DIR)/inc
 VERIFY_OBJS := $(addprefix $(OUT)/obj/bearssl/,$(BEARSSL_SRCS:.c=.o))
@@ -87,7 +95,8 @@ endif
 OBJS := $(VERIFY_OBJS) $(addprefix $(OUT)/obj/,$(BUILD_SRCS:.c=.o)) \
 	$(addprefix $(OUT)/obj/gen/,$(notdir $(BUILD_GEN:.c=.o))) \
 	$(addprefix $(OUT)/obj/lwip/,$(LWIP_SRCS:.c=.o)) \
-	$(addprefix $(OUT)/obj/firmware/,$(BUILD_FW:.c=.o))
+	$(addprefix $(OUT)/obj/firmware/,$(BUILD_FW:.c=.o)) \
+	$(addprefix $(OUT)/obj/mbedtls/,$(MBEDTLS_SRCS:.c=.o))
 
 # Objects are rebuilt when the compiler command changes (other DEFS, another compiler).
 STAMP := $(OUT)/obj/.flags
@@ -121,18 +130,27 @@ $(OUT)/obj/gen/$(notdir $(1:.c=.o)): $(1) $(STAMP)
 endef
 $(foreach g,$(BUILD_GEN),$(eval $(call gen_rule,$(g))))
 
+# mbed TLS is third-party code too.
+$(OUT)/obj/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(STAMP)
+	@test -f $(MBEDTLS_DIR)/library/sha256.c || { echo "firmware: no mbed TLS in $(MBEDTLS_DIR): run scripts/bootstrap.sh crypto" >&2; exit 1; }
+	@mkdir -p $(@D)
+	@echo "  CC(arm)  mbedtls/$*.o"
+	@$(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) -w -MMD -MP -c -o $@ $<
+
+# The signing key as C: the 65-byte point at the end of the SubjectPublicKeyInfo.
+$(OUT)/gen/signing_key.h: $(SIGNING_KEY)
+	@mkdir -p $(@D)
+	@python3 -c 'import base64,sys; t=open(sys.argv[1]).read(); d=base64.b64decode("".join(l for l in t.splitlines() if l and not l.startswith("-----"))) if "BEGIN" in t else open(sys.argv[1],"rb").read(); p=d[-65:]; assert len(d)==91 and p[0]==4, "not a P-256 public key"; print("/* generated from %s */\n#define IAP_SIGNING_KEY_POINT { %s }" % (sys.argv[1].split("/")[-1], ", ".join("0x%02x" % b for b in p)))' $< > $@
+
+$(OUT)/obj/firmware/main.o: $(OUT)/gen/signing_key.h
+
 # lwIP is third-party code: our warnings (and -Werror) are for our code only.
 $(OUT)/obj/lwip/%.o: $(LWIP_DIR)/src/%.c $(STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC(arm)  lwip/$*.o"
 	@$(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) -w -MMD -MP -c -o $@ $<
 
-# The crypto libraries of the "+verify" rows are third-party code too.
-$(OUT)/obj/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(STAMP)
-	@mkdir -p $(@D)
-	@echo "  CC(arm)  mbedtls/$*.o"
-	@$(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) -w -MMD -MP -c -o $@ $<
-
+# BearSSL, for the "+verify-bearssl" row, is third-party code too.
 $(OUT)/obj/bearssl/%.o: $(BEARSSL_DIR)/src/%.c $(STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC(arm)  bearssl/$*.o"
@@ -176,14 +194,16 @@ $(OUT)/hello-app.elf: $(HELLO_SRC) $(BLINK_LD)
 	@mkdir -p $(@D)
 	@echo "  LD(arm)  $@"
 	@$(CC) $(ARCH) -std=gnu11 -Os -g -ffunction-sections -fdata-sections $(WARN_CFLAGS) \
-		-ffreestanding -nostdlib -Wl,--gc-sections -T $(BLINK_LD) \
+		-ffreestanding -nostdlib -Wl,--gc-sections -T $(BLINK_LD) '-DHELLO_BASE="$(USER_FLASH)"' \
 		-Wl,--defsym=APP_BASE=$(USER_FLASH) -o $@ $(HELLO_SRC)
 
 $(OUT)/hello-app.bin: $(OUT)/hello-app.elf
 	@$(OBJCOPY) -O binary $< $@
 
-# A build without log and one with everything: the jump needs no more.
-QEMU_ROWS ?= tftp both-log-dhcp
+# A build without log and one with everything: the jump needs no more; and the signature
+# build, whose check is the one with a library of bignums and a heap behind it. Each gets
+# the hello application linked at its own user flash.
+QEMU_ROWS ?= tftp both-log-dhcp signature
 
 .PHONY: qemu
 qemu: $(OUT)/hello-app.bin $(foreach r,$(QEMU_ROWS),qemu-$(r))
@@ -193,31 +213,39 @@ qemu-%:
 		LWIP_DIR=$(LWIP_DIR) IAP_SRCS='$(IAP_SRCS)' GEN_SRCS='$(GEN_SRCS)' \
 		LWIP_SRCS='$(LWIP_SRCS)' WARN_CFLAGS='$(WARN_CFLAGS)' CROSS=$(CROSS) \
 		OUT=$(OUT)/qemu/$* \
-		DEFS='$(call row_defs,$(filter $*|%,$(SIZE_ROWS))) -DBOARD_KEY_FORCE=0 $(DEFS)' bin
+		DEFS='$(call row_defs,$(filter $*|%,$(SIZE_ROWS))) -DBOARD_KEY_FORCE=0 $(DEFS)' \
+		bin $(OUT)/qemu/$*/hello-app.bin
 
 # ---- the size report (AN3376 Table 4) ---------------------------------------------------
 # name|USE_IAP_TFTP|USE_IAP_HTTP|IAP_LOG|USE_DHCP|AN3376's bytes for that row ("-": none)
 SIZE_ROWS := \
 	tftp|1|0|0|0|19796 tftp-log|1|0|1|0|22956 tftp-log-dhcp|1|0|1|1|28500 tftp-dhcp|1|0|0|1|- \
 	http|0|1|0|0|31484 http-log|0|1|1|0|33884 http-log-dhcp|0|1|1|1|39820 http-dhcp|0|1|0|1|- \
-	both|1|1|0|0|- both-dhcp|1|1|0|1|- both-log|1|1|1|0|- both-log-dhcp|1|1|1|1|41196
-# The all-features build with the verified boot's checks linked in (firmware/verify_probe.c):
-# SHA-256 and ECDSA P-256 verification from mbed TLS, and from BearSSL. Built when the
-# library's source is there (scripts/bootstrap.sh crypto).
-VERIFY_ROWS := both-log-dhcp+verify|1|1|1|1|- both-log-dhcp+verify-bearssl|1|1|1|1|-
-MBEDTLS_DIR ?= $(SRCDIR)/third_party/mbedtls
-BEARSSL_DIR ?= $(SRCDIR)/third_party/bearssl
-SIZE_ROWS += $(if $(wildcard $(MBEDTLS_DIR)/library/ecdsa.c),$(word 1,$(VERIFY_ROWS))) \
-	$(if $(wildcard $(BEARSSL_DIR)/src/ec/ec_p256_m15.c),$(word 2,$(VERIFY_ROWS)))
+	both|1|1|0|0|- both-dhcp|1|1|0|1|- both-log|1|1|1|0|- both-log-dhcp|1|1|1|1|41196 \
+	integrity|1|1|1|0|-|IAP_VERIFY_INTEGRITY \
+	dual|1|1|1|0|-|IAP_VERIFY_INTEGRITY|0x08010000|IAP_SLOTS_DUAL \
+	signature|1|1|1|0|-|IAP_VERIFY_SIGNATURE|0x08020000
+# Fields 7, 8 and 9, when present: the boot policy (IAP_BOOT_VERIFY; the others are built
+# with the default, integrity), the user flash address, and the slot layout (IAP_SLOTS; the
+# others are single). The signature
+# build (mbed TLS's ECDSA P-256 and bignums on top of SHA-256) is about 5 KiB too large for
+# sectors 0-3: it takes sector 4 too, and applications for it are linked at 0x08020000
+# (man iapd, BOOT POLICIES ON THE BOARD; firmware/README.md).
+# The all-features build with BearSSL's SHA-256 and ECDSA P-256 linked in as well
+# (firmware/verify_probe.c), to compare with the mbed TLS of the signature row. Built when
+# BearSSL's source is there (scripts/bootstrap.sh crypto).
+VERIFY_ROWS := both-log-dhcp+verify-bearssl|1|1|1|1|-
+SIZE_ROWS += $(if $(wildcard $(BEARSSL_DIR)/src/ec/ec_p256_m15.c),$(VERIFY_ROWS))
 HAVE_HTTP := $(if $(filter src/http_server.c,$(IAP_SRCS)),yes,no)
 row_field = $(word $(2),$(subst |, ,$(1)))
 row_defs = -DUSE_IAP_TFTP=$(call row_field,$(1),2) -DUSE_IAP_HTTP=$(call row_field,$(1),3) \
 	-DIAP_LOG=$(call row_field,$(1),4) -DUSE_DHCP=$(call row_field,$(1),5) \
-	$(if $(findstring +verify-bearssl,$(1)),-DVERIFY_PROBE=2,$(if $(findstring +verify,$(1)),-DVERIFY_PROBE=1)) \
-	$(if $(findstring +verify,$(1)),$(VERIFY_AREA))
-# The "+verify" rows link with the user flash at sector 5 (128 KiB for the bootloader), so
-# that they are measured even where they would not fit below 0x08010000; the report says
-# how far each is from the 60 KiB (64 KiB less 4 KiB to spare) the issue allows.
+	$(if $(call row_field,$(1),7),-DIAP_BOOT_VERIFY=$(call row_field,$(1),7)) \
+	$(if $(call row_field,$(1),8),-DUSER_FLASH_FIRST_PAGE_ADDRESS=$(call row_field,$(1),8)u) \
+	$(if $(call row_field,$(1),9),-DIAP_SLOTS=$(call row_field,$(1),9)) \
+	$(if $(findstring +verify-bearssl,$(1)),-DVERIFY_PROBE=2 $(VERIFY_AREA))
+# The "+verify-bearssl" row links with the user flash at sector 5 (128 KiB for the
+# bootloader), so that it is measured even where it would not fit below 0x08010000.
 VERIFY_AREA := -DUSER_FLASH_FIRST_PAGE_ADDRESS=0x08020000u
 BUILT_ROWS := $(if $(filter yes,$(HAVE_HTTP)),$(SIZE_ROWS),\
 	$(foreach r,$(SIZE_ROWS),$(if $(filter 0,$(call row_field,$(r),3)),$(r))))

@@ -22,13 +22,24 @@
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "tftp_opts.h"
+#include "signing_key.h"
 #include "verify_probe.h"
 
 #if !USE_IAP_TFTP && !USE_IAP_HTTP
 #error "a bootloader without USE_IAP_TFTP or USE_IAP_HTTP cannot be updated: enable one"
 #endif
 
+/* firmware.mk compiles the signature check and the dual layout in only for the builds that
+ * ask for them by name in DEFS. */
+_Static_assert(IAP_BOOT_VERIFY != IAP_VERIFY_SIGNATURE || IAP_WITH_SIGNATURE,
+               "IAP_BOOT_VERIFY is signature but IAP_WITH_SIGNATURE is 0");
+_Static_assert(IAP_SLOTS != IAP_SLOTS_DUAL || IAP_WITH_DUAL_SLOTS,
+               "IAP_SLOTS is dual but IAP_WITH_DUAL_SLOTS is 0");
+
 static struct bootloader bootloader;
+static struct iap_pubkey signing_key = { IAP_SIGNING_KEY_POINT, { 0 } };
+
+void iap_mbedtls_alloc_init(void);
 
 /* The stack's high-water mark in the log, when it has grown since the last report (checked
  * every STACK_REPORT_MS): after an upload the log says how deep the servers went. */
@@ -53,6 +64,9 @@ int main(void)
 {
   static const struct bootloader_config cfg = {
     .area = { USER_FLASH_FIRST_PAGE_ADDRESS, USER_FLASH_END_ADDRESS },
+    .slots = IAP_SLOTS,
+    .verify = IAP_BOOT_VERIFY,
+    .key = IAP_BOOT_VERIFY == IAP_VERIFY_SIGNATURE ? &signing_key : NULL,
     .tftp = USE_IAP_TFTP,
     .tftp_max_blksize = TFTP_MAX_BLKSIZE,
     .tftp_max_windowsize = TFTP_MAX_WINDOWSIZE,
@@ -75,6 +89,13 @@ int main(void)
            : clock_source() == CLOCK_PLL_HSI ? " (no HSE: the 25 MHz crystal did not start)"
            : " (PLL did not lock: HSI)");
 
+  /* Only a signature verification allocates (its bignums); SHA-256 needs no heap, so the
+   * other policies link none. */
+  if (IAP_BOOT_VERIFY == IAP_VERIFY_SIGNATURE) {
+    iap_mbedtls_alloc_init();
+    if (!iap_pubkey_init(&signing_key))
+      log_err("boot", "the built-in signing key is not a P-256 point: nothing will verify");
+  }
   bootloader_init(&bootloader, &cfg, &board_stm32, &flash_stm32_dev);
   bootloader_reset(&bootloader);  /* a valid application: no return */
 

@@ -3,11 +3,11 @@
  * scripts/bootstrap.sh crypto), configured for what a verified boot needs and nothing more:
  * SHA-256 for the image's integrity, ECDSA P-256 signature verification (the signature as
  * DER, as MCUboot's image_ec256.c reads it), bignums no larger than the curve. Built with
- * -DMBEDTLS_CONFIG_FILE='"mbedtls_verify_config.h"'. Used today by the size report's
- * "+verify" row only (firmware/verify_probe.c); the verified boot will use the same file.
+ * -DMBEDTLS_CONFIG_FILE='"mbedtls_verify_config.h"' by firmware.mk, for every build: the
+ * boot policies (src/iap_crypto.c) hash with it, and verify signatures under `signature`.
  *
  * No heap of the C library: mbed TLS's bignums allocate from a static buffer
- * (MBEDTLS_MEMORY_BUFFER_ALLOC_C, VERIFY_HEAP_BYTES in verify_probe.c).
+ * (MBEDTLS_MEMORY_BUFFER_ALLOC_C, IAP_MBEDTLS_HEAP_BYTES in mbedtls_alloc.c).
  */
 #ifndef IAPD_MBEDTLS_VERIFY_CONFIG_H
 #define IAPD_MBEDTLS_VERIFY_CONFIG_H
@@ -23,9 +23,9 @@
 #define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
 /* The allocator stops the program when it finds its heap corrupted: on the board, a loop
- * where a debugger sees it (verify_probe.c), not the C library's exit(). */
-void verify_probe_exit(int status);
-#define MBEDTLS_PLATFORM_EXIT_MACRO     verify_probe_exit
+ * where a debugger sees it (mbedtls_alloc.c), not the C library's exit(). */
+void iap_mbedtls_exit(int status);
+#define MBEDTLS_PLATFORM_EXIT_MACRO     iap_mbedtls_exit
 
 /* Integrity: SHA-256, the smaller of its two loops. */
 #define MBEDTLS_SHA256_C

@@ -4,7 +4,8 @@
 #
 #   size-report.sh SIZE NM DIR HAVE_HTTP SRCDIR LWIP_DIR ROW...
 #
-# ROW is name|USE_IAP_TFTP|USE_IAP_HTTP|IAP_LOG|USE_DHCP|AN3376's bytes or "-"; DIR/name/
+# ROW is name|USE_IAP_TFTP|USE_IAP_HTTP|IAP_LOG|USE_DHCP|AN3376's bytes or "-"[|IAP_BOOT_VERIFY
+# [|user flash address, when not 0x08010000]]; DIR/name/
 # holds that build's iapd-boot.elf. "flash" is what the image occupies in flash: code,
 # read-only data and the initial values of .data (text + data in `size` terms), the .bin.
 # The breakdown reads the symbols' sizes and source files from the ELF's debug information
@@ -24,7 +25,7 @@ for row in "$@"; do
   # shellcheck disable=SC2086
   set -- $row
   IFS=$old_ifs
-  name=$1 tftp=$2 http=$3 log=$4 dhcp=$5 an=$6
+  name=$1 tftp=$2 http=$3 log=$4 dhcp=$5 an=$6 user=${8:-}
   printf '%-28s %4s %4s %7s %4s ' "$name" "$(x "$tftp")" "$(x "$http")" "$(x "$log")" "$(x "$dhcp")"
   if [ "$http" = 1 ] && [ "$have_http" != yes ]; then
     printf '%10s %10s   (HTTP server not built yet: no src/http_server.c)\n' n/a "$an"
@@ -43,7 +44,11 @@ for row in "$@"; do
     printf '%10s %10s %+9d %9s %9s %9s\n' "$1" "$an" $(($1 - an)) "$2" "$stack" "$left"
     if [ "$1" -gt "$an" ]; then above="$above $name"; fi
   fi
-  case $name in *+verify*) above="$above $name" ;; esac   # where the checks' bytes go
+  case $name in *+verify*|signature) above="$above $name" ;; esac   # where the checks' bytes go
+  if [ -n "$user" ] && [ "$((user))" -ne $((0x08010000)) ]; then
+    printf '%-28s (linked below %s: the bootloader takes %d KiB, applications start there)\n' \
+      "" "$user" $(( (user - 0x08000000) / 1024 ))
+  fi
 done
 printf '\nflash: code + read-only data + .data initial values (the .bin). SRAM: .data + .bss\n'
 printf '(lwIP heap and pools, Ethernet DMA buffers); the stack gets the rest of the 128 KiB,\n'
@@ -57,7 +62,7 @@ for name in $above; do
   total=$("$size_tool" "$elf" | awk 'NR == 2 { print $1 + $2 }')
   printf '\nWhere the %s bytes of "%s" go:\n' "$total" "$name"
   case $name in
-    *+verify*)   # the verified boot's budget: below 0x08010000 with 4 KiB to spare
+    *+verify*|signature)   # the verified boot's budget: below 0x08010000 with 4 KiB to spare
       budget=$((65536 - 4096))
       printf '  (the budget with 4 KiB to spare below 0x08010000 is %s B: %+d B)\n' "$budget" \
         $((total - budget)) ;;
@@ -77,7 +82,7 @@ for name in $above; do
       if (index(file, lwip) == 1) { c = "lwIP 2.1"; f = "lwip/" substr(file, length(lwip) + 1) }
       else if (index(file, src) == 1) { c = "src/ (IAP code)"; f = "src/" substr(file, length(src) + 1) }
       else if (index(file, fw) == 1) { c = "firmware/ (STM32 layer)"; f = "firmware/" substr(file, length(fw) + 1) }
-      else if (file ~ /third_party\/mbedtls\//) { c = "mbed TLS 2.28 (verify probe)"; f = "mbedtls/" substr(file, index(file, "/library/") + 9) }
+      else if (file ~ /third_party\/mbedtls\//) { c = "mbed TLS 2.28"; f = "mbedtls/" substr(file, index(file, "/library/") + 9) }
       else if (file ~ /third_party\/bearssl\//) { c = "BearSSL 0.6 (verify probe)"; f = "bearssl/" substr(file, index(file, "/src/") + 5) }
       else if (file ~ /newlib/) { c = "newlib-nano (printf, mem*, str*)"; f = "" }
       else if (file ~ /libgcc/) { c = "libgcc"; f = "" }

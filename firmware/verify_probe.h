@@ -1,7 +1,7 @@
 /*
  * A measurement, not a feature: SHA-256 over the image and an ECDSA P-256 verification, as
- * the verified boot will do them, linked into the "+verify" rows of the size report
- * (verify_probe.c says which library). true: the signature verifies.
+ * the verified boot will do them, linked into the "+verify-bearssl" row of the size
+ * report (verify_probe.c). true: the signature verifies.
  */
 #ifndef IAPD_VERIFY_PROBE_H
 #define IAPD_VERIFY_PROBE_H

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "flash.h"
+#include "iap_opts.h"
+#include "log.h"
 #include "iap_format.h"
 
 const char *boot_reason_str(enum boot_reason reason)
@@ -14,6 +16,8 @@ const char *boot_reason_str(enum boot_reason reason)
   case BOOT_REASON_INVALID_APP: return "invalid application";
   case BOOT_REASON_FLASH_ERROR: return "flash read error";
   case BOOT_REASON_VALID_APP:   return "valid application";
+  case BOOT_REASON_INTEGRITY:   return "image integrity";
+  case BOOT_REASON_SIGNATURE:   return "image signature";
   }
   return "unknown";
 }
@@ -56,4 +60,76 @@ void boot_decide(bool key_held, const struct image_area *area, const struct flas
   out->reason = BOOT_REASON_VALID_APP;
   iap_snprintf(out->detail, sizeof(out->detail), "valid application at 0x%08x",
            (unsigned)area->base);
+}
+
+static bool same_image(const struct iap_slot_status *a, const struct iap_slot_status *b)
+{
+  return a->record_valid && b->record_valid && a->record.seq == b->record.seq
+         && a->record.image_len == b->record.image_len
+         && a->record.trailer_len == b->record.trailer_len
+         && memcmp(a->record.sha256, b->record.sha256, IAP_SHA256_BYTES) == 0;
+}
+
+/* Dual mode: a verified staging image that primary does not hold yet is copied over. */
+static void install_staging(const struct iap_policy *p, const struct flash_dev *flash,
+                            enum iap_verify level, struct iap_slot_status *primary,
+                            const struct iap_slot_status *staging,
+                            struct iap_install_result *result, bool *installed)
+{
+  const struct iap_layout *l = &p->layout;
+
+  if (staging->content != IAP_SLOT_VERIFIED
+      || (primary->content == IAP_SLOT_VERIFIED && same_image(primary, staging)))
+    return;
+  /* Every sector marked done and still no verified primary: start over without marks. */
+  bool restart = iap_install_all_done(flash, l, &staging->record);
+  log_info("boot", "installing image #%u (%u bytes) from staging 0x%08x into 0x%08x%s",
+           (unsigned)staging->record.seq, (unsigned)staging->record.image_len,
+           (unsigned)l->staging.base, (unsigned)l->primary.base,
+           restart ? " (copied before, but primary does not verify: copying again)" : "");
+  iap_install(flash, l, &staging->record, restart, result);
+  *installed = true;
+  if (result->fr != FLASH_OK)
+    log_err("boot", "install stopped: %s", flash_result_str(result->fr));
+  else
+    log_info("boot", "installed: %u sectors copied, %u already done",
+             result->sectors_copied, result->sectors_skipped);
+  iap_slot_inspect(flash, &l->primary, &l->primary, level, p->key, primary);
+}
+
+void boot_go(bool key_held, const struct iap_policy *p, const struct flash_dev *flash,
+             struct boot_decision *out)
+{
+  const struct iap_layout *l = &p->layout;
+  /* Records are checked under every policy, so the status shows what each slot holds; a
+   * staging image is installed only when it passes integrity (or signature). */
+  enum iap_verify level = p->verify == IAP_VERIFY_SIGNATURE ? IAP_VERIFY_SIGNATURE
+                                                            : IAP_VERIFY_INTEGRITY;
+  struct iap_slot_status primary, staging;
+  struct iap_install_result install;
+  bool installed = false;
+
+  memset(&staging, 0, sizeof(staging));
+  memset(&install, 0, sizeof(install));
+  iap_slot_inspect(flash, &l->primary, &l->primary, level, p->key, &primary);
+  if (IAP_WITH_DUAL_SLOTS && l->mode == IAP_SLOTS_DUAL) {
+    iap_slot_inspect(flash, &l->staging, &l->primary, level, p->key, &staging);
+    if (!key_held)
+      install_staging(p, flash, level, &primary, &staging, &install, &installed);
+  }
+
+  boot_decide(key_held, &l->primary, flash, out);
+  out->verify = p->verify;
+  out->slots = l->mode;
+  out->primary = primary;
+  out->staging = staging;
+  out->installed = installed;
+  out->install = install;
+  if (out->mode != BOOT_APPLICATION || p->verify == IAP_VERIFY_VECTORS)
+    return;
+  if (primary.content != IAP_SLOT_VERIFIED) {
+    out->mode = BOOT_IAP_MODE;
+    out->reason = primary.signature_failed ? BOOT_REASON_SIGNATURE : BOOT_REASON_INTEGRITY;
+  }
+  iap_snprintf(out->detail, sizeof(out->detail), "%s", primary.detail);
 }

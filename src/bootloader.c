@@ -25,7 +25,10 @@ void bootloader_init(struct bootloader *bl, const struct bootloader_config *cfg,
   bl->flash = flash;
   bl->state = BOOTLOADER_OFF;
   iap_random_use(board);
-  iap_writer_init(&bl->writer, &bl->cfg.area, flash);
+  iap_layout_init(&bl->policy.layout, cfg->slots, &cfg->area);
+  bl->policy.verify = cfg->verify;
+  bl->policy.key = cfg->key;
+  iap_writer_init_policy(&bl->writer, &bl->policy, flash);
 }
 
 #if USE_IAP_HTTP
@@ -48,8 +51,8 @@ static void start_http(struct bootloader *bl, const char *ip)
     .user = bl->cfg.http_user,
     .password = bl->cfg.http_password,
     .session_timeout_ms = bl->cfg.http_session_timeout_ms,
-    .user_flash_base = bl->cfg.area.base,
-    .user_flash_size = bl->cfg.area.end - bl->cfg.area.base,
+    .user_flash_base = bl->policy.layout.primary.base,
+    .user_flash_size = iap_writer_capacity(&bl->writer),
     .tcp_window = bl->cfg.http_tcp_window,
     .request_reset = on_http_reset,
     .reset_ctx = bl,
@@ -122,7 +125,12 @@ static void stop_services(struct bootloader *bl)
 static void enter_iap_mode(struct bootloader *bl)
 {
   bl->state = BOOTLOADER_IAP_MODE;
-  log_info("boot", "IAP mode (%s)", boot_reason_str(bl->decision.reason));
+  if (bl->decision.reason == BOOT_REASON_INTEGRITY
+      || bl->decision.reason == BOOT_REASON_SIGNATURE)
+    log_info("boot", "IAP mode (%s: %s)", boot_reason_str(bl->decision.reason),
+             bl->decision.detail);
+  else
+    log_info("boot", "IAP mode (%s)", boot_reason_str(bl->decision.reason));
   if (bl->netif == NULL) {
     /* lwIP comes up with the first IAP mode: a board that jumps at once never starts it. */
     lwip_init();
@@ -136,7 +144,7 @@ static void enter_iap_mode(struct bootloader *bl)
                      &bl->cfg.gateway, bl->cfg.dhcp, bl->cfg.dhcp_timeout_ms, start_services,
                      bl);
   }
-  iap_writer_init(&bl->writer, &bl->cfg.area, bl->flash);
+  iap_writer_init_policy(&bl->writer, &bl->policy, bl->flash);
   netif_set_up(bl->netif);
   net_address_start(&bl->address);  /* start_services() once the address is settled */
 }
@@ -151,7 +159,7 @@ void bootloader_reset(struct bootloader *bl)
    * nothing to do on the chip). */
   flash_sync(bl->flash);
   bl->key_at_reset = board->ops->key_pressed(board->ctx);
-  boot_decide(bl->key_at_reset, &bl->cfg.area, bl->flash, d);
+  boot_go(bl->key_at_reset, &bl->policy, bl->flash, d);
   if (d->mode == BOOT_APPLICATION) {
     log_info("boot", "jump to application: MSP=0x%08x PC=0x%08x", (unsigned)d->msp,
              (unsigned)d->pc);

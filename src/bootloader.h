@@ -20,6 +20,7 @@
 #include "board.h"
 #include "boot.h"
 #include "flash.h"
+#include "iap_slots.h"
 #include "iap_writer.h"
 #include "image.h"
 #include "lwip/ip4_addr.h"
@@ -27,6 +28,9 @@
 
 struct bootloader_config {
   struct image_area area;           /* the user flash */
+  enum iap_slots_mode slots;        /* single (AN3376's layout) or dual (iap_slots.h) */
+  enum iap_verify verify;           /* what boots: vectors, integrity or signature */
+  const struct iap_pubkey *key;     /* the signing key under signature; must outlive it */
   bool tftp;                        /* start the TFTP server (compiled in: USE_IAP_TFTP) */
   uint16_t tftp_max_blksize;        /* RFC 2348 blksize answered at most; 0: TFTP_BLKSIZE_MAX */
   uint16_t tftp_max_windowsize;     /* RFC 7440 windowsize answered at most; 0: the default */
@@ -48,6 +52,7 @@ enum bootloader_state {
 
 struct bootloader {
   struct bootloader_config cfg;
+  struct iap_policy policy;         /* the slots over cfg.area, cfg.verify and cfg.key */
   const struct board *board;
   const struct flash_dev *flash;
   enum bootloader_state state;

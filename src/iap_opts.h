@@ -15,6 +15,33 @@
 #define USER_FLASH_END_ADDRESS 0x08100000u
 #endif
 
+/* What the bootloader starts (iapd: --boot-verify): IAP_VERIFY_VECTORS (AN3376's check),
+ * IAP_VERIFY_INTEGRITY (commit record and SHA-256) or IAP_VERIFY_SIGNATURE (and the
+ * signature by the built-in key: firmware.mk SIGNING_KEY=FILE). */
+#if !defined IAP_BOOT_VERIFY
+#define IAP_BOOT_VERIFY IAP_VERIFY_INTEGRITY
+#endif
+
+/* ECDSA P-256 verification compiled in (mbed TLS's bignum and curve code, ~12 KiB of
+ * firmware); 0 leaves it out, and no signature verifies. The firmware sets it for
+ * IAP_VERIFY_SIGNATURE builds only; iapd always has it. */
+#if !defined IAP_WITH_SIGNATURE
+#define IAP_WITH_SIGNATURE 1
+#endif
+
+/* The slot layout (iapd: --slots): IAP_SLOTS_SINGLE (AN3376) or IAP_SLOTS_DUAL. */
+#if !defined IAP_SLOTS
+#define IAP_SLOTS IAP_SLOTS_SINGLE
+#endif
+
+/* The dual layout's code compiled in (the staging slot, the install at reset); 0 leaves it
+ * out, and the layout is single whatever the configuration says. The firmware sets it for
+ * IAP_SLOTS_DUAL builds only; iapd always has it. Used as a constant in plain `if`s, so the
+ * compiler drops the code it guards, strings included. */
+#if !defined IAP_WITH_DUAL_SLOTS
+#define IAP_WITH_DUAL_SLOTS 1
+#endif
+
 #if !defined USE_IAP_TFTP
 #define USE_IAP_TFTP 1
 #endif

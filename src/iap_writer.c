@@ -7,7 +7,9 @@
 #include "crc32.h"
 #include "flash.h"
 #include "iap_format.h"
+#include "iap_opts.h"
 #include "log.h"
+#include "image_record.h"
 #include "stm32f407.h"
 
 #define PROGRESS_UNKNOWN_STEP (64u * 1024u)  /* log every 64 KiB when the size is not known */
@@ -27,16 +29,79 @@ static void fail(struct iap_error *err, enum iap_status status, const char *fmt,
 
 static uint32_t capacity(const struct iap_writer *w)
 {
-  return w->area.end - w->area.base;
+  return iap_layout_max_image(&w->policy.layout);
+}
+
+uint32_t iap_writer_capacity(const struct iap_writer *w)
+{
+  return capacity(w);
+}
+
+void iap_writer_init_policy(struct iap_writer *w, const struct iap_policy *policy,
+                            const struct flash_dev *flash)
+{
+  memset(w, 0, sizeof(*w));
+  w->policy = *policy;
+  w->area = policy->layout.primary;
+  w->slot = policy->layout.staging;
+  w->flash = flash;
 }
 
 void iap_writer_init(struct iap_writer *w, const struct image_area *area,
                      const struct flash_dev *flash)
 {
-  memset(w, 0, sizeof(*w));
-  w->area = *area;
-  w->flash = flash;
-  w->erased_through = -1;
+  struct iap_policy p = { .verify = IAP_VERIFY_INTEGRITY };
+  iap_layout_init(&p.layout, IAP_SLOTS_SINGLE, area);
+  iap_writer_init_policy(w, &p, flash);
+}
+
+static bool dual(const struct iap_writer *w)
+{
+  return IAP_WITH_DUAL_SLOTS && w->policy.layout.mode == IAP_SLOTS_DUAL;
+}
+
+/* "the user flash 0x08010000-0x080fffff holds N bytes", or the dual layout's limit. */
+static void too_large(struct iap_writer *w, struct iap_error *err, uint32_t size)
+{
+  char n[32] = "";
+  if (size)
+    iap_snprintf(n, sizeof(n), " %u bytes,", (unsigned)size);
+  if (dual(w))
+    fail(err, IAP_ERR_TOO_LARGE, "image too large:%s the primary slot 0x%08x-0x%08x holds %u "
+         "bytes (--slots dual)", n, (unsigned)w->area.base,
+         (unsigned)(w->area.base + capacity(w) - 1),
+         (unsigned)capacity(w));
+  else
+    fail(err, IAP_ERR_TOO_LARGE, "image too large:%s the user flash 0x%08x-0x%08x holds %u "
+         "bytes", n, (unsigned)w->area.base, (unsigned)(w->area.base + capacity(w) - 1),
+         (unsigned)capacity(w));
+}
+
+static void log_flash_state(const struct iap_writer *w)
+{
+  if (dual(w))
+    log_info("flash", "the running image's slot is untouched: it still boots");
+  else if (w->erase_started)
+    log_warn("flash", "no application in flash now: the board stays in IAP mode at reset");
+  else
+    log_info("flash", "flash unchanged");
+}
+
+/* The sequence number of the next record: one more than any committed record. */
+static uint32_t next_seq(const struct iap_writer *w)
+{
+  const struct image_area *slots[2] = { &w->policy.layout.primary, &w->policy.layout.staging };
+  uint32_t seq = 0;
+  for (unsigned i = 0; i < 2; i++) {
+    uint8_t bytes[IAP_RECORD_BYTES];
+    struct iap_record r;
+    if (flash_read(w->flash, iap_slot_meta_addr(slots[i]), bytes, sizeof(bytes)) == FLASH_OK
+        && iap_record_decode(bytes, slots[i]->base, iap_slot_capacity(slots[i]), &r, NULL,
+                             0) == IAP_RECORD_VALID
+        && r.seq > seq)
+      seq = r.seq;
+  }
+  return seq + 1;
 }
 
 bool iap_writer_busy(const struct iap_writer *w)
@@ -48,10 +113,7 @@ bool iap_writer_busy(const struct iap_writer *w)
 static enum iap_status stop(struct iap_writer *w, struct iap_error *err)
 {
   log_err("flash", "%s upload from %s refused: %s", w->protocol, w->peer, err->message);
-  if (w->erase_started)
-    log_warn("flash", "no application in flash now: the board stays in IAP mode at reset");
-  else
-    log_info("flash", "flash unchanged");
+  log_flash_state(w);
   w->active = false;
   return err->status;
 }
@@ -71,10 +133,7 @@ enum iap_status iap_writer_begin(struct iap_writer *w, const char *protocol, con
     return err->status;
   }
   if (expected_size > capacity(w)) {
-    fail(err, IAP_ERR_TOO_LARGE,
-         "image too large: %u bytes, the user flash 0x%08x-0x%08x holds %u bytes",
-         (unsigned)expected_size, (unsigned)w->area.base, (unsigned)(w->area.end - 1),
-         (unsigned)capacity(w));
+    too_large(w, err, expected_size);
     log_err("flash", "%s upload from %s refused: %s", protocol, peer, err->message);
     return err->status;
   }
@@ -85,30 +144,39 @@ enum iap_status iap_writer_begin(struct iap_writer *w, const char *protocol, con
   w->expected = expected_size;
   w->received = 0;
   w->crc = 0;
-  w->erased_through = stm32_flash_sector_of(w->area.base) - 1;
+  w->erased = 0;
+  w->seq = next_seq(w);
   w->tail_len = 0;
   w->next_progress = 1;
   return IAP_OK;
 }
 
-/* Erases every sector up to the one holding user-area offset `last`. */
+static enum iap_status erase_sector(struct iap_writer *w, unsigned s, struct iap_error *err)
+{
+  if (w->erased & (1u << s))
+    return IAP_OK;
+  enum flash_result fr = flash_erase_sector(w->flash, s);
+  if (fr != FLASH_OK) {
+    fail(err, IAP_ERR_FLASH, "flash erase of sector %u (0x%08x) failed: %s", s,
+         (unsigned)stm32_flash_sector_base(s), flash_result_str(fr));
+    return err->status;
+  }
+  w->erase_started = true;
+  w->erased |= 1u << s;
+  log_debug("flash", "erased sector %u (0x%08x, %u KiB)", s,
+            (unsigned)stm32_flash_sector_base(s),
+            (unsigned)(stm32_flash_sector_size(s) / 1024u));
+  return IAP_OK;
+}
+
+/* Erases every sector of the slot up to the one holding slot offset `last`. */
 static enum iap_status erase_through(struct iap_writer *w, uint32_t last, struct iap_error *err)
 {
-  int target = stm32_flash_sector_of(w->area.base + last);
-  while (w->erased_through < target) {
-    unsigned s = (unsigned)(w->erased_through + 1);
-    enum flash_result fr = flash_erase_sector(w->flash, s);
-    if (fr != FLASH_OK) {
-      fail(err, IAP_ERR_FLASH, "flash erase of sector %u (0x%08x) failed: %s", s,
-           (unsigned)stm32_flash_sector_base(s), flash_result_str(fr));
+  int first = stm32_flash_sector_of(w->slot.base);
+  int target = stm32_flash_sector_of(w->slot.base + last);
+  for (int s = first; s <= target; s++)
+    if (erase_sector(w, (unsigned)s, err) != IAP_OK)
       return err->status;
-    }
-    w->erase_started = true;
-    w->erased_through = (int)s;
-    log_debug("flash", "erased sector %u (0x%08x, %u KiB)", s,
-              (unsigned)stm32_flash_sector_base(s),
-              (unsigned)(stm32_flash_sector_size(s) / 1024u));
-  }
   return IAP_OK;
 }
 
@@ -116,7 +184,7 @@ static enum iap_status erase_through(struct iap_writer *w, uint32_t last, struct
 static enum iap_status program_verified(struct iap_writer *w, uint32_t off, const uint8_t *data,
                                         uint32_t len, struct iap_error *err)
 {
-  uint32_t addr = w->area.base + off;
+  uint32_t addr = w->slot.base + off;
   enum flash_result fr;
 
   if (len == 0)
@@ -194,6 +262,13 @@ static enum iap_status take_head(struct iap_writer *w, const uint8_t **data, siz
   log_info("flash", "%s: image for 0x%08x (MSP 0x%08x, reset 0x%08x), erasing as it arrives",
            w->protocol, (unsigned)w->area.base, (unsigned)image_le32(w->head),
            (unsigned)image_le32(w->head + 4));
+  if (dual(w))
+    log_info("flash", "%s: into the staging slot at 0x%08x; installed at the next reset",
+             w->protocol, (unsigned)w->slot.base);
+  /* The slot's record goes first: no record of an earlier image survives the upload. */
+  if (erase_sector(w, (unsigned)stm32_flash_sector_of(iap_slot_meta_addr(&w->slot)), err)
+      != IAP_OK)
+    return err->status;
   return erase_through(w, 0, err);
 }
 
@@ -205,9 +280,7 @@ enum iap_status iap_writer_write(struct iap_writer *w, const uint8_t *data, size
     return err->status;
   }
   if (len > capacity(w) - w->received) {
-    fail(err, IAP_ERR_TOO_LARGE,
-         "image too large: the user flash 0x%08x-0x%08x holds %u bytes",
-         (unsigned)w->area.base, (unsigned)(w->area.end - 1), (unsigned)capacity(w));
+    too_large(w, err, 0);
     return stop(w, err);
   }
   w->crc = crc32_update(w->crc, data, len);
@@ -246,10 +319,10 @@ static enum iap_status crc_of_flash(struct iap_writer *w, uint32_t from, uint32_
   uint8_t buf[VERIFY_CHUNK];
   for (uint32_t off = from; off < to;) {
     uint32_t n = to - off < VERIFY_CHUNK ? to - off : VERIFY_CHUNK;
-    enum flash_result fr = flash_read(w->flash, w->area.base + off, buf, n);
+    enum flash_result fr = flash_read(w->flash, w->slot.base + off, buf, n);
     if (fr != FLASH_OK) {
       fail(err, IAP_ERR_FLASH, "flash read at 0x%08x failed: %s",
-           (unsigned)(w->area.base + off),
+           (unsigned)(w->slot.base + off),
            flash_result_str(fr));
       return err->status;
     }
@@ -259,10 +332,90 @@ static enum iap_status crc_of_flash(struct iap_writer *w, uint32_t from, uint32_
   return IAP_OK;
 }
 
+/* Puts the SP slot of the uploaded image to zero (bits may always go 1 -> 0), which no check
+ * accepts: an image refused after its head was programmed can never start. */
+static void invalidate_head(struct iap_writer *w)
+{
+  static const uint8_t zero[4] = { 0, 0, 0, 0 };
+  flash_program(w->flash, w->slot.base, zero, sizeof(zero));
+  flash_sync(w->flash);
+}
+
+/* The file as received: its image length and, when it ends in a signature trailer, the
+ * parsed trailer. */
+static enum iap_status split_trailer(struct iap_writer *w, uint32_t *image_len,
+                                     struct iap_trailer *t, struct iap_error *err)
+{
+  uint8_t buf[IAP_TRAILER_MAX];
+  uint32_t img, tlen;
+  enum flash_result fr;
+  char why[96];
+
+  memset(t, 0, sizeof(*t));
+  *image_len = w->received;
+  if (w->received < IAP_WRITER_HEAD_BYTES + IAP_TRAILER_FOOTER)
+    return IAP_OK;
+  fr = flash_read(w->flash, w->slot.base + w->received - IAP_TRAILER_FOOTER, buf,
+                  IAP_TRAILER_FOOTER);
+  if (fr != FLASH_OK) {
+    fail(err, IAP_ERR_FLASH, "flash read failed: %s", flash_result_str(fr));
+    return err->status;
+  }
+  if (!iap_trailer_footer(buf, w->received, &img, &tlen))
+    return IAP_OK;  /* a plain image */
+  if (img < IAP_WRITER_HEAD_BYTES) {
+    fail(err, IAP_ERR_INVALID_IMAGE, "image too small: %u bytes before its signature trailer",
+         (unsigned)img);
+    return err->status;
+  }
+  fr = flash_read(w->flash, w->slot.base + img, buf, tlen);
+  if (fr != FLASH_OK) {
+    fail(err, IAP_ERR_FLASH, "flash read failed: %s", flash_result_str(fr));
+    return err->status;
+  }
+  if (!iap_trailer_parse(buf, tlen, img, t, why, sizeof(why))) {
+    fail(err, IAP_ERR_INVALID_IMAGE, "%s", why);
+    return err->status;
+  }
+  *image_len = img;
+  return IAP_OK;
+}
+
+/* Under `signature`: the trailer's signature by the board's key, over the image's hash. */
+static enum iap_status check_signature(struct iap_writer *w, const struct iap_trailer *t,
+                                       const uint8_t digest[IAP_SHA256_BYTES],
+                                       struct iap_error *err)
+{
+  const struct iap_pubkey *key = w->policy.key;
+  char have[2 * IAP_KEY_ID_BYTES + 1], want[2 * IAP_KEY_ID_BYTES + 1] = "none";
+
+  if (!t->has_signature || !t->has_key_id) {
+    fail(err, IAP_ERR_INVALID_IMAGE, "image not signed: --boot-verify signature takes only "
+         "images signed with iapd-image sign");
+    return err->status;
+  }
+  iap_hex(t->key_id, IAP_KEY_ID_BYTES, have);
+  if (key != NULL)
+    iap_hex(key->id, IAP_KEY_ID_BYTES, want);
+  if (key == NULL || memcmp(t->key_id, key->id, IAP_KEY_ID_BYTES) != 0) {
+    fail(err, IAP_ERR_INVALID_IMAGE, "image signed with another key: key id %s, the board's "
+         "is %s", have, want);
+    return err->status;
+  }
+  if (!iap_ecdsa_p256_verify(key, digest, t->signature)) {
+    fail(err, IAP_ERR_INVALID_IMAGE, "image signature does not verify with the board's key "
+         "(key id %s): tampered with, or not this image's", want);
+    return err->status;
+  }
+  return IAP_OK;
+}
+
 enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *result,
                                   struct iap_error *err)
 {
-  uint32_t crc_flash;
+  uint32_t crc_flash, image_len;
+  uint8_t digest[IAP_SHA256_BYTES];
+  struct iap_trailer trailer;
   enum flash_result fr;
 
   if (!w->active) {
@@ -279,17 +432,13 @@ enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *resul
       && program_verified(w, w->received - w->tail_len, w->tail, w->tail_len, err) != IAP_OK)
     return stop(w, err);
   w->tail_len = 0;
-  if (!image_check_extent(&w->area, image_le32(w->head + 4), w->received, err->message,
-                          sizeof(err->message))) {
-    err->status = IAP_ERR_INVALID_IMAGE;
-    return stop(w, err);
-  }
 
   /* Everything but the head is in flash and was read back as it was programmed; one more
    * pass over the body proves nothing changed since: its CRC-32, continued from the head's
-   * (the head is still only in RAM), must be that of the image received. Only then does the
-   * image become bootable: the head goes in last, read back like every write, so the flash
-   * holds exactly the image of CRC-32 w->crc without a second pass over all of it. */
+   * (the head is still only in RAM), must be that of the image received. The head goes in
+   * after the trailer's checks, read back like every write, so the flash holds exactly the
+   * image of CRC-32 w->crc without a second pass over all of it; the commit record, last,
+   * makes it bootable under integrity and signature. */
   crc_flash = crc32_update(0, w->head, IAP_WRITER_HEAD_BYTES);
   if (crc_of_flash(w, IAP_WRITER_HEAD_BYTES, w->received, &crc_flash, err) != IAP_OK)
     return stop(w, err);
@@ -298,8 +447,52 @@ enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *resul
          "received 0x%08x", (unsigned)crc_flash, (unsigned)w->crc);
     return stop(w, err);
   }
+  if (split_trailer(w, &image_len, &trailer, err) != IAP_OK)
+    return stop(w, err);
+  if (!image_check_extent(&w->area, image_le32(w->head + 4), image_len, err->message,
+                          sizeof(err->message))) {
+    err->status = IAP_ERR_INVALID_IMAGE;
+    return stop(w, err);
+  }
   if (program_verified(w, 0, w->head, IAP_WRITER_HEAD_BYTES, err) != IAP_OK)
     return stop(w, err);
+  /* The image is in flash as received. Its hash, as read back, goes into the record. */
+  fr = iap_flash_sha256(w->flash, w->slot.base, image_len, digest);
+  if (fr != FLASH_OK) {
+    invalidate_head(w);
+    fail(err, IAP_ERR_FLASH, "flash read failed: %s", flash_result_str(fr));
+    return stop(w, err);
+  }
+  if (trailer.has_sha256 && memcmp(trailer.sha256, digest, IAP_SHA256_BYTES) != 0) {
+    invalidate_head(w);
+    fail(err, IAP_ERR_INVALID_IMAGE, "image corrupted: its SHA-256 is not the one its "
+         "signature trailer holds");
+    return stop(w, err);
+  }
+  if (w->policy.verify == IAP_VERIFY_SIGNATURE && !IAP_WITH_SIGNATURE)
+    fail(err, IAP_ERR_INVALID_IMAGE, "signature verification is not built in");
+  if (w->policy.verify == IAP_VERIFY_SIGNATURE
+      && (!IAP_WITH_SIGNATURE || check_signature(w, &trailer, digest, err) != IAP_OK)) {
+    invalidate_head(w);
+    return stop(w, err);
+  }
+
+  /* Last: the commit record. Until its commit word is programmed the image is not bootable
+   * under integrity and signature. */
+  struct iap_record rec = {
+    .image_addr = w->slot.base,
+    .image_len = image_len,
+    .trailer_len = trailer.trailer_len,
+    .seq = w->seq,
+  };
+  memcpy(rec.sha256, digest, sizeof(digest));
+  fr = iap_record_write(w->flash, iap_slot_meta_addr(&w->slot), &rec);
+  if (fr != FLASH_OK) {
+    fail(err, IAP_ERR_FLASH, "writing the commit record at 0x%08x failed: %s",
+         (unsigned)iap_slot_meta_addr(&w->slot),
+         fr == FLASH_ERR_IO ? "read back differs" : flash_result_str(fr));
+    return stop(w, err);
+  }
   fr = flash_sync(w->flash);
   if (fr != FLASH_OK) {
     fail(err, IAP_ERR_STORAGE, "flash sync failed: %s", flash_result_str(fr));
@@ -308,8 +501,13 @@ enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *resul
   result->size = w->received;
   result->crc32 = crc_flash;
   w->active = false;
+  char hex[2 * IAP_SHA256_BYTES + 1];
+  iap_hex(digest, sizeof(digest), hex);
   log_info("flash", "%s: done, %u bytes at 0x%08x, CRC-32 0x%08x", w->protocol,
-           (unsigned)w->received, (unsigned)w->area.base, (unsigned)crc_flash);
+           (unsigned)w->received, (unsigned)w->slot.base, (unsigned)crc_flash);
+  log_info("flash", "%s: record #%u: %u-byte image%s, SHA-256 %s", w->protocol,
+           (unsigned)w->seq, (unsigned)image_len,
+           trailer.trailer_len ? " and its signature trailer" : "", hex);
   return IAP_OK;
 }
 
@@ -319,10 +517,7 @@ void iap_writer_abort(struct iap_writer *w, const char *why)
     return;
   log_warn("flash", "%s upload from %s aborted after %u bytes: %s", w->protocol, w->peer,
            (unsigned)w->received, why);
-  if (w->erase_started)
-    log_warn("flash", "no application in flash now: the board stays in IAP mode at reset");
-  else
-    log_info("flash", "flash unchanged");
+  log_flash_state(w);
   w->active = false;
 }
 

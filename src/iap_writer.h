@@ -9,6 +9,14 @@
  *    leaves 0xFFFFFFFF at the SP slot and the board stays in IAP mode;
  *  - an image larger than the user area is refused at the first byte past its end;
  *  - one upload at a time (IAP_ERR_BUSY);
+ *  - the upload goes to the policy's staging slot (iap_slots.h): in dual mode the running
+ *    image's slot is never erased; in single mode the slot's commit record is erased first;
+ *  - when the image is complete and read back, the commit record (image_record.h) is
+ *    written last: magic, version, address and length, SHA-256, sequence number, CRC-32,
+ *    commit word. A file that ends in a signature trailer (iapd-image sign) is split there:
+ *    the record covers the image, the trailer is stored after it. Under the `signature`
+ *    policy a file without a good signature by the board's key is refused at its end, when
+ *    the trailer has arrived, and gets no record.
  *  - an upload starts only when the flash device syncs (IAP_ERR_STORAGE otherwise): a store
  *    that cannot keep the image is found before anything is erased, and again at the end.
  */
@@ -21,11 +29,16 @@
 #include "flash.h"
 #include "image.h"
 #include "image_sink.h"
+#include "iap_slots.h"
 
 #define IAP_WRITER_HEAD_BYTES 8u  /* initial SP + reset vector */
 
 struct iap_writer {
-  struct image_area area;
+  struct iap_policy policy;       /* layout, boot policy, key */
+  struct image_area area;         /* where applications run (the primary slot) */
+  struct image_area slot;         /* where uploads go (the staging slot; single: primary) */
+  uint32_t erased;                /* bit n: sector n erased during this upload */
+  uint32_t seq;                   /* the sequence number the new record takes */
   const struct flash_dev *flash;
   bool active;
   bool erase_started;             /* first sector erased: the old application is gone */
@@ -34,16 +47,22 @@ struct iap_writer {
   uint32_t expected;              /* announced size, 0 when unknown */
   uint32_t received;              /* bytes accepted so far */
   uint32_t crc;                   /* CRC-32 of the bytes accepted so far */
-  int erased_through;             /* highest sector erased, -1 none */
+  uint32_t crc_body;              /* CRC-32 of those after the head */
   uint8_t head[IAP_WRITER_HEAD_BYTES];
   uint8_t tail[4];                /* bytes waiting for a whole word */
   unsigned tail_len;
   unsigned next_progress;         /* next progress step to log (tenths, or 64 KiB units) */
 };
 
-/* The writer programs area through flash (which must outlive it). */
+/* The writer programs area through flash (which must outlive it): one slot, records written
+ * (the `integrity` default). */
 void iap_writer_init(struct iap_writer *w, const struct image_area *area,
                      const struct flash_dev *flash);
+/* The same under a policy (copied; policy->key must outlive the writer). */
+void iap_writer_init_policy(struct iap_writer *w, const struct iap_policy *policy,
+                            const struct flash_dev *flash);
+/* The largest file an upload may be (image and trailer). */
+uint32_t iap_writer_capacity(const struct iap_writer *w);
 
 enum iap_status iap_writer_begin(struct iap_writer *w, const char *protocol, const char *peer,
                                  uint32_t expected_size, struct iap_error *err);

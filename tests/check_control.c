@@ -62,9 +62,20 @@ static void iap_board(struct board_status *s)
   for (unsigned n = 0; n < STM32_FLASH_SECTOR_COUNT; n++)
     s->erased[n] = n >= 5;
   s->erase_count[4] = 3;
+  s->boot_verify = "integrity";
+  s->layout = "single";
+  s->slot_count = 1;
+  s->slots[0] = (struct control_image_slot){ "primary", 0x08010000u, 0x08100000u, 982912u,
+                                             "empty", "empty at 0x08010000", false, 0, 0, 0,
+                                             "" };
   s->timing = "none";
   s->timing_scale = 1.0;
 }
+
+static const char *const slots_json =
+  "\"slots\":{\"boot_verify\":\"integrity\",\"layout\":\"single\",\"list\":[{\"name\":\"primary\","
+  "\"address\":\"0x08010000\",\"end\":\"0x08100000\",\"max_image\":982912,\"content\":\"empty\","
+  "\"detail\":\"empty at 0x08010000\",\"record\":null}]}";
 
 static const char *const sectors_json =
   "\"sectors\":["
@@ -195,8 +206,8 @@ START_TEST(status_iap_mode_exact)
            "\"transfer\":null,"
            "\"flash\":{\"size\":1048576,\"user_flash\":\"0x08010000\",\"busy\":false,"
            "\"timing\":\"none\",\"timing_scale\":1.0,\"operations_since_power_on\":0,"
-           "\"last_upgrade_silicon_ms\":null,\"power_cuts\":0,%s},"
-           "\"flash_error\":null}", sectors_json);
+           "\"last_upgrade_silicon_ms\":null,\"power_cuts\":0,%s},%s,"
+           "\"flash_error\":null}", sectors_json, slots_json);
   ck_assert_str_eq(text, want);
   free(text);
 }

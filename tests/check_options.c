@@ -1087,7 +1087,8 @@ START_TEST(test_config_unknown_key)
   parse("-c", conf_path, NULL);
   snprintf(expected, sizeof(expected),
            "%s:4: unknown key 'port' (known keys: foreground, tap, attach, host-addr, "
-           "user-net, forward, flash, flash-driver, flash-timing, flash-timing-scale, "
+           "user-net, forward, flash, flash-driver, boot-verify, signing-key, slots, flash-timing, "
+           "flash-timing-scale, "
            "power-cut-at-op, power-cut-mode, seed, ip, netmask, gateway, mac, dhcp, "
            "dhcp-timeout, user-flash, key, exit-on-jump, tftp, tftp-max-blksize, "
            "tftp-max-windowsize, http, http-user, http-password, http-session-timeout, "

@@ -1813,15 +1813,15 @@ START_TEST(writer_tsize_over_capacity)
   wrq_tsize(&peer_a, "octet", tsize, 0);
   ck_assert_uint_eq(net.nsent, 1);  /* the ERROR instead of the OACK */
   assert_error(last_sent(), TFTP_VIA_TRANSIENT, &peer_a, TFTP_ENOSPACE,
-               "image too large: 983041 bytes, the user flash 0x08010000-0x080fffff holds "
-               "983040 bytes");
+               "image too large: 982913 bytes, the user flash 0x08010000-0x080fff7f holds "
+               "982912 bytes");
   ck_assert_uint_eq(net.opens, 0);
   ck_assert(!iap_writer_busy(&writer));
   ck_assert_int_eq(memcmp(flash.mem, before, STM32_FLASH_SIZE), 0);
   /* Exactly the capacity is taken. */
   snprintf(tsize, sizeof(tsize), "%u", TL_USER_CAPACITY);
   wrq_tsize(&peer_a, "octet", tsize, 0);
-  assert_oack(last_sent(), &peer_a, "\x00\x06" "blksize\0" "1428\0" "tsize\0" "983040\0");
+  assert_oack(last_sent(), &peer_a, "\x00\x06" "blksize\0" "1428\0" "tsize\0" "982912\0");
   ck_assert(iap_writer_busy(&writer));
   tftp_core_shutdown(&core);
   ck_assert_int_eq(memcmp(flash.mem, before, STM32_FLASH_SIZE), 0);
@@ -1831,7 +1831,7 @@ END_TEST
 
 START_TEST(writer_oversize_via_data)
 {
-  const uint32_t blocks = TL_USER_CAPACITY / 512;  /* 1920: exactly full */
+  const uint32_t blocks = TL_USER_CAPACITY / 512;  /* 1919: 384 bytes short of full */
   uint8_t *img = tl_app(TL_USER_CAPACITY + 512, 31);
   uint32_t b;
   wrq(&peer_a, "octet", 0);
@@ -1841,7 +1841,7 @@ START_TEST(writer_oversize_via_data)
       assert_ack(last_sent(), &peer_a, (uint16_t)b);
   }
   ck_assert_uint_eq(net.nsent, 1 + blocks);
-  data(&peer_a, (uint16_t)b, img + (b - 1) * 512, 1, b);  /* one byte too many */
+  data(&peer_a, (uint16_t)b, img + (b - 1) * 512, 512, b);  /* 128 bytes too many */
   ck_assert_uint_eq(net.nsent, 2 + blocks);
   assert_error(last_sent(), TFTP_VIA_SESSION, &peer_a, TFTP_ENOSPACE, "too large");
   ck_assert_uint_eq(net.closes, 1);
@@ -1915,7 +1915,7 @@ START_TEST(writer_windowed_upload_fills_user_flash)
   wrq_opts(&peer_a, "octet", t, "blksize", "1468", "tsize", tsize, "windowsize", "16",
            (const char *)NULL);
   assert_oack(last_sent(), &peer_a,
-              "\x00\x06" "blksize\0" "1468\0" "tsize\0" "983040\0" "windowsize\0" "16\0");
+              "\x00\x06" "blksize\0" "1468\0" "tsize\0" "982912\0" "windowsize\0" "16\0");
   while (b <= nblocks) {
     /* One window from b, as a client sends it after an ACK of b - 1. */
     uint32_t end = b + W - 1 < nblocks ? b + W - 1 : nblocks;

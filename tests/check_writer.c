@@ -10,6 +10,7 @@
 #include "crc32.h"
 #include "flash.h"
 #include "iap_writer.h"
+#include "image_record.h"
 #include "testlib.h"
 
 static struct tl_flash flash;
@@ -93,11 +94,15 @@ START_TEST(odd_size_written_exactly)
   ck_assert_uint_eq(res.size, size);
   ck_assert_uint_eq(res.crc32, crc32_update(0, img, size));
   ck_assert_mem_eq(tl_flash_at(&flash, TL_USER_BASE), img, size);
-  /* The rest of sector 4 and every sector after it: erased, never programmed. */
+  /* The rest of sector 4 and every sector after it: erased, never programmed, but for the
+   * commit record at the end of the user flash (sector 11, erased first). */
   ck_assert(tl_flash_is_erased(&flash, TL_USER_BASE + (uint32_t)size,
-                               STM32_FLASH_END - TL_USER_BASE - (uint32_t)size));
+                               TL_USER_CAPACITY - (uint32_t)size));
+  ck_assert_uint_eq(tl_flash_le32(&flash, TL_USER_END - 128u), IAP_RECORD_MAGIC);
+  ck_assert(tl_flash_is_erased(&flash, TL_USER_END - 64u, 64u));  /* no progress words */
   ck_assert_uint_eq(flash.model.erase_count[4], 1);
-  ck_assert_uint_eq(tl_total_erases(&flash), 1);
+  ck_assert_uint_eq(flash.model.erase_count[11], 1);
+  ck_assert_uint_eq(tl_total_erases(&flash), 2);
   assert_bootloader_intact();
 
   struct boot_decision d;
@@ -254,8 +259,8 @@ START_TEST(expected_size_over_capacity_refused_at_begin)
 
   ck_assert_int_eq(iap_writer_begin(&writer, "TEST", "192.0.2.1", TL_USER_CAPACITY + 1, &err),
                    IAP_ERR_TOO_LARGE);
-  tl_assert_contains(err.message, "983041 bytes");
-  tl_assert_contains(err.message, "983040 bytes");
+  tl_assert_contains(err.message, "982913 bytes");
+  tl_assert_contains(err.message, "982912 bytes");
   ck_assert(!iap_writer_busy(&writer));
   ck_assert_int_eq(iap_writer_begin(&writer, "TEST", "192.0.2.1", 0xFFFFFFFFu, &err),
                    IAP_ERR_TOO_LARGE);
@@ -271,9 +276,9 @@ END_TEST
 
 START_TEST(sectors_erased_as_reached)
 {
-  /* Sectors 6-11 hold a pattern, programmed the way the chip allows. */
-  uint8_t *pattern = malloc(STM32_FLASH_END - stm32_flash_sector_base(6));
-  const uint32_t s6 = stm32_flash_sector_base(6), plen = STM32_FLASH_END - s6;
+  /* Sectors 6-10 hold a pattern, programmed the way the chip allows. */
+  uint8_t *pattern = malloc(stm32_flash_sector_base(11) - stm32_flash_sector_base(6));
+  const uint32_t s6 = stm32_flash_sector_base(6), plen = stm32_flash_sector_base(11) - s6;
   ck_assert_ptr_nonnull(pattern);
   for (uint32_t i = 0; i < plen; i++)
     pattern[i] = (uint8_t)(0x5A ^ (i >> 3));
@@ -285,8 +290,10 @@ START_TEST(sectors_erased_as_reached)
   write_ok(img, 7);
   ck_assert_uint_eq(tl_total_erases(&flash), 0);     /* vectors incomplete */
   write_ok(img + 7, 1);
-  ck_assert_uint_eq(flash.model.erase_count[4], 1);  /* checked, then sector 4 */
-  ck_assert_uint_eq(tl_total_erases(&flash), 1);
+  /* checked, then the record's sector 11 (no old record survives), then sector 4 */
+  ck_assert_uint_eq(flash.model.erase_count[11], 1);
+  ck_assert_uint_eq(flash.model.erase_count[4], 1);
+  ck_assert_uint_eq(tl_total_erases(&flash), 2);
   write_ok(img + 8, 64 * 1024 - 8);
   ck_assert_uint_eq(flash.model.erase_count[5], 0);  /* sector 4 exactly full */
   write_ok(img + 64 * 1024, 4);
@@ -295,10 +302,10 @@ START_TEST(sectors_erased_as_reached)
 
   ck_assert_uint_eq(flash.model.erase_count[4], 1);
   ck_assert_uint_eq(flash.model.erase_count[5], 1);
-  ck_assert_uint_eq(tl_total_erases(&flash), 2);
+  ck_assert_uint_eq(tl_total_erases(&flash), 3);
   ck_assert_mem_eq(tl_flash_at(&flash, s6), pattern, plen);
   finish_ok();
-  ck_assert_uint_eq(tl_total_erases(&flash), 2);
+  ck_assert_uint_eq(tl_total_erases(&flash), 3);
   ck_assert_mem_eq(tl_flash_at(&flash, s6), pattern, plen);
   ck_assert_mem_eq(tl_flash_at(&flash, TL_USER_BASE), img, 70 * 1024);
   ck_assert(tl_flash_is_erased(&flash, TL_USER_BASE + 70 * 1024, s6 - TL_USER_BASE - 70 * 1024));
@@ -464,8 +471,9 @@ START_TEST(other_user_area)
 
   upload(old, 3000, 0);
   iap_writer_init(&writer, &area, flash.dev);
-  ck_assert_int_eq(iap_writer_begin(&writer, "TEST", "x", 0xE0001u, &err), IAP_ERR_TOO_LARGE);
-  begin_ok(0xE0000u);
+  /* 896 KiB less the 128 bytes of the record area */
+  ck_assert_int_eq(iap_writer_begin(&writer, "TEST", "x", 0xDFF81u, &err), IAP_ERR_TOO_LARGE);
+  begin_ok(0xDFF80u);
   iap_writer_abort(&writer, "test");
 
   /* An image linked for 0x08010000 does not go to 0x08020000. */

@@ -20,7 +20,7 @@
 
 #define TL_USER_BASE     0x08010000u  /* USER_FLASH_FIRST_PAGE_ADDRESS */
 #define TL_USER_END      0x08100000u
-#define TL_USER_CAPACITY (TL_USER_END - TL_USER_BASE)  /* 960 KiB */
+#define TL_USER_CAPACITY (TL_USER_END - TL_USER_BASE - 128u)  /* 960 KiB less the record area */
 #define TL_SP            0x20020000u  /* _estack of a 128 KiB SRAM linker script */
 #define TL_BOOT_SECTORS  0x0Fu        /* sectors 0-3: the bootloader, write protected */
 

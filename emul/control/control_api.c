@@ -105,14 +105,46 @@ static json_t *flash_json(const struct board_status *s)
                    "sectors", sectors);
 }
 
+static json_t *slots_json(const struct board_status *s)
+{
+  json_t *list = json_array();
+  if (list == NULL)
+    return NULL;
+  for (unsigned i = 0; i < s->slot_count && i < 2; i++) {
+    const struct control_image_slot *sl = &s->slots[i];
+    json_t *record = sl->record
+      ? json_pack("{s:I,s:I,s:I,s:s}", "seq", (json_int_t)sl->seq,
+                  "image_len", (json_int_t)sl->image_len,
+                  "trailer_len", (json_int_t)sl->trailer_len, "sha256", sl->sha256)
+      : json_null();
+    json_t *slot = json_pack("{s:o,s:o,s:o,s:I,s:o,s:o,s:o}",
+                             "name", control_json_string(sl->name),
+                             "address", hex32(sl->address),
+                             "end", hex32(sl->end),
+                             "max_image", (json_int_t)sl->max_image,
+                             "content", control_json_string(sl->content),
+                             "detail", control_json_string(sl->detail),
+                             "record", record);
+    if (json_array_append_new(list, slot) != 0) {
+      json_decref(list);
+      return NULL;
+    }
+  }
+  return json_pack("{s:o,s:o,s:o}",
+                   "boot_verify", control_json_string(s->boot_verify),
+                   "layout", control_json_string(s->layout),
+                   "list", list);
+}
+
 json_t *control_status_json(const struct board_status *s)
 {
   /* json_pack takes the "o" references even when it fails, so a NULL part leaks nothing. */
-  return json_pack("{s:o,s:o,s:o,s:o,s:o}",
+  return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}",
                    "board", board_json(s),
                    "network", network_json(s),
                    "transfer", control_transfer_json(&s->transfer),
                    "flash", flash_json(s),
+                   "slots", slots_json(s),
                    "flash_error", s->flash_error ? control_json_string(s->flash_error)
                                                  : json_null());
 }

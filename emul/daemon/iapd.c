@@ -549,6 +549,28 @@ static void control_status(void *ctx, struct board_status *s)
   s->rx_frames = b->port.rx_frames;
   s->tx_frames = b->port.tx_frames;
   s->user_flash = b->bl.cfg.area.base;
+
+  const struct boot_decision *d = &b->bl.decision;
+  const struct iap_layout *l = &b->bl.policy.layout;
+  const struct image_area *areas[2] = { &l->primary, &l->staging };
+  const struct iap_slot_status *st[2] = { &d->primary, &d->staging };
+  s->boot_verify = iap_verify_str(b->bl.policy.verify);
+  s->layout = iap_slots_str(l->mode);
+  s->slot_count = l->mode == IAP_SLOTS_DUAL ? 2 : 1;
+  for (unsigned i = 0; i < s->slot_count; i++) {
+    struct control_image_slot *sl = &s->slots[i];
+    sl->name = i == 0 ? "primary" : "staging";
+    sl->address = areas[i]->base;
+    sl->end = areas[i]->end;
+    sl->max_image = iap_slot_capacity(areas[i]);
+    sl->content = iap_slot_content_str(st[i]->content);
+    sl->detail = st[i]->detail;
+    sl->record = st[i]->record_valid;
+    sl->seq = st[i]->record.seq;
+    sl->image_len = st[i]->record.image_len;
+    sl->trailer_len = st[i]->record.trailer_len;
+    iap_hex(st[i]->record.sha256, sizeof(st[i]->record.sha256), sl->sha256);
+  }
   s->rx_dropped_stalled = b->port.rx_dropped_stalled;
   s->busy = flash_silicon_busy(&b->silicon, clock_now_us());
   s->timing = flash_timing_str(b->opt->flash_timing);
@@ -686,6 +708,9 @@ static void bootloader_config_from(const struct iapd_options *o, struct bootload
   memset(cfg, 0, sizeof(*cfg));
   cfg->area.base = o->user_flash;
   cfg->area.end = STM32_FLASH_END;
+  cfg->slots = o->slots;
+  cfg->verify = o->boot_verify;
+  cfg->key = o->have_signing_key ? &o->signing_key : NULL;
   cfg->tftp = o->tftp;
   cfg->tftp_max_blksize = (uint16_t)o->tftp_max_blksize;
   cfg->tftp_max_windowsize = (uint16_t)o->tftp_max_windowsize;

@@ -18,6 +18,7 @@
 #include "http_opts.h"
 #include "iap_opts.h"
 #include "lwip/init.h"
+#include "signing_key.h"
 #include "stm32f407.h"
 #include "tftp_opts.h"
 #include "tftp_proto.h"
@@ -59,6 +60,9 @@ enum option_id {
   OPT_DHCP,
   OPT_DHCP_TIMEOUT,
   OPT_FLASH_DRIVER,
+  OPT_BOOT_VERIFY,
+  OPT_SIGNING_KEY,
+  OPT_SLOTS,
   OPT_FLASH_TIMING,
   OPT_FLASH_TIMING_SCALE,
   OPT_POWER_CUT_AT_OP,
@@ -108,6 +112,19 @@ static const struct option_spec specs[] = {
     "chip model) or stm32 (the firmware's FLASH driver\n"
     "over a register model of the FLASH interface)\n"
     "(default: direct)" },
+  { "boot-verify", OPT_BOOT_VERIFY, "vectors|integrity|signature", "boot-verify",
+    "what the bootloader starts: vectors (AN3376's\n"
+    "vector table check only), integrity (a commit\n"
+    "record whose SHA-256 matches the image) or\n"
+    "signature (integrity and a signature by the key\n"
+    "of --signing-key) (default: integrity)" },
+  { "signing-key", OPT_SIGNING_KEY, "FILE", "signing-key",
+    "public key (PEM or DER, ECDSA P-256) that images\n"
+    "must be signed with under --boot-verify signature" },
+  { "slots", OPT_SLOTS, "single|dual", "slots",
+    "single: one slot, uploads erase the running image\n"
+    "(AN3376); dual: uploads go to a staging slot and\n"
+    "are installed at reset (default: single)" },
   { "flash-timing", OPT_FLASH_TIMING, "none|typical|max", "flash-timing",
     "flash operations take the STM32F407 datasheet's\n"
     "typical or maximum time, and the board stalls\n"
@@ -228,6 +245,10 @@ void options_defaults(struct iapd_options *o)
   o->dhcp = false;
   o->dhcp_timeout = DHCP_FALLBACK_MS / 1000u;
   o->flash_driver = FLASH_DRIVER_DIRECT;
+  o->boot_verify = IAP_VERIFY_INTEGRITY;
+  o->slots = IAP_SLOTS_SINGLE;
+  o->signing_key_path[0] = '\0';
+  o->have_signing_key = false;
   o->flash_timing = FLASH_TIMING_NONE;
   o->flash_timing_scale = 1.0;
   o->power_cut_at_op = 0;
@@ -679,6 +700,34 @@ static bool parse_flash_driver(const char *text, struct iapd_options *o, char *w
   return true;
 }
 
+static bool parse_boot_verify(const char *text, struct iapd_options *o, char *why,
+                              size_t size)
+{
+  static const enum iap_verify all[] = { IAP_VERIFY_VECTORS, IAP_VERIFY_INTEGRITY,
+                                          IAP_VERIFY_SIGNATURE };
+  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+    if (strcmp(text, iap_verify_str(all[i])) == 0) {
+      o->boot_verify = all[i];
+      return true;
+    }
+  }
+  snprintf(why, size, "is not a boot policy (expected vectors, integrity or signature)");
+  return false;
+}
+
+static bool parse_slots(const char *text, struct iapd_options *o, char *why, size_t size)
+{
+  if (strcmp(text, "single") == 0)
+    o->slots = IAP_SLOTS_SINGLE;
+  else if (strcmp(text, "dual") == 0)
+    o->slots = IAP_SLOTS_DUAL;
+  else {
+    snprintf(why, size, "is not a slot layout (expected single or dual)");
+    return false;
+  }
+  return true;
+}
+
 static bool parse_flash_timing(const char *text, struct iapd_options *o, char *why,
                                size_t size)
 {
@@ -822,6 +871,12 @@ static bool apply_value(struct iapd_options *o, int id, const char *text, char *
     return parse_path(text, o->flash_path, sizeof(o->flash_path), why, size);
   case OPT_FLASH_DRIVER:
     return parse_flash_driver(text, o, why, size);
+  case OPT_BOOT_VERIFY:
+    return parse_boot_verify(text, o, why, size);
+  case OPT_SLOTS:
+    return parse_slots(text, o, why, size);
+  case OPT_SIGNING_KEY:
+    return parse_path(text, o->signing_key_path, sizeof(o->signing_key_path), why, size);
   case OPT_FLASH_TIMING:
     return parse_flash_timing(text, o, why, size);
   case OPT_FLASH_TIMING_SCALE:
@@ -1312,6 +1367,39 @@ static bool check_combination(const struct iapd_options *o, FILE *err)
   return true;
 }
 
+/* Slots and boot policy against the flash and the key. */
+static bool check_policy(const struct iapd_options *o, FILE *err)
+{
+  if (o->slots == IAP_SLOTS_DUAL
+      && stm32_flash_sector_of(o->user_flash) == (int)STM32_FLASH_SECTOR_COUNT - 1) {
+    fprintf(err, "iapd: slots dual needs two sectors of user flash or more; user-flash "
+            "0x%08x leaves one\n", (unsigned)o->user_flash);
+    return false;
+  }
+  if (o->boot_verify == IAP_VERIFY_SIGNATURE && o->signing_key_path[0] == '\0') {
+    fprintf(err, "iapd: boot-verify signature needs signing-key FILE, the public key the "
+            "images are signed with (iapd-image keygen writes one)\n");
+    return false;
+  }
+  return true;
+}
+
+/* The signing key is read at start-up: a file that is not a key stops iapd here. */
+static bool load_signing_key(struct iapd_options *o, FILE *err)
+{
+  char why[IAPD_PATH_MAX + 160];
+
+  o->have_signing_key = false;
+  if (o->signing_key_path[0] == '\0')
+    return true;
+  if (!signing_key_load(o->signing_key_path, &o->signing_key, why, sizeof(why))) {
+    fprintf(err, "iapd: %s\n", why);
+    return false;
+  }
+  o->have_signing_key = true;
+  return true;
+}
+
 /* --user-net without --forward: the two IAP services on 127.0.0.1, on ports a user may
  * bind (TFTP's 69 and HTTP's 80 need root on the host side). */
 static void default_forwards(struct iapd_options *o)
@@ -1378,7 +1466,7 @@ enum options_status options_parse(struct iapd_options *o, int argc, char **argv,
   if (verbose > 0)
     o->verbose = verbose;
 
-  if (!check_combination(o, err))
+  if (!check_combination(o, err) || !check_policy(o, err) || !load_signing_key(o, err))
     status = OPTIONS_ERROR;
   else
     default_forwards(o);

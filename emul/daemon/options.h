@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "iap_crypto.h"
+#include "iap_slots.h"
 #include "flash_silicon.h"
 #include "flash_timing.h"
 
@@ -57,6 +59,11 @@ struct iapd_options {
   bool dhcp;                       /* --dhcp: DHCP, falling back to the static address */
   unsigned dhcp_timeout;           /* --dhcp-timeout SECONDS, default 10 */
   enum { FLASH_DRIVER_DIRECT, FLASH_DRIVER_STM32 } flash_driver; /* --flash-driver */
+  enum iap_verify boot_verify;     /* --boot-verify, default integrity */
+  enum iap_slots_mode slots;       /* --slots, default single */
+  char signing_key_path[IAPD_PATH_MAX]; /* --signing-key FILE; empty: none */
+  struct iap_pubkey signing_key;   /* loaded from it by options_parse */
+  bool have_signing_key;
   enum flash_timing flash_timing;  /* --flash-timing none|typical|max, default none */
   double flash_timing_scale;       /* --flash-timing-scale FACTOR, default 1 */
   uint32_t power_cut_at_op;        /* --power-cut-at-op N, 0 (default): never */

@@ -121,7 +121,7 @@ async function main() {
     'power cut: no flash operation in progress; power on: application running');
   await page.waitForFunction(() => document.getElementById('mode').dataset.mode === 'application');
   await page.waitForFunction(() => document.getElementById('flash-state').textContent ===
-    'idle; timing none; 0 operations since power-on; last upgrade: silicon time 2.15 s; 1 power cut');
+    'idle; timing none; 0 operations since power-on; last upgrade: silicon time 3.15 s; 1 power cut');
   await page.screenshot({ path: join(out, 'board-power-cut.png') });
   say('Power: cut and back on, the application runs');
 

@@ -113,7 +113,7 @@ try {
   check(session.sameSite === 'Strict', 'the session cookie is SameSite=Strict');
   check((await page.evaluate(() => document.cookie)) === '',
         'scripts cannot read the session cookie');
-  check((await textOf(page, '#limit')).startsWith('Images up to 983040 bytes'),
+  check((await textOf(page, '#limit')).startsWith('Images up to 982912 bytes'),
         'the upload page says the size limit');
   await page.screenshot({ path: path.join(shots, '3-upload.png') });
 

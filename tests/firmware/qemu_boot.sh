@@ -11,8 +11,11 @@
 #     not one byte;
 #  2. the builds of FW/qemu/NAME/ (-DBOARD_KEY_FORCE=0: the Key read as released): with no
 #     application (QEMU's flash reads 0: an invalid vector table) the log says why the board
-#     stays in IAP mode; with FW/hello-app.bin loaded at 0x08010000 the bootloader jumps,
-#     and the application's own line follows.
+#     stays in IAP mode; with the hello application loaded at the build's user flash and its
+#     commit record at 0x080fff80 (the `integrity` policy, the default, boots nothing without
+#     one; `signature` wants it signed) the bootloader jumps, and the application's own line
+#     follows; with a record whose SHA-256 is another image's, or an unsigned image under
+#     `signature`, it stays in IAP mode and says so.
 #
 #   qemu_boot.sh FW     (FW: the firmware output directory, fw/ in the build directory)
 #
@@ -102,7 +105,7 @@ for dir in "$fw"/size/*/; do
     *+verify*)   # the probe's checks run once in IAP mode, on QEMU's zeroed flash
       iap_lines "Key button held" | sed '$i\
 boot: verify probe: signature invalid' >"$tmp/want" ;;
-    *log*) iap_lines "Key button held" >"$tmp/want" ;;
+    *log*|integrity|dual|signature) iap_lines "Key button held" >"$tmp/want" ;;
     *) : >"$tmp/want" ;;
   esac
   run "$name" "$dir/iapd-boot.bin" "$tmp/want"
@@ -111,28 +114,86 @@ boot: verify probe: signature invalid' >"$tmp/want" ;;
 done
 [ "$found" -gt 0 ] || { echo "FAIL: no $fw/size/*/iapd-boot.bin: run make firmware first"; exit 1; }
 
-# 2. The Key released: no application, then the application at 0x08010000.
-app=$fw/hello-app.bin
-pc=$(arm-none-eabi-nm "$fw/hello-app.elf" 2>/dev/null | sed -n 's/^\([0-9a-f]*\) T Reset_Handler$/\1/p')
-pc=$(printf '0x%08x' $((0x$pc | 1)))
+# 2. The Key released: no application, then the application with its commit record
+#    (src/image_record.h) in the last 128 bytes of the flash, then with a record of the same
+#    length whose SHA-256 is not the image's. Each build boots the hello application linked
+#    at its own user flash (FW/qemu/NAME/hello-app.bin); the signature build boots it signed
+#    by the tests' key (iapd-image sign, $IAPD_IMAGE and $SIGNING_KEY), and refuses it
+#    unsigned.
+record() {   # record FILE IMAGE-LEN BASE OUT [flip]: FILE's record, sequence 1
+  python3 - "$@" <<'PY'
+import hashlib, struct, sys, zlib
+f = open(sys.argv[1], "rb").read()
+n, base = int(sys.argv[2]), int(sys.argv[3], 16)
+digest = bytearray(hashlib.sha256(f[:n]).digest())
+if len(sys.argv) > 5:
+    digest[0] ^= 1
+rec = struct.pack("<IHHIIII", 0x52504149, 1, 64, base, n, len(f) - n, 1) + bytes(digest)
+rec += struct.pack("<I", zlib.crc32(rec)) + b"CMMT"
+open(sys.argv[4], "wb").write(rec)
+PY
+}
 for dir in "$fw"/qemu/*/; do
   name=$(basename "$dir")
   bin=$dir/iapd-boot.bin
   [ -f "$bin" ] || continue
+  app=$dir/hello-app.bin
+  [ -f "$app" ] || app=$fw/hello-app.bin
+  elf=${app%.bin}.elf
+  pc=$(arm-none-eabi-nm "$elf" 2>/dev/null | sed -n 's/^\([0-9a-f]*\) T Reset_Handler$/\1/p')
+  pc=$(printf '0x%08x' $((0x$pc | 1)))
+  base=$(printf '0x%08x' $((pc & ~0xffff)))
+  app_size=$(wc -c <"$app")
+  file=$app
   case $name in
-    *log*)
+    signature)
+      [ -x "${IAPD_IMAGE:-}" ] && [ -f "${SIGNING_KEY:-}" ] \
+        || { echo "FAIL: qemu $name: IAPD_IMAGE and SIGNING_KEY must name iapd-image and the tests' key"; failed=$((failed + 1)); continue; }
+      "$IAPD_IMAGE" sign --key "$SIGNING_KEY" "$app" "$tmp/$name.signed" >/dev/null \
+        || { echo "FAIL: qemu $name: iapd-image sign failed"; failed=$((failed + 1)); continue; }
+      file=$tmp/$name.signed ;;
+  esac
+  record "$file" "$app_size" "$base" "$tmp/$name.rec" || { echo "FAIL: cannot write a record"; exit 1; }
+  record "$file" "$app_size" "$base" "$tmp/$name.bad.rec" flip || exit 1
+  case $name in
+    *log*|signature)
       iap_lines "invalid application" | sed '2i\
 boot: warning: cannot start the application: not an application image: initial stack pointer 0x00000000 is not a word-aligned address in SRAM (0x20000000-0x20020000) or CCM RAM (0x10000000-0x10010000)' >"$tmp/want"
       printf '%s\n' "board: power on, 16 MHz (PLL did not lock: HSI)" \
         "boot: jump to application: MSP=0x20020000 PC=$pc" \
-        "app: hello from 0x08010000" >"$tmp/want-app" ;;
+        "app: hello from $base" >"$tmp/want-app"
+      iap_lines "image integrity: SHA-256 mismatch at $base, $app_size bytes" >"$tmp/want-bad" ;;
     *)
       : >"$tmp/want"
-      printf '%s\n' "app: hello from 0x08010000" >"$tmp/want-app" ;;
+      : >"$tmp/want-bad"
+      printf '%s\n' "app: hello from $base" >"$tmp/want-app" ;;
   esac
   run "$name-key-released-no-app" "$bin" "$tmp/want"
   run "$name-key-released-app" "$bin" "$tmp/want-app" \
-    -device "loader,file=$app,addr=0x08010000,force-raw=on"
+    -device "loader,file=$file,addr=$base,force-raw=on" \
+    -device "loader,file=$tmp/$name.rec,addr=0x080fff80,force-raw=on"
+  run "$name-key-released-app-bad-record" "$bin" "$tmp/want-bad" \
+    -device "loader,file=$file,addr=$base,force-raw=on" \
+    -device "loader,file=$tmp/$name.bad.rec,addr=0x080fff80,force-raw=on"
+  if [ "$name" = signature ]; then
+    # The same application unsigned, with a valid record of it: the hash matches, the
+    # signature is missing.
+    record "$app" "$app_size" "$base" "$tmp/$name.unsigned.rec" || exit 1
+    iap_lines "image signature: not signed (no signature trailer after the $app_size-byte image at $base)" >"$tmp/want-unsigned"
+    run "$name-key-released-app-unsigned" "$bin" "$tmp/want-unsigned" \
+      -device "loader,file=$app,addr=$base,force-raw=on" \
+      -device "loader,file=$tmp/$name.unsigned.rec,addr=0x080fff80,force-raw=on"
+    # Signed, one bit of the signature's r changed: the hash still matches, the ECDSA
+    # verification on the chip must fail.
+    python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[int(sys.argv[2]) + 60] ^= 1; open(sys.argv[3], "wb").write(b)' \
+      "$file" "$app_size" "$tmp/$name.tampered" || exit 1
+    record "$tmp/$name.tampered" "$app_size" "$base" "$tmp/$name.tampered.rec" || exit 1
+    key_id=$("$IAPD_IMAGE" info "$file" | sed -n 's/^  key id: *//p')
+    iap_lines "image signature: ECDSA P-256 signature does not verify (key id $key_id)" >"$tmp/want-tampered"
+    run "$name-key-released-app-bad-signature" "$bin" "$tmp/want-tampered" \
+      -device "loader,file=$tmp/$name.tampered,addr=$base,force-raw=on" \
+      -device "loader,file=$tmp/$name.tampered.rec,addr=0x080fff80,force-raw=on"
+  fi
 done
 
 echo "qemu_boot: $runs runs, $failed failed, $(($(date +%s) - start)) s"

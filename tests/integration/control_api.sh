@@ -62,7 +62,7 @@ board_wait "control: board page and JSON API on http://$CONTROL_ADDR/"
 http GET /api/status
 [ "$CODE" = 200 ] || fail "GET /api/status: status $CODE"
 [ "$TYPE" = application/json ] || fail "GET /api/status: Content-Type '$TYPE'"
-jq_is 'keys_unsorted' '["board","network","transfer","flash","flash_error"]'
+jq_is 'keys_unsorted' '["board","network","transfer","flash","slots","flash_error"]'
 jq_is '.flash_error' 'null'
 jq_is '.board | keys_unsorted' '["mode","reason","detail","key_held","application","uptime_ms"]'
 jq_is '.board | del(.uptime_ms)' \
@@ -72,6 +72,7 @@ jq_is '.network | del(.rx_frames, .tx_frames)' \
 jq_is '.transfer' 'null'
 jq_is '.flash | del(.sectors, .timing_scale)' '{"size":1048576,"user_flash":"0x08010000","busy":false,"timing":"none","operations_since_power_on":0,"last_upgrade_silicon_ms":null,"power_cuts":0}'
 jq_is '.flash.timing_scale == 1' 'true'   # jq 1.6 prints 1.0 as 1, jq 1.7 as 1.0
+jq_is '.slots' '{"boot_verify":"integrity","layout":"single","list":[{"name":"primary","address":"0x08010000","end":"0x08100000","max_image":982912,"content":"empty","detail":"empty at 0x08010000","record":null}]}'
 jq_is '[.flash.sectors[] | [.sector, .address, .size, .bootloader, .erased, .erase_count]]' \
   '[[0,"0x08000000",16384,true,true,0],[1,"0x08004000",16384,true,true,0],[2,"0x08008000",16384,true,true,0],[3,"0x0800c000",16384,true,true,0],[4,"0x08010000",65536,false,true,0],[5,"0x08020000",131072,false,true,0],[6,"0x08040000",131072,false,true,0],[7,"0x08060000",131072,false,true,0],[8,"0x08080000",131072,false,true,0],[9,"0x080a0000",131072,false,true,0],[10,"0x080c0000",131072,false,true,0],[11,"0x080e0000",131072,false,true,0]]'
 say "ok: GET /api/status: every member, IAP mode, erased flash"
@@ -123,7 +124,8 @@ say "ok: GET /api/events: LCD lines and $n_progress progress events, then null"
 # --- after the upload: the flash map and the dump -----------------------------------------
 http GET /api/status
 jq_is '[.flash.sectors[4,5] | [.erased, .erase_count]]' '[[false,1],[false,1]]'
-jq_is '[.flash.sectors[6:][] | .erase_count] | add' '0'
+jq_is '[.flash.sectors[6:10][] | .erase_count] | add' '0'
+jq_is '.flash.sectors[11].erase_count' '1'
 http GET /api/flash
 [ "$CODE" = 200 ] || fail "GET /api/flash: status $CODE"
 [ "$TYPE" = application/octet-stream ] || fail "GET /api/flash: Content-Type '$TYPE'"
@@ -140,7 +142,7 @@ board_wait "control: reset (POST /api/reset)" 5
 board_wait "boot: jump to application: MSP=$(word_at app.bin 0) PC=$(word_at app.bin 4)" 5
 http GET /api/status
 jq_is '.board | del(.uptime_ms)' \
-  "{\"mode\":\"application\",\"reason\":\"valid application\",\"detail\":\"valid application at 0x08010000\",\"key_held\":false,\"application\":{\"msp\":\"$(word_at app.bin 0)\",\"pc\":\"$(word_at app.bin 4)\"}}"
+  "{\"mode\":\"application\",\"reason\":\"valid application\",\"detail\":\"image #1, 100000 bytes at 0x08010000, SHA-256 verified\",\"key_held\":false,\"application\":{\"msp\":\"$(word_at app.bin 0)\",\"pc\":\"$(word_at app.bin 4)\"}}"
 jq_is '.network.up' 'false'
 say "ok: POST /api/reset {\"key\": false}: jump to the application"
 

@@ -1,6 +1,6 @@
 #!/bin/sh
-# What `PROGRAM --help` lists and what its man page documents are the same, for iapd(8) and
-# iapctl(1):
+# What `PROGRAM --help` lists and what its man page documents are the same, for iapd(8),
+# iapctl(1) and iapd-image(1):
 #   - the long options, and which short form goes with which long name, against the .It lines
 #     of the man page's OPTIONS section ("Fl f , Fl -foreground");
 #   - the commands, for a program that has them (iapctl): the first word of each line under
@@ -107,4 +107,5 @@ compare() {
 [ -n "${IAPCTL:-}" ] || hard_error "IAPCTL is not set (run through make check, or set IAPCTL=path/to/iapctl)"
 compare iapd "$IAPD" "$TESTS_DIR/../man/iapd.8.in"
 compare iapctl "$IAPCTL" "$TESTS_DIR/../man/iapctl.1.in"
+compare iapd-image "${IAPD_IMAGE:-$(dirname "$IAPD")/iapd-image}" "$TESTS_DIR/../man/iapd-image.1.in"
 exit "$status"

@@ -59,10 +59,13 @@ check_http_flashed() {
     || fail "flash at 0x08010000 differs from $(basename "$img") ($n bytes)"
   end_img=$((USER_FLASH_OFFSET + n))
   end_sec=$(sector_end $((end_img - 1)))
+  # The last 128 bytes of the flash are the commit record's (check_record).
+  [ "$end_sec" -gt "$RECORD_OFFSET" ] && end_sec=$RECORD_OFFSET
   all_ff "$end_img" $((end_sec - end_img)) \
     || fail "flash after the $n-byte image is not erased (the closing boundary was stored?)"
   cmp -s <(flash_region 0 "$USER_FLASH_OFFSET") <(file_region "$before" 0 "$USER_FLASH_OFFSET") \
     || fail "the bootloader sectors changed during an upload"
+  check_record "$img"
 }
 
 # sp_slot: the word at 0x08010000 as 0x%08x.

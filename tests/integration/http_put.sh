@@ -35,7 +35,7 @@ put_ok "$WORK/app.bin" -u user:stm32 -T "$WORK/app.bin" "$BASE_URL/firmware"
 put_ok "$WORK/app700k.bin" -u user:stm32 -T - "$BASE_URL/firmware" < "$WORK/app700k.bin"
 log_has "started (raw, chunked)" || fail "the upload from standard input was not chunked"
 # POST with application/octet-stream, an image that fills the user flash to its last byte.
-head -c 983040 "$WORK/big.bin" > "$WORK/full.bin"
+head -c 982912 "$WORK/big.bin" > "$WORK/full.bin"
 put_ok "$WORK/full.bin" -u user:stm32 -H 'Content-Type: application/octet-stream' \
   -H 'Expect: 100-continue' --data-binary "@$WORK/full.bin" "$BASE_URL/firmware"
 put_ok "$WORK/app.bin" -u user:stm32 -T "$WORK/app.bin" -H 'Expect: 100-continue' \

@@ -13,7 +13,7 @@ RAW="python3 $TESTS_DIR/integration/http_raw.py --board $HTTP_HOST --http-port $
 flash_erased "$WORK/flash.bin"
 mkimg "$WORK/app.bin" --link 0x08010000 --size 300000 --seed 5
 mkimg "$WORK/huge.bin" --link 0x08010000 --size 1500000 --seed 6
-mkimg "$WORK/fit1.bin" --link 0x08010000 --size 983041 --seed 6
+mkimg "$WORK/fit1.bin" --link 0x08010000 --size 982913 --seed 6
 mkimg "$WORK/low.bin" --link 0x08000000 --size 20000 --seed 9
 http_board_start
 flash_sha() { sha256sum < "$WORK/flash.bin"; }
@@ -31,13 +31,13 @@ for img in huge.bin fit1.bin; do
     -w '\n%{http_code} %{time_total}' "$BASE_URL/upload.cgi")
   code=${out##*$'\n'}
   [ "${code% *}" = 413 ] || fail "form upload of $n bytes: status $code"
-  grep -q "413 Payload Too Large: image too large: the request is [0-9]* bytes, the user flash 0x08010000-0x080fffff holds 983040 bytes" <<<"$out" \
+  grep -q "413 Payload Too Large: image too large: the request is [0-9]* bytes, the user flash 0x08010000-0x080fff7f holds 982912 bytes" <<<"$out" \
     || fail "the 413 page does not say the limit: $out"
   awk -v t="${code#* }" 'BEGIN { exit !(t < 0.9) }' \
     || fail "413 took ${code#* } s: the answer did not come at once (1 s Expect stall?)"
   out=$(hcurl -u user:stm32 -T "$WORK/$img" -w '\n%{http_code}' "$BASE_URL/firmware")
   [ "$(status_of "$out")" = 413 ] || fail "PUT of $n bytes: status $(status_of "$out")"
-  [ "$(body_of "$out")" = "{\"ok\":false,\"status\":413,\"error\":\"image too large: $n bytes, the user flash 0x08010000-0x080fffff holds 983040 bytes\"}" ] \
+  [ "$(body_of "$out")" = "{\"ok\":false,\"status\":413,\"error\":\"image too large: $n bytes, the user flash 0x08010000-0x080fff7f holds 982912 bytes\"}" ] \
     || fail "PUT of $n bytes: answer $(body_of "$out")"
 done
 [ "$(flash_sha)" = "$sha" ] || fail "a 413 changed the flash"

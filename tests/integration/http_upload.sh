@@ -43,7 +43,7 @@ out=$(hcurl -b "iapd_session=0123456789abcdef0123456789abcdef" -F "datafile=@$WO
 login "$WORK/jar"
 out=$(hcurl -b "$WORK/jar" -w '\n%{http_code}' "$BASE_URL/upload.html")
 [ "$(status_of "$out")" = 200 ] || fail "GET /upload.html with the session: $(status_of "$out")"
-grep -q 'Images up to 983040 bytes (960 KiB) fit the user flash at 0x08010000.' <<<"$out" \
+grep -q 'Images up to 982912 bytes (959 KiB) fit the user flash at 0x08010000.' <<<"$out" \
   || fail "the upload page does not say the limit"
 
 cp "$WORK/flash.bin" "$WORK/before.bin"

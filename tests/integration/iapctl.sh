@@ -89,7 +89,7 @@ log_has "boot: jump to application: MSP=$MSP PC=$PC" || fail "the board log show
 ctl status
 expect 0 "mode:      application, MSP=$MSP PC=$PC
 reason:    valid application
-detail:    valid application at 0x08010000
+detail:    image #1, 100000 bytes at 0x08010000, SHA-256 verified
 address:   192.168.0.10 netmask 255.255.255.0 gateway 192.168.0.1 (static), interface down
 transfer:  none" ""
 ctl wait iap --timeout 0.3

@@ -396,6 +396,34 @@ all_ff() {
   cmp -s <(flash_region "$1" "$len") <(head -c "$len" /dev/zero | tr '\0' '\377')
 }
 
+# The single slot's commit record: the last 128 bytes of the flash (src/image_record.h).
+RECORD_SECTOR=$((0xE0000))
+RECORD_OFFSET=$((FLASH_SIZE - 128))
+
+# check_record IMAGE [LEN]: the record area holds the commit record of IMAGE's first LEN bytes
+# (default: all of it) at 0x08010000, byte for byte but for the sequence number, with no
+# progress words after it, and sector 11 is erased from past the image up to it.
+check_record() {
+  local img=$1 len=${2:-$(stat -c %s "$1")} from
+  from=$((USER_FLASH_OFFSET + $(stat -c %s "$img")))
+  [ "$from" -lt "$RECORD_SECTOR" ] && from=$RECORD_SECTOR
+  all_ff "$from" $((RECORD_OFFSET - from)) \
+    || fail "sector 11 holds more than the image and its commit record"
+  python3 - "$img" "$len" "$WORK/flash.bin" "$RECORD_OFFSET" 2>"$WORK/record.err" <<'PY' || fail "commit record: $(cat "$WORK/record.err")"
+import hashlib, struct, sys, zlib
+img = open(sys.argv[1], "rb").read()
+n = int(sys.argv[2])
+rec = open(sys.argv[3], "rb").read()[int(sys.argv[4]):][:128]
+magic, ver, size, addr, ln, tlen, seq = struct.unpack_from("<IHHIIII", rec)
+want = struct.pack("<IHHIIII", 0x52504149, 1, 64, 0x08010000, n, len(img) - n, seq)
+want += hashlib.sha256(img[:n]).digest()
+want += struct.pack("<I", zlib.crc32(want)) + b"CMMT"
+if rec[:64] != want or rec[64:] != b"\xff" * 64:
+    sys.stderr.write("expected %s\nfound    %s\n" % (want.hex(), rec.hex()))
+    sys.exit(1)
+PY
+}
+
 # check_flashed IMAGE BEFORE: after an upload of IMAGE (log mark set before it), with BEFORE a
 # copy of the flash file taken before the upload, asserts exactly what the writer promises:
 #   - iapd logged "done, N bytes at 0x08010000, CRC-32 <zlib crc32 of IMAGE>";
@@ -417,7 +445,11 @@ check_flashed() {
     || fail "flash after the $n-byte image up to the end of its sector (0x$(printf %x $((0x08000000 + end_sec)))) is not erased"
   cmp -s <(flash_region 0 "$USER_FLASH_OFFSET") <(file_region "$before" 0 "$USER_FLASH_OFFSET") \
     || fail "the bootloader sectors 0-3 changed during an upload"
-  cmp -s <(flash_region "$end_sec" $((FLASH_SIZE - end_sec))) \
-         <(file_region "$before" "$end_sec" $((FLASH_SIZE - end_sec))) \
-    || fail "sectors past the $n-byte image changed: the writer erased more than it needed"
+  # Sector 11 holds the commit record in its last 128 bytes: erased first by every upload.
+  if [ "$end_sec" -lt "$RECORD_SECTOR" ]; then
+    cmp -s <(flash_region "$end_sec" $((RECORD_SECTOR - end_sec))) \
+           <(file_region "$before" "$end_sec" $((RECORD_SECTOR - end_sec))) \
+      || fail "sectors past the $n-byte image changed: the writer erased more than it needed"
+  fi
+  check_record "$img"
 }

@@ -5,13 +5,14 @@
 #     operations_since_power_on in /api/status);
 #   - a clean cut at the first erase: exit status 3, the exact log line, the flash file
 #     unchanged, and the next power-on runs the old application;
-#   - a clean cut at the last operation (the vector table): the next power-on stays in IAP
-#     mode (no application);
+#   - a clean cut at the vector table: the next power-on stays in IAP mode (no application);
+#     a clean cut at the last operation (the record's commit word): IAP mode too, the image
+#     has no commit record;
 #   - a torn cut at the vector table: the log line says which word reads what, and the flash
 #     file holds exactly that;
 #   - POST /api/power-cut with nothing in progress: the exact reply, a power-on in the same
 #     process; bad bodies refused;
-#   - with --flash-timing typical and a scale, the control server answers during a 2-second
+#   - with --flash-timing typical and a scale, the control server answers during a 4-second
 #     erase (flash.busy true), POST /api/reset waits (409), and POST /api/power-cut tears the
 #     erase in progress.
 set -u
@@ -54,26 +55,27 @@ cp flash.bin with-old.bin
 board_start --key
 put "$NEW"; wait "$CLIENT_PID" || fail "upload of $NEW failed: $(cat tftp.out)"
 board_wait "flash: TFTP: done, 5000 bytes" 5
-board_wait "flash: TFTP upload ended: silicon time 0.6 s (typical: 1 sector erases, 1250 program accesses); iapd did not stall (--flash-timing none)" 5
+board_wait "flash: TFTP upload ended: silicon time 1.6 s (typical: 2 sector erases, 1266 program accesses); iapd did not stall (--flash-timing none)" 5
 status=$(timeout 5 curl -sS "$API/api/status") || fail "GET /api/status failed"
 N=$(jq .flash.operations_since_power_on <<<"$status")
-# 5000 bytes in 512-byte blocks: block 1 erases sector 4 and programs 504 bytes (the first 8
-# wait), 8 more full blocks, the last of 392 bytes; the 8 held back bytes last: 11 programs.
-[ "$N" = 12 ] || fail "a 5000-byte upload counted $N flash operations, expected 12 (1 erase, 11 programs)"
-[ "$(jq .flash.last_upgrade_silicon_ms <<<"$status")" = 570 ] \
-  || fail "last_upgrade_silicon_ms $(jq .flash.last_upgrade_silicon_ms <<<"$status"), expected 570 (550 ms erase + 1250 x 16 us)"
+# 5000 bytes in 512-byte blocks: block 1 erases sector 11 (the commit record's, first) and
+# sector 4, and programs 504 bytes (the first 8 wait), 8 more full blocks, the last of 392
+# bytes; the 8 held back bytes; the record's 60-byte body and its commit word: 13 programs.
+[ "$N" = 15 ] || fail "a 5000-byte upload counted $N flash operations, expected 15 (2 erases, 13 programs)"
+[ "$(jq .flash.last_upgrade_silicon_ms <<<"$status")" = 1570 ] \
+  || fail "last_upgrade_silicon_ms $(jq .flash.last_upgrade_silicon_ms <<<"$status"), expected 1570 (1000 + 550 ms erases + 1266 x 16 us)"
 board_stop
-log_has "flash: 12 flash operations since power-on" || fail "no '12 flash operations since power-on' line at exit"
-say "ok: a clean upload of $NEW: $N flash operations, silicon time 570 ms"
+log_has "flash: 15 flash operations since power-on" || fail "no '15 flash operations since power-on' line at exit"
+say "ok: a clean upload of $NEW: $N flash operations, silicon time 1570 ms"
 
-# 2. Clean cut at operation 1, the erase of sector 4: nothing changed, the old app runs.
+# 2. Clean cut at operation 1, the erase of sector 11: nothing changed, the old app runs.
 cp with-old.bin flash.bin
 board_start --key --power-cut-at-op 1 --power-cut-mode clean
 put "$NEW"
 board_await_exit 10
 kill "$CLIENT_PID" 2>/dev/null; wait "$CLIENT_PID" 2>/dev/null
 [ "$BOARD_RC" = 3 ] || fail "iapd exited with $BOARD_RC after the power cut, expected 3"
-log_has "board: warning: power cut at flash operation 1: erase of sector 4 (0x08010000, 64 KiB) not done (clean cut)" \
+log_has "board: warning: power cut at flash operation 1: erase of sector 11 (0x080e0000, 128 KiB) not done (clean cut)" \
   || fail "no exact power cut line for a clean cut at operation 1"
 log_has "board: flash synced, exiting with status 3 (power cut)" || fail "no 'flash synced' line"
 cmp -s flash.bin with-old.bin || fail "a clean cut before the first erase changed the flash"
@@ -82,31 +84,48 @@ line=$(power_on_decision)
   || fail "power-on after a clean cut at the first erase: '$line', expected the old application"
 say "ok: clean cut at operation 1: exit 3, flash unchanged, power-on runs the old application"
 
-# 3. Clean cut at the last operation, the vector table: nothing bootable, IAP mode.
+# 3. Clean cut at operation 13, the vector table: nothing bootable, IAP mode.
 cp with-old.bin flash.bin
-board_start --key --power-cut-at-op 12 --power-cut-mode clean
+board_start --key --power-cut-at-op 13 --power-cut-mode clean
 put "$NEW"
 board_await_exit 10
 kill "$CLIENT_PID" 2>/dev/null; wait "$CLIENT_PID" 2>/dev/null
 [ "$BOARD_RC" = 3 ] || fail "exit status $BOARD_RC, expected 3"
-log_has "power cut at flash operation 12: program of 8 bytes at 0x08010000 not done (clean cut)" \
-  || fail "no exact power cut line for a clean cut at operation 12"
+log_has "power cut at flash operation 13: program of 8 bytes at 0x08010000 not done (clean cut)" \
+  || fail "no exact power cut line for a clean cut at operation 13"
 [ "$(hex_at $USER_FLASH_OFFSET 8)" = ffffffffffffffff ] || fail "the vector table is not erased"
 cmp -s <(flash_region $((USER_FLASH_OFFSET + 8)) 4992) <(file_region "$NEW" 8 4992) \
   || fail "the body of $NEW is not in flash after a cut at the vector table"
 line=$(power_on_decision)
 [ "$line" = "boot: IAP mode (no application)" ] || fail "power-on: '$line', expected IAP mode (no application)"
-say "ok: clean cut at operation 12 (the vector table): power-on in IAP mode"
+say "ok: clean cut at operation 13 (the vector table): power-on in IAP mode"
 
-# 4. Torn cut at the vector table: the line says what each word reads, and the file agrees.
+# 3b. Clean cut at the last operation, the record's commit word: the image is complete, its
+#     record body too, but without the commit word there is no record: IAP mode.
 cp with-old.bin flash.bin
-board_start --key --power-cut-at-op 12 --seed 5
+board_start --key --power-cut-at-op 15 --power-cut-mode clean
 put "$NEW"
 board_await_exit 10
 kill "$CLIENT_PID" 2>/dev/null; wait "$CLIENT_PID" 2>/dev/null
 [ "$BOARD_RC" = 3 ] || fail "exit status $BOARD_RC, expected 3"
-line=$(log_since_mark | grep -o 'power cut at flash operation 12: .*')
-[[ "$line" =~ ^power\ cut\ at\ flash\ operation\ 12:\ program\ of\ 8\ bytes\ at\ 0x08010000\ torn:\ ([01])\ of\ 2\ words\ programmed,\ (0x0801000[04])\ reads\ (0x[0-9a-f]{8})\ \((0x[0-9a-f]{8})\ intended\),\ nothing\ after$ ]] \
+log_has "power cut at flash operation 15: program of 4 bytes at 0x080fffbc not done (clean cut)" \
+  || fail "no exact power cut line for a clean cut at operation 15"
+cmp -s <(flash_region "$USER_FLASH_OFFSET" 5000) "$NEW" || fail "$NEW is not in flash after a cut at the commit word"
+[ "$(hex_at $((0xfffbc)) 4)" = ffffffff ] || fail "the commit word is not erased"
+line=$(power_on_decision)
+[ "$line" = "boot: IAP mode (image integrity: no valid commit record for the image at 0x08010000 (record invalid: not committed (upload interrupted)))" ] \
+  || fail "power-on: '$line', expected IAP mode (no commit record)"
+say "ok: clean cut at operation 15 (the commit word): power-on in IAP mode"
+
+# 4. Torn cut at the vector table: the line says what each word reads, and the file agrees.
+cp with-old.bin flash.bin
+board_start --key --power-cut-at-op 13 --seed 5
+put "$NEW"
+board_await_exit 10
+kill "$CLIENT_PID" 2>/dev/null; wait "$CLIENT_PID" 2>/dev/null
+[ "$BOARD_RC" = 3 ] || fail "exit status $BOARD_RC, expected 3"
+line=$(log_since_mark | grep -o 'power cut at flash operation 13: .*')
+[[ "$line" =~ ^power\ cut\ at\ flash\ operation\ 13:\ program\ of\ 8\ bytes\ at\ 0x08010000\ torn:\ ([01])\ of\ 2\ words\ programmed,\ (0x0801000[04])\ reads\ (0x[0-9a-f]{8})\ \((0x[0-9a-f]{8})\ intended\),\ nothing\ after$ ]] \
   || fail "torn cut line: '$line'"
 done_words=${BASH_REMATCH[1]} addr=${BASH_REMATCH[2]} reads=${BASH_REMATCH[3]} want=${BASH_REMATCH[4]}
 off=$((addr - 0x08000000))
@@ -117,7 +136,7 @@ if [ "$done_words" = 1 ]; then
 else
   [ "$(word_at flash.bin $((USER_FLASH_OFFSET + 4)))" = 0xffffffff ] || fail "word 1 programmed after the torn word 0"
 fi
-say "ok: torn cut at operation 12: $line"
+say "ok: torn cut at operation 13: $line"
 
 # 5. POST /api/power-cut with nothing in progress: a power-on in the same process.
 cp with-old.bin flash.bin
@@ -147,8 +166,9 @@ code=$(timeout 5 curl -sS -o body.out -w '%{http_code}' "$API/api/power-cut")
 board_stop
 say "ok: POST /api/power-cut: exact reply, power-on in the same process, bad bodies refused"
 
-# 6. A 2.2-second erase (sector 4 at typical x32 is 550 ms; scale 4): the control server
-#    answers meanwhile, a reset waits, and a power cut tears the erase.
+# 6. A 4-second erase (sector 11, the commit record's, erased first: 1 s at typical x32;
+#    scale 4): the control server answers meanwhile, a reset waits, and a power cut tears
+#    the erase.
 cp with-old.bin flash.bin
 board_start --flash-timing typical --flash-timing-scale 4 --key
 put "$NEW"
@@ -158,7 +178,7 @@ for _ in $(seq 1 50); do
   if [ "$(jq .flash.busy <<<"$status")" = true ]; then busy=1; break; fi
   sleep 0.05
 done
-[ -n "$busy" ] || fail "flash.busy never true during a 2.2 s erase"
+[ -n "$busy" ] || fail "flash.busy never true during a 4 s erase"
 code=$(timeout 5 curl -sS -o body.out -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data '{"key":false}' "$API/api/reset")
 [ "$code" = 409 ] && [ "$(jq -r .error body.out)" = 'flash busy: a flash operation stalls the board; wait for it to end (flash.busy in /api/status) or cut the power (POST /api/power-cut)' ] \
   || fail "POST /api/reset during the erase: $code $(cat body.out)"
@@ -167,7 +187,7 @@ kill "$CLIENT_PID" 2>/dev/null; wait "$CLIENT_PID" 2>/dev/null
 [ "$(jq -c '[.power_cut, .operation, .operations, .cut, .mode]' <<<"$reply")" = '[true,1,1,"torn","iap"]' ] \
   || fail "POST /api/power-cut during the erase: $reply"
 what=$(jq -r .what <<<"$reply")
-[[ "$what" =~ ^erase\ of\ sector\ 4\ \(0x08010000,\ 64\ KiB\)\ torn:\ (0x0801[0-9a-f]{4})-(0x0801[0-9a-f]{4})\ erased(,\ (0x0801[0-9a-f]{4})\ half\ erased\ \((0x[0-9a-f]{8}),\ was\ (0x[0-9a-f]{8})\))?,\ the\ rest\ as\ it\ was$ ]] \
+[[ "$what" =~ ^erase\ of\ sector\ 11\ \(0x080e0000,\ 128\ KiB\)\ torn:\ (0x080[ef][0-9a-f]{4})-(0x080[ef][0-9a-f]{4})\ erased(,\ (0x080[ef][0-9a-f]{4})\ half\ erased\ \((0x[0-9a-f]{8}),\ was\ (0x[0-9a-f]{8})\))?,\ the\ rest\ as\ it\ was$ ]] \
   || fail "what the cut tore: '$what'"
 board_wait "board: warning: power cut at flash operation 1: $what (POST /api/power-cut)" 5
 board_wait "boot: IAP mode (Key button held)" 5
@@ -187,4 +207,4 @@ if sys.argv[5]:
     struct.pack_into("<I", old, off, int(sys.argv[6], 16))
 sys.exit(0 if bytes(old) == got else 1)
 PY
-say "ok: 2.2 s erase: /api/status answered (busy), reset 409, power cut tore it: $what"
+say "ok: 4 s erase: /api/status answered (busy), reset 409, power cut tore it: $what"

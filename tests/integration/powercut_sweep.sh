@@ -1,15 +1,18 @@
 #!/bin/bash
-# scripts/powercut-sweep on a small image (16 KiB over a 20000-byte old application, 34 flash
-# operations over TFTP), two of its combinations:
-#   - torn cuts, the direct driver, seed 2: the sweep reports the two points where the board
-#     boots what it should not, exactly, and exits 1. They are the failures the next issue
-#     (verified boot) fixes at the boot decision: a torn erase of sector 4 that leaves the old
-#     vector table and a damaged body (k=1), and a torn reset vector that still points into
-#     the user flash (k=34). If they disappear without the boot decision changing, or others
-#     appear, this test fails;
-#   - clean cuts, the STM32 driver: every point passes (the writer's ordering holds when an
-#     operation is all or nothing), exit 0.
-# The sweep makes and tears down its own network namespace.
+# scripts/powercut-sweep on a small image (16 KiB over a 20000-byte old application, 37 flash
+# operations over TFTP: the commit record's sector, sector 4, 32 blocks, the vector table,
+# the record and its commit word), three of its combinations:
+#   - torn cuts, single slot, the direct driver, seed 2: every point passes, exit 0. The two
+#     points where the vector table check alone booted what it should not (a torn erase of
+#     sector 4 under the old vector table, a torn reset vector still in the user flash) now
+#     stay in IAP mode: the boot policy (integrity) wants a commit record the image matches;
+#   - clean cuts, single slot, the STM32 driver: every point passes, exit 0;
+#   - torn cuts, dual slots, the STM32 driver, seed 3: the upload into staging never touches
+#     the running image (the old image runs at all 37 points), and every one of the 70
+#     operations of the boot-time install, cut, is followed by a power-on that runs the
+#     complete new image (the install resumes); IAP mode would fail the point.
+# Each report is compared line for line. The sweep makes and tears down its own network
+# namespace.
 set -u
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
 TEST_NAME=powercut_sweep
@@ -31,25 +34,34 @@ run_sweep() {
   [ "$rc" = "$want" ] || { cat "$OUT" >&2; fail "powercut-sweep $*: exit status $rc, expected $want"; }
 }
 
-run_sweep 1 --seed 2
+run_sweep 0 --seed 2
 cat > "$OUT.want" <<'WANT'
-powercut-sweep: tftp, torn cuts, --flash-driver direct, seed 2: 16384-byte image over a 20000-byte old one, 34 flash operations (erases: 1), 34 interruption points
-FAIL k=1: erase of sector 4 (0x08010000, 64 KiB) torn: 0x08013a34-0x08014cdb erased, 0x08014cdc half erased (0xf339cfbc, was 0xe2294b94), the rest as it was; power-on: an application that is neither image boots (MSP=0x20020000 PC=0x080101c1): new image differs at 0x08010040, old image differs at 0x08013a34
-FAIL k=34: program of 8 bytes at 0x08010000 torn: 1 of 2 words programmed, 0x08010004 reads 0x080103c9 (0x080101c1 intended), nothing after; power-on: an application that is neither image boots (MSP=0x20020000 PC=0x080103c9): new image differs at 0x08010004, old image differs at 0x08010004
-  32 x IAP mode, nothing bootable
-  2 x an application that is neither image boots
-32 of 34 interruption points passed
+powercut-sweep: tftp, torn cuts, --slots single, --flash-driver direct, seed 2: 16384-byte image over a 20000-byte old one, 37 flash operations (erases: 1 2), 37 interruption points
+  36 x IAP mode, nothing bootable
+  1 x the complete old image runs
+37 of 37 interruption points passed
 WANT
 diff -u "$OUT.want" "$OUT" >&2 || { rm -f "$OUT.want"; fail "the torn sweep's report changed (see the diff above)"; }
-say "ok: torn, direct: the torn erase (k=1) and the torn reset vector (k=34) boot, reported; 32 of 34 passed"
+say "ok: torn, single, direct: 37 of 37 passed (the old image at k=1, IAP mode after)"
 
 run_sweep 0 --mode clean --flash-driver stm32 --seed 2
 cat > "$OUT.want" <<'WANT'
-powercut-sweep: tftp, clean cuts, --flash-driver stm32, seed 2: 16384-byte image over a 20000-byte old one, 34 flash operations (erases: 1), 34 interruption points
-  33 x IAP mode, nothing bootable
+powercut-sweep: tftp, clean cuts, --slots single, --flash-driver stm32, seed 2: 16384-byte image over a 20000-byte old one, 37 flash operations (erases: 1 2), 37 interruption points
+  36 x IAP mode, nothing bootable
   1 x the complete old image runs
-34 of 34 interruption points passed
+37 of 37 interruption points passed
 WANT
 diff -u "$OUT.want" "$OUT" >&2 || { rm -f "$OUT.want"; fail "the clean sweep's report changed (see the diff above)"; }
+say "ok: clean, single, stm32: 37 of 37 passed (the old image at k=1, IAP mode after)"
+
+run_sweep 0 --slots dual --flash-driver stm32 --seed 3
+cat > "$OUT.want" <<'WANT'
+powercut-sweep: tftp, torn cuts, --slots dual, --flash-driver stm32, seed 3: 16384-byte image over a 20000-byte old one, 37 flash operations (erases: 1 2), 37 interruption points
+powercut-sweep: boot-time install: 70 flash operations, 70 interruption points
+  70 x the complete new image runs
+  37 x the complete old image runs
+107 of 107 interruption points passed
+WANT
+diff -u "$OUT.want" "$OUT" >&2 || { rm -f "$OUT.want"; fail "the dual sweep's report changed (see the diff above)"; }
 rm -f "$OUT.want"
-say "ok: clean, stm32: 34 of 34 passed (the old image at k=1, IAP mode after)"
+say "ok: torn, dual, stm32: the old image at all 37 upload points, the new one after each of the 70 install cuts"

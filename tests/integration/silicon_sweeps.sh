@@ -1,12 +1,11 @@
 #!/bin/bash
-# make check-silicon: scripts/powercut-sweep over the whole matrix, TFTP and HTTP x torn and
-# clean x the direct and the STM32 driver, on a 72 KiB image over a 20000-byte old one (it
-# crosses from sector 4 into sector 5: two erases), and once on a 960 KiB image (TFTP, torn,
-# direct: every erase, the first and last 64 operations and 500 more at random). Each run's
-# report is printed. Clean cuts must all pass. Torn cuts may fail only where the boot decision
-# is known to be fooled today: at an erase (a torn erase leaves the old vector table over a
-# damaged body) or at the last operation (a torn reset vector that still points into the user
-# flash); any other failure fails this test.
+# make check-silicon: scripts/powercut-sweep over the whole matrix, single and dual slots x
+# TFTP and HTTP x torn and clean x the direct and the STM32 driver, on a 72 KiB image over a
+# 20000-byte old one (it crosses from sector 4 into sector 5: two erases, and the record's
+# sector), and once on the largest single-slot image, 982912 bytes (TFTP, torn, direct: every
+# erase, the first and last 64 operations and 500 more at random). Each run's report is
+# printed. Every point of every sweep must pass (issue 12: N of N); in dual mode that includes
+# the cuts of the boot-time install.
 set -u
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
 TEST_NAME=silicon_sweeps
@@ -16,7 +15,7 @@ why=$(unshare -n true 2>&1) || skip "cannot create a network namespace: ${why:-u
 WORK=$(mktemp -d) || hard_error "mktemp failed"
 trap 'rm -rf "$WORK"' EXIT
 "$MKIMAGE" --link 0x08010000 --size 73728 --seed 93 -o "$WORK/app72k.bin" || hard_error "mkimage"
-"$MKIMAGE" --link 0x08010000 --size 983040 --seed 94 -o "$WORK/app960k.bin" || hard_error "mkimage"
+"$MKIMAGE" --link 0x08010000 --size 982912 --seed 94 -o "$WORK/app960k.bin" || hard_error "mkimage"
 
 # sweep ARGS...: runs it, prints its report, checks it as said above.
 sweep() {
@@ -28,26 +27,16 @@ sweep() {
   summary=$(grep -E '^[0-9]+ of [0-9]+ interruption points passed' "$out") \
     || fail "powercut-sweep $*: no summary line (exit $rc)"
   echo "sweep $* -> $summary, wall $(( $(date +%s) - t0 )) s" >> "$WORK/summary"
-  n=$(sed -n 's/.*, \([0-9]*\) flash operations (erases: \([0-9 ]*\)).*/\1/p' "$out")
-  erases=" $(sed -n 's/.*flash operations (erases: \([0-9 ]*\)).*/\1/p' "$out") "
-  case " $* " in
-    *" --mode clean "*)
-      [ "$rc" = 0 ] || fail "powercut-sweep $*: clean cuts failed (exit $rc)" ;;
-    *)
-      [ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "powercut-sweep $*: exit $rc"
-      grep -o '^FAIL k=[0-9]*' "$out" | cut -d= -f2 | while read -r k; do
-        case $erases in *" $k "*) continue ;; esac
-        [ "$k" = "$n" ] && continue
-        fail "powercut-sweep $*: a failure at k=$k, neither an erase nor the vector table: $(grep "^FAIL k=$k:" "$out")"
-      done || exit 1
-      ;;
-  esac
+  [ "$rc" = 0 ] || fail "powercut-sweep $*: not every point passed (exit $rc)"
 }
 
-for proto in "" --http; do
-  for mode in torn clean; do
-    for driver in direct stm32; do
-      sweep $proto --mode "$mode" --flash-driver "$driver" --seed 2 "$WORK/app72k.bin"
+for slots in single dual; do
+  for proto in "" --http; do
+    for mode in torn clean; do
+      for driver in direct stm32; do
+        sweep --slots "$slots" $proto --mode "$mode" --flash-driver "$driver" --seed 2 \
+          "$WORK/app72k.bin"
+      done
     done
   done
 done

@@ -19,6 +19,7 @@ NAT, from another host port for each transfer.
 """
 
 import argparse
+import hashlib
 import os
 import re
 import socket
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 # RFC 1350, RFC 2347
 OP_RRQ, OP_WRQ, OP_DATA, OP_ACK, OP_ERROR, OP_OACK = 1, 2, 3, 4, 5, 6
@@ -34,7 +36,7 @@ EUNDEF, EACCESS, ENOSPACE, EBADOP, EBADID, EOPTNEG = 0, 2, 3, 4, 5, 8
 BLOCK_SIZE = 512
 BLKSIZE_MAX = 1468      # src/tftp_opts.h: one Ethernet frame
 WINDOWSIZE_MAX = 64     # iapd's default --tftp-max-windowsize
-USER_FLASH_SIZE = 0x100000 - 0x10000
+USER_FLASH_SIZE = 0x100000 - 0x10000 - 128  # 960 KiB less the record area: the largest image
 
 # src/tftp_opts.h defaults, in seconds
 TIMEOUT_S = 1.0
@@ -54,6 +56,16 @@ REPLY_S = 2.0
 USER_FLASH_OFFSET = 0x10000      # 0x08010000 in the flash file
 SECTOR4_END = 0x20000            # sector 4 is 64 KiB: 0x08010000-0x0801FFFF
 FLASH_SIZE = 1024 * 1024
+RECORD_OFFSET = FLASH_SIZE - 128  # the single slot's commit record and its metadata area
+
+
+def commit_record(img, seq):
+    """The 128-byte record area after an upload of img (src/image_record.h): the 64-byte
+    record with sequence number seq, then 64 erased bytes."""
+    rec = struct.pack("<IHHIIII", 0x52504149, 1, 64, 0x08010000, len(img), 0, seq)
+    rec += hashlib.sha256(img).digest()
+    rec += struct.pack("<I", zlib.crc32(rec)) + b"CMMT"
+    return rec + b"\xff" * 64
 FILENAME = b"app.bin"
 
 
@@ -339,9 +351,9 @@ class Context:
             off = USER_FLASH_OFFSET + len(img) + next(i for i, b in enumerate(rest) if b != 0xFF)
             raise Deviation("%s: sector 4 after the %d-byte image is not erased: 0x%08x reads "
                             "0x%02x" % (what, len(img), 0x08000000 + off, now[off]))
-        self.check_flash_outside(before, now, what)
+        self.check_flash_outside(before, now, what, img)
         print("  ok: flash holds the %d-byte image at 0x08010000, rest of sector 4 erased, "
-              "nothing else changed" % len(img))
+              "its commit record, nothing else changed" % len(img))
 
     def check_flash_big(self, img, before, what):
         """Like check_flash_image for an image past sector 4: the image, the rest of its last
@@ -356,20 +368,36 @@ class Context:
         sector_end = SECTOR4_END
         while sector_end < end:
             sector_end += 0x20000  # sectors 5 to 11: 128 KiB
-        if now[end:sector_end].count(0xFF) != sector_end - end:
+        if now[end:min(sector_end, RECORD_OFFSET)].count(0xFF) != min(sector_end, RECORD_OFFSET) - end:
             raise Deviation("%s: the last sector after the image is not erased" % what)
         if now[:USER_FLASH_OFFSET] != before[:USER_FLASH_OFFSET] \
-                or now[sector_end:] != before[sector_end:]:
+                or now[sector_end:RECORD_OFFSET] != before[sector_end:RECORD_OFFSET]:
             raise Deviation("%s: flash outside the image's sectors changed" % what)
+        self.check_record(now, what, img)
         print("  ok: flash holds the %d-byte image at 0x08010000, rest of its last sector "
               "erased, nothing else changed" % len(img))
 
-    def check_flash_outside(self, before, now, what):
-        for lo, hi in ((0, USER_FLASH_OFFSET), (SECTOR4_END, FLASH_SIZE)):
+    def check_flash_outside(self, before, now, what, img=None):
+        """Nothing changed outside sector 4 but the record area, which every upload erases
+        first: after a complete upload of img it holds img's commit record (any sequence
+        number), after an upload that did not complete it is erased."""
+        for lo, hi in ((0, USER_FLASH_OFFSET), (SECTOR4_END, RECORD_OFFSET)):
             if before[lo:hi] != now[lo:hi]:
                 off = lo + next(i for i in range(hi - lo) if before[lo + i] != now[lo + i])
                 raise Deviation("%s: flash outside sector 4 changed at 0x%08x: 0x%02x -> 0x%02x"
                                 % (what, 0x08000000 + off, before[off], now[off]))
+        self.check_record(now, what, img)
+
+    def check_record(self, now, what, img):
+        area = now[RECORD_OFFSET:]
+        if img is None:
+            want = b"\xff" * len(area)
+        else:
+            want = commit_record(img, struct.unpack_from("<I", area, 20)[0])
+        if area != want:
+            raise Deviation("%s: record area at 0x%08x reads %s, expected %s"
+                            % (what, 0x08000000 + RECORD_OFFSET, area[:64].hex(),
+                               want[:64].hex()))
 
     def log_size(self):
         return os.path.getsize(self.log_path)
@@ -864,9 +892,9 @@ def sc_tsize_too_large(ctx):
     c = ctx.client("tsize-too-large")
     c.send(wrq(options=[opt("blksize", 1428), opt("tsize", USER_FLASH_SIZE + 1),
                         opt("windowsize", 16)]), ctx.tftp_port)
-    src, text = c.expect_error(ENOSPACE, "WRQ with tsize 983041", not_ports=(ctx.tftp_port,),
-                               contains="image too large: 983041 bytes, the user flash "
-                                        "0x08010000-0x080fffff holds 983040 bytes")
+    src, text = c.expect_error(ENOSPACE, "WRQ with tsize 982913", not_ports=(ctx.tftp_port,),
+                               contains="image too large: 982913 bytes, the user flash "
+                                        "0x08010000-0x080fff7f holds 982912 bytes")
     c.expect_silence(TIMEOUT_S + 0.5, "after the ERROR 3 (no transfer started)")
     if ctx.flash() != before:
         raise Deviation("tsize-too-large: the flash file changed")

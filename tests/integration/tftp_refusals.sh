@@ -15,7 +15,7 @@ set -u
 net_enter "$0" "$@"
 cd "$WORK" || hard_error "cannot cd to $WORK"
 
-USER_FLASH_BYTES=$((0x100000 - 0x10000))   # 960 KiB from 0x08010000 to the end
+USER_FLASH_BYTES=$((0x100000 - 0x10000 - 128))   # 960 KiB from 0x08010000, less the record area
 
 flash_sha() { sha256sum < "$WORK/flash.bin" | cut -d' ' -f1; }
 
@@ -111,44 +111,49 @@ esac
 [ "$(flash_sha)" = "$sha_before" ] || fail "read request: the flash file changed"
 say "ok: read request refused (${out%%$'\n'*})"
 
-# Too large, announced: curl sends tsize=983041 with the WRQ; refused before any erase.
+# Too large, announced: curl sends tsize=982913 with the WRQ; refused before any erase.
 mkimg too-large.bin --link 0x08010000 --size $((USER_FLASH_BYTES + 1)) --seed 105
-[ "$(stat -c %s too-large.bin)" -eq 983041 ] || hard_error "too-large.bin is not 983041 bytes"
+[ "$(stat -c %s too-large.bin)" -eq 982913 ] || hard_error "too-large.bin is not 982913 bytes"
 sha_before=$(flash_sha)
 log_mark
 out=$(timeout 30 curl -sS --max-time 25 -T too-large.bin "tftp://$TFTP_HOST:$TFTP_PORT/app.bin" 2>&1)
 rc=$?
 # curl maps TFTP ERROR 3 (disk full or allocation exceeded) to CURLE_REMOTE_DISK_FULL, 70.
-[ "$rc" -eq 70 ] || fail "curl, 983041 bytes announced: expected exit 70 (ERROR 3), got $rc: $out"
-board_wait "flash: error: TFTP upload from $HOST_IP refused: image too large: 983041 bytes, the user flash 0x08010000-0x080fffff holds 983040 bytes" 5
+[ "$rc" -eq 70 ] || fail "curl, 982913 bytes announced: expected exit 70 (ERROR 3), got $rc: $out"
+board_wait "flash: error: TFTP upload from $HOST_IP refused: image too large: 982913 bytes, the user flash 0x08010000-0x080fff7f holds 982912 bytes" 5
 log_has "transfer started" && fail "an announced oversize upload started a transfer"
-[ "$(flash_sha)" = "$sha_before" ] || fail "curl, 983041 bytes announced: the flash file changed"
-say "ok: 983041 bytes announced by curl: refused up front ($out)"
+[ "$(flash_sha)" = "$sha_before" ] || fail "curl, 982913 bytes announced: the flash file changed"
+say "ok: 982913 bytes announced by curl: refused up front ($out)"
 
 # Every refusal so far left the application intact: it still boots.
 expect_jump app.bin
 say "ok: the application survived every refusal and boots"
 
-# (b) Too large, not announced: the board learns it at byte 983041, after erasing all of the
+# (b) Too large, not announced: the board learns it at byte 982913, after erasing all of the
 # user flash. ERROR 3, and the SP slot stays erased: no jump into a truncated image.
 log_mark
 tftp_put too-large.bin
 case "$OUT" in
   *"Error code 3: image too large"*) ;;
-  *) fail "983041 bytes, not announced: expected 'Error code 3: image too large', got: $OUT" ;;
+  *) fail "982913 bytes, not announced: expected 'Error code 3: image too large', got: $OUT" ;;
 esac
 board_wait "flash: error: TFTP upload from $HOST_IP refused: image too large" 5
 board_wait "no application in flash now: the board stays in IAP mode at reset" 5
 [ "$(hex_at 0x10000 8)" = ffffffffffffffff ] \
   || fail "after the oversize upload the vector table at 0x08010000 is $(hex_at 0x10000 8), expected erased"
-# Everything but the held-back head went in: the body of the image is in flash.
-cmp -s <(flash_region $((0x10000 + 8)) $((USER_FLASH_BYTES - 8))) <(file_region too-large.bin 8 $((USER_FLASH_BYTES - 8))) \
-  || fail "after the oversize upload the user flash does not hold the image body it accepted"
+# Every 512-byte block that fit went in, but the held-back head: 1919 blocks, 982528 bytes.
+# Block 1920 (385 bytes, 384 of room left before the record area) was refused whole: the
+# rest of the user flash up to the record area is erased.
+accepted=$(( USER_FLASH_BYTES / 512 * 512 ))
+cmp -s <(flash_region $((0x10000 + 8)) $((accepted - 8))) <(file_region too-large.bin 8 $((accepted - 8))) \
+  || fail "after the oversize upload the user flash does not hold the $accepted bytes it accepted"
+all_ff $((0x10000 + accepted)) $((USER_FLASH_BYTES - accepted)) \
+  || fail "after the oversize upload the user flash past the $accepted bytes accepted is not erased"
 board_reset
 board_wait "boot: IAP mode (no application" 5
 board_wait "$READY_LINE" 5
 log_has "jump to application" && fail "the board jumped after a refused oversize upload"
-say "ok: 983041 bytes not announced: ERROR 3, SP slot erased, reset stays in IAP mode"
+say "ok: 982913 bytes not announced: ERROR 3, SP slot erased, reset stays in IAP mode"
 
 # (e) The server takes the next upload as if nothing happened.
 mkimg app2.bin --link 0x08010000 --size 40000 --seed 106

@@ -82,8 +82,14 @@ function showStatus(s) {
     li.className = state + (sec.size >= 131072 ? ' widest' : sec.size >= 65536 ? ' wide' : '');
     if (sec.address === s.flash.user_flash) li.classList.add('user-start');
     li.dataset.state = state;
+    const slot = slotOf(s.slots, sec.address);
+    if (slot) {
+      li.classList.add(`slot-${slot.name}`);
+      li.dataset.slot = slot.name;
+    }
     li.title = `sector ${sec.sector} at ${sec.address}, ${kib(sec.size)}: ${state}, ` +
-      `erased ${sec.erase_count} time${sec.erase_count === 1 ? '' : 's'}`;
+      `erased ${sec.erase_count} time${sec.erase_count === 1 ? '' : 's'}` +
+      (slot ? `; ${slot.name} slot: ${slot.content}` : '');
     li.textContent = `${sec.sector}\n${sec.size / 1024}K\n\u00d7${sec.erase_count}`;
     li.style.whiteSpace = 'pre';
     list.appendChild(li);
@@ -93,6 +99,28 @@ function showStatus(s) {
   // The flash file lost under iapd: uploads are refused until it restarts; say it here.
   $('flash-error').textContent = s.flash_error || '';
   $('flash-error').hidden = !s.flash_error;
+  const slots = $('slots');
+  slots.textContent = '';
+  for (const sl of (s.slots ? s.slots.list : [])) {
+    const li = document.createElement('li');
+    li.className = `slot-${sl.name}`;
+    li.dataset.content = sl.content;
+    li.textContent = `${sl.name} ${sl.address}-${sl.end} (up to ${sl.max_image} bytes): ` +
+      `${sl.content}` + (sl.record ? `, image #${sl.record.seq}, ${sl.record.image_len} bytes, ` +
+      `SHA-256 ${sl.record.sha256.slice(0, 16)}\u2026` : '') + ` \u2014 ${sl.detail}`;
+    slots.appendChild(li);
+  }
+  if (s.slots)
+    $('policy').textContent = `boot policy ${s.slots.boot_verify}, ${s.slots.layout} slot` +
+      (s.slots.layout === 'dual' ? 's' : '');
+}
+
+/* The slot a sector belongs to, from the status's slot list. */
+function slotOf(slots, address) {
+  if (!slots) return null;
+  const a = parseInt(address, 16);
+  return slots.list.find((sl) => a >= parseInt(sl.address, 16) && a < parseInt(sl.end, 16)) ||
+    null;
 }
 
 async function refresh() {

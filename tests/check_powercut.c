@@ -1,0 +1,304 @@
+/*
+ * The power-cut sweep in unit form. A fault-injecting flash device wraps the emulated chip:
+ * flash operations are counted from power-on (one sector erase or one program call is one
+ * op); at op k the power goes: "clean" does nothing of op k, "torn" does part of it (a program
+ * call: a random prefix of its words, one word with only some of its 1->0 bits, nothing
+ * after; an erase: a random part of the sector erased) and every later operation fails. Then
+ * the board powers on again and the real boot flow (boot_go) runs on the chip as the cut
+ * left it. For every k of an upload (single and dual, TFTP-sized and HTTP-sized writes) and
+ * of the boot-time copy (dual), the outcome must be one of: IAP mode with nothing bootable,
+ * the complete new image runs, the complete old image runs (and in dual mode, before the new
+ * image's record is committed, the old one).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boot.h"
+#include "iap_slots.h"
+#include "iap_writer.h"
+#include "testlib.h"
+
+struct cut_dev {
+  const struct flash_dev *inner;
+  struct tl_flash *chip;
+  long ops;            /* operations so far */
+  long cut_at;         /* -1: never */
+  bool torn;
+  bool off;            /* the power is gone */
+  uint32_t rng;
+  struct flash_dev dev;
+};
+
+static enum flash_result cut_erase(void *ctx, unsigned sector)
+{
+  struct cut_dev *c = ctx;
+  if (c->off)
+    return FLASH_ERR_IO;
+  if (c->ops++ == c->cut_at) {
+    c->off = true;
+    if (c->torn) {
+      uint32_t size = stm32_flash_sector_size(sector);
+      uint32_t from = tl_rand(&c->rng) % size, len = tl_rand(&c->rng) % (size - from + 1);
+      memset(c->chip->mem + (stm32_flash_sector_base(sector) - STM32_FLASH_BASE) + from, 0xFF,
+             len);
+    }
+    return FLASH_ERR_IO;
+  }
+  return flash_erase_sector(c->inner, sector);
+}
+
+static enum flash_result cut_program(void *ctx, uint32_t addr, const void *data, size_t len)
+{
+  struct cut_dev *c = ctx;
+  const uint8_t *d = data;
+  if (c->off)
+    return FLASH_ERR_IO;
+  if (c->ops++ == c->cut_at) {
+    c->off = true;
+    if (c->torn) {
+      size_t words = (len + 3) / 4, done = tl_rand(&c->rng) % words;
+      if (done > 0)
+        flash_program(c->inner, addr, d, done * 4 < len ? done * 4 : len);
+      /* the word being programmed: only some of the bits it clears */
+      uint8_t *p = c->chip->mem + (addr - STM32_FLASH_BASE) + done * 4;
+      for (size_t i = done * 4; i < len && i < done * 4 + 4; i++, p++) {
+        uint8_t clears = (uint8_t)(*p & ~d[i]);
+        *p &= (uint8_t)~(clears & tl_rand(&c->rng));
+      }
+    }
+    return FLASH_ERR_IO;
+  }
+  return flash_program(c->inner, addr, data, len);
+}
+
+static enum flash_result cut_read(void *ctx, uint32_t addr, void *buf, size_t len)
+{
+  struct cut_dev *c = ctx;
+  return c->off ? FLASH_ERR_IO : flash_read(c->inner, addr, buf, len);
+}
+
+static enum flash_result cut_sync(void *ctx)
+{
+  struct cut_dev *c = ctx;
+  return c->off ? FLASH_ERR_IO : FLASH_OK;
+}
+
+static const struct flash_dev_ops cut_ops = { cut_erase, cut_program, cut_read, cut_sync };
+
+static void cut_init(struct cut_dev *c, struct tl_flash *chip, long cut_at, bool torn,
+                     uint32_t seed)
+{
+  memset(c, 0, sizeof(*c));
+  c->inner = chip->dev;
+  c->chip = chip;
+  c->cut_at = cut_at;
+  c->torn = torn;
+  c->rng = seed;
+  c->dev.ops = &cut_ops;
+  c->dev.ctx = c;
+}
+
+static struct tl_flash chip;
+static const struct image_area user_area = { TL_USER_BASE, TL_USER_END };
+
+enum outcome { NONE, OLD, NEW, OTHER, OUTCOMES };
+static const char *const outcome_name[] = { "nothing bootable", "old image", "new image",
+                                            "FAILURE" };
+
+/* Streams img into a writer on dev in chunks of `chunk` bytes; false when a step failed. */
+static bool upload(const struct iap_policy *p, const struct flash_dev *dev, const uint8_t *img,
+                   size_t n, size_t chunk)
+{
+  struct iap_writer w;
+  struct iap_error err;
+  struct iap_result res;
+  iap_writer_init_policy(&w, p, dev);
+  if (iap_writer_begin(&w, "TEST", "x", 0, &err) != IAP_OK)
+    return false;
+  for (size_t off = 0; off < n; off += chunk)
+    if (iap_writer_write(&w, img + off, n - off < chunk ? n - off : chunk, &err) != IAP_OK)
+      return false;
+  return iap_writer_finish(&w, &res, &err) == IAP_OK;
+}
+
+/* Power on after a cut: the boot flow on the chip, then what runs. */
+static enum outcome power_on(const struct iap_policy *p, const uint8_t *old, size_t old_n,
+                             const uint8_t *img, size_t n)
+{
+  struct boot_decision d;
+  boot_go(false, p, chip.dev, &d);
+  if (d.mode != BOOT_APPLICATION)  /* IAP mode: truly nothing bootable, or a failure */
+    return d.reason != BOOT_REASON_KEY && d.primary.content != IAP_SLOT_VERIFIED ? NONE : OTHER;
+  const uint8_t *run = tl_flash_at(&chip, TL_USER_BASE);
+  if (d.primary.record.image_len == n && memcmp(run, img, n) == 0)
+    return NEW;
+  if (old != NULL && d.primary.record.image_len == old_n && memcmp(run, old, old_n) == 0)
+    return OLD;
+  return OTHER;
+}
+
+struct sweep {
+  long n;                    /* interruption points */
+  unsigned count[OUTCOMES];
+};
+
+static void report(const char *what, const struct sweep *s)
+{
+  printf("powercut: %-34s %4ld cuts: %4u nothing bootable, %4u old, %4u new, %u failures\n",
+         what, s->n, s->count[NONE], s->count[OLD], s->count[NEW], s->count[OTHER]);
+}
+
+/* The upload sweep: the old image installed, then an upload of the new one cut at every op. */
+static void sweep_upload(enum iap_slots_mode mode, bool torn, size_t chunk, const char *what)
+{
+  struct iap_policy p = { .verify = IAP_VERIFY_INTEGRITY };
+  struct sweep s = { 0 };
+  struct boot_decision d;
+  size_t old_n = 70001, n = 150003;
+  uint8_t *old = tl_app(old_n, 41), *img = tl_app(n, 42);
+
+  iap_layout_init(&p.layout, mode, &user_area);
+  ck_assert(upload(&p, chip.dev, old, old_n, chunk));
+  boot_go(false, &p, chip.dev, &d);  /* dual: installs the old image */
+  ck_assert_int_eq(d.mode, BOOT_APPLICATION);
+  uint8_t *before = tl_flash_snapshot(&chip);
+
+  /* How many ops the whole upload takes, and the op whose end commits it. */
+  struct cut_dev c;
+  cut_init(&c, &chip, -1, false, 0);
+  ck_assert(upload(&p, &c.dev, img, n, chunk));
+  long total = c.ops;
+  for (long k = 0; k <= total; k++) {
+    memcpy(chip.mem, before, STM32_FLASH_SIZE);
+    cut_init(&c, &chip, k, torn, 1000u + (uint32_t)k);
+    bool ok = upload(&p, &c.dev, img, n, chunk);
+    ck_assert(ok == (k == total));  /* every cut before the end is noticed */
+    enum outcome o = power_on(&p, old, old_n, img, n);
+    s.count[o]++;
+    ck_assert_msg(o != OTHER, "%s: cut at op %ld of %ld: %s", what, k, total,
+                  outcome_name[o]);
+    /* The new image never runs before the last op, the commit word, completed; dual keeps
+     * the old one bootable until then. */
+    if (k < total - 1 || (k == total - 1 && !torn))
+      ck_assert_msg(o != NEW, "%s: new image runs after a cut at op %ld of %ld", what, k,
+                    total);
+    if (mode == IAP_SLOTS_DUAL && k < total)
+      ck_assert_msg(o == OLD, "%s: cut at op %ld of %ld: %s, not the old image", what, k,
+                    total, outcome_name[o]);
+    if (k == total)
+      ck_assert_int_eq(o, NEW);
+  }
+  s.n = total + 1;
+  report(what, &s);
+  ck_assert_uint_gt(s.count[NEW], 0);
+  if (mode == IAP_SLOTS_SINGLE)
+    ck_assert_uint_gt(s.count[NONE], 0);
+  free(before);
+  free(old);
+  free(img);
+}
+
+START_TEST(single_tftp_torn) { sweep_upload(IAP_SLOTS_SINGLE, true, 512, "single tftp torn"); }
+END_TEST
+START_TEST(single_tftp_clean) { sweep_upload(IAP_SLOTS_SINGLE, false, 512, "single tftp clean"); }
+END_TEST
+START_TEST(single_http_torn) { sweep_upload(IAP_SLOTS_SINGLE, true, 1459, "single http torn"); }
+END_TEST
+START_TEST(single_http_clean) { sweep_upload(IAP_SLOTS_SINGLE, false, 1459, "single http clean"); }
+END_TEST
+START_TEST(dual_tftp_torn) { sweep_upload(IAP_SLOTS_DUAL, true, 512, "dual tftp torn"); }
+END_TEST
+START_TEST(dual_tftp_clean) { sweep_upload(IAP_SLOTS_DUAL, false, 512, "dual tftp clean"); }
+END_TEST
+START_TEST(dual_http_torn) { sweep_upload(IAP_SLOTS_DUAL, true, 1459, "dual http torn"); }
+END_TEST
+START_TEST(dual_http_clean) { sweep_upload(IAP_SLOTS_DUAL, false, 1459, "dual http clean"); }
+END_TEST
+
+/* The copy sweep (dual): the new image committed in staging, the boot-time copy cut at every
+ * op, then (every third cut) cut again during the resumed copy; the next power-on must run
+ * the complete new image. */
+static void sweep_copy(bool torn, const char *what)
+{
+  struct iap_policy p = { .verify = IAP_VERIFY_INTEGRITY };
+  struct sweep s = { 0 };
+  struct boot_decision d;
+  size_t old_n = 300001, n = 250003;
+  uint8_t *old = tl_app(old_n, 43), *img = tl_app(n, 44);
+
+  iap_layout_init(&p.layout, IAP_SLOTS_DUAL, &user_area);
+  ck_assert(upload(&p, chip.dev, old, old_n, 512));
+  boot_go(false, &p, chip.dev, &d);
+  ck_assert(upload(&p, chip.dev, img, n, 512));
+  uint8_t *staged = tl_flash_snapshot(&chip);
+
+  struct cut_dev c;
+  cut_init(&c, &chip, -1, false, 0);
+  boot_go(false, &p, &c.dev, &d);
+  ck_assert(d.installed);
+  long total = c.ops;
+  /* 4 sectors: per sector one erase, the program calls of its bytes, one progress word;
+   * the record's sector adds the record's body and commit word. */
+  ck_assert_uint_eq(d.install.sectors_copied, 4);
+  for (long k = 0; k < total; k++) {
+    memcpy(chip.mem, staged, STM32_FLASH_SIZE);
+    cut_init(&c, &chip, k, torn, 2000u + (uint32_t)k);
+    boot_go(false, &p, &c.dev, &d);
+    ck_assert(c.off);
+    if (k % 3 == 0) {  /* a second cut, during the resumed copy */
+      struct cut_dev c2;
+      cut_init(&c2, &chip, (k * 7) % 5, torn, 3000u + (uint32_t)k);
+      boot_go(false, &p, &c2.dev, &d);
+    }
+    enum outcome o = power_on(&p, old, old_n, img, n);
+    s.count[o]++;
+    ck_assert_msg(o == NEW, "%s: cut at op %ld of %ld: %s", what, k, total, outcome_name[o]);
+  }
+  s.n = total;
+  report(what, &s);
+  free(staged);
+  free(old);
+  free(img);
+}
+
+START_TEST(dual_copy_torn) { sweep_copy(true, "dual boot-time copy torn"); }
+END_TEST
+START_TEST(dual_copy_clean) { sweep_copy(false, "dual boot-time copy clean"); }
+END_TEST
+
+static void setup(void)
+{
+  tl_flash_open(&chip);
+}
+
+static void teardown(void)
+{
+  tl_flash_close(&chip);
+}
+
+static Suite *powercut_suite(void)
+{
+  Suite *s = suite_create("powercut");
+  TCase *tc = tcase_create("sweep");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 600);
+  tcase_add_test(tc, single_tftp_torn);
+  tcase_add_test(tc, single_tftp_clean);
+  tcase_add_test(tc, single_http_torn);
+  tcase_add_test(tc, single_http_clean);
+  tcase_add_test(tc, dual_tftp_torn);
+  tcase_add_test(tc, dual_tftp_clean);
+  tcase_add_test(tc, dual_http_torn);
+  tcase_add_test(tc, dual_http_clean);
+  tcase_add_test(tc, dual_copy_torn);
+  tcase_add_test(tc, dual_copy_clean);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  return tl_run(powercut_suite());
+}
