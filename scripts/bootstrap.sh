@@ -23,12 +23,13 @@ die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 # Packages a build and the tests need. The test clients are the ones users run: curl,
 # tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware; QEMU boots
 # it (make check-firmware). libslirp (--user-net) comes with glib's headers: Debian's
-# slirp.pc requires glib-2.0's .pc file. make bench runs the peers (tftpd-hpa, nginx-light:
+# slirp.pc requires glib-2.0's .pc file. iapd verifies images with Debian's mbed TLS
+# (libmbedtls-dev); the firmware builds the same library from source (fetch_crypto). make bench runs the peers (tftpd-hpa, nginx-light:
 # nginx with the dav module) and callgrind (valgrind); it starts them itself, in its own
 # namespaces: installing tftpd-hpa and nginx-light must not leave them running as services
 # (install_packages). scripts/fuzz-ci builds the libFuzzer targets with clang.
 packages="autoconf automake libtool pkg-config make gcc check zlib1g-dev libpcap-dev
-  libmicrohttpd-dev libjansson-dev libslirp-dev libglib2.0-dev
+  libmicrohttpd-dev libjansson-dev libslirp-dev libglib2.0-dev libmbedtls-dev
   dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   dnsmasq-base tcpdump ethtool jq chromium nodejs firefox-esr
@@ -122,10 +123,10 @@ fetch_lwip() {
   rm -rf "$tmp"
 }
 
-# The crypto libraries the firmware's size report measures for the verified boot (the
-# "+verify" rows, firmware/verify_probe.c) and that the verified boot will build from:
-# Debian's mbed TLS 2.28 and BearSSL 0.6 source packages in third_party/. A failure is a
-# warning: the size report leaves those rows out.
+# The crypto the firmware's verified boot builds from (the same mbed TLS 2.28 as iapd's
+# libmbedtls-dev, firmware/firmware.mk), and BearSSL 0.6 for the size report's comparison
+# row: Debian's source packages, in third_party/. A failure is a warning here; make firmware
+# then stops at the first mbed TLS file and says to run scripts/bootstrap.sh crypto.
 fetch_source() {   # fetch_source PACKAGE DIR FILE-THAT-MUST-BE-THERE
   if [ -f "$2/$3" ]; then return 0; fi
   add_deb_src
