@@ -57,7 +57,8 @@ FW_CPPFLAGS := -I$(SRCDIR)/firmware/lwip-arch -I$(SRCDIR)/firmware -I$(SRCDIR)/s
 	-I$(LWIP_DIR)/src/include -I$(MBEDTLS_DIR)/include -I$(OUT)/gen \
 	'-DMBEDTLS_CONFIG_FILE="mbedtls_verify_config.h"' \
 	-DIAP_WITH_SIGNATURE=$(if $(findstring IAP_VERIFY_SIGNATURE,$(DEFS)),1,0) \
-	-DIAP_WITH_DUAL_SLOTS=$(if $(findstring IAP_SLOTS_DUAL,$(DEFS)),1,0) $(DEFS)
+	-DIAP_WITH_DUAL_SLOTS=$(if $(findstring IAP_SLOTS_DUAL,$(DEFS)),1,0) \
+	-DIAP_WITH_INTEGRITY=$(if $(findstring IAP_VERIFY_VECTORS,$(DEFS)),0,1) $(DEFS)
 FW_CFLAGS := $(ARCH) -std=gnu11 -Os -g -flto -ffunction-sections -fdata-sections \
 	-fno-common -fno-unwind-tables -fno-asynchronous-unwind-tables \
 	-fmacro-prefix-map=$(LWIP_DIR)/=lwip/ -fmacro-prefix-map=$(SRCDIR)/=
@@ -200,10 +201,11 @@ $(OUT)/hello-app.elf: $(HELLO_SRC) $(BLINK_LD)
 $(OUT)/hello-app.bin: $(OUT)/hello-app.elf
 	@$(OBJCOPY) -O binary $< $@
 
-# A build without log and one with everything: the jump needs no more; and the signature
-# build, whose check is the one with a library of bignums and a heap behind it. Each gets
-# the hello application linked at its own user flash.
-QEMU_ROWS ?= tftp both-log-dhcp signature
+# A build without log and one with everything, both with AN3376's check: the jump needs no
+# more; everything with the integrity check; and the signature build, whose check is the one
+# with a library of bignums and a heap behind it. Each gets the hello application linked at
+# its own user flash.
+QEMU_ROWS ?= tftp both-log-dhcp integrity-dhcp signature
 
 .PHONY: qemu
 qemu: $(OUT)/hello-app.bin $(foreach r,$(QEMU_ROWS),qemu-$(r))
@@ -222,12 +224,15 @@ SIZE_ROWS := \
 	tftp|1|0|0|0|19796 tftp-log|1|0|1|0|22956 tftp-log-dhcp|1|0|1|1|28500 tftp-dhcp|1|0|0|1|- \
 	http|0|1|0|0|31484 http-log|0|1|1|0|33884 http-log-dhcp|0|1|1|1|39820 http-dhcp|0|1|0|1|- \
 	both|1|1|0|0|- both-dhcp|1|1|0|1|- both-log|1|1|1|0|- both-log-dhcp|1|1|1|1|41196 \
-	integrity|1|1|1|0|-|IAP_VERIFY_INTEGRITY \
+	integrity|1|1|1|0|-|IAP_VERIFY_INTEGRITY integrity-dhcp|1|1|1|1|-|IAP_VERIFY_INTEGRITY \
 	dual|1|1|1|0|-|IAP_VERIFY_INTEGRITY|0x08010000|IAP_SLOTS_DUAL \
 	signature|1|1|1|0|-|IAP_VERIFY_SIGNATURE|0x08020000
-# Fields 7, 8 and 9, when present: the boot policy (IAP_BOOT_VERIFY; the others are built
-# with the default, integrity), the user flash address, and the slot layout (IAP_SLOTS; the
-# others are single). The signature
+# Fields 7, 8 and 9, when present: the boot policy (IAP_BOOT_VERIFY), the user flash address,
+# and the slot layout (IAP_SLOTS; the others are single). The rows without a policy are
+# AN3376's configurations and are built as AN3376's bootloader checks, IAP_VERIFY_VECTORS,
+# without the commit record's code (IAP_WITH_INTEGRITY 0): AN3376 has no hash, and its
+# Table 4 is what they are compared with. The verified boot is measured on top of them in
+# the rows that name a policy (the firmware's default build, `make firmware`, is integrity). The signature
 # build (mbed TLS's ECDSA P-256 and bignums on top of SHA-256) is about 5 KiB too large for
 # sectors 0-3: it takes sector 4 too, and applications for it are linked at 0x08020000
 # (man iapd, BOOT POLICIES ON THE BOARD; firmware/README.md).
@@ -240,7 +245,7 @@ HAVE_HTTP := $(if $(filter src/http_server.c,$(IAP_SRCS)),yes,no)
 row_field = $(word $(2),$(subst |, ,$(1)))
 row_defs = -DUSE_IAP_TFTP=$(call row_field,$(1),2) -DUSE_IAP_HTTP=$(call row_field,$(1),3) \
 	-DIAP_LOG=$(call row_field,$(1),4) -DUSE_DHCP=$(call row_field,$(1),5) \
-	$(if $(call row_field,$(1),7),-DIAP_BOOT_VERIFY=$(call row_field,$(1),7)) \
+	-DIAP_BOOT_VERIFY=$(or $(call row_field,$(1),7),IAP_VERIFY_VECTORS) \
 	$(if $(call row_field,$(1),8),-DUSER_FLASH_FIRST_PAGE_ADDRESS=$(call row_field,$(1),8)u) \
 	$(if $(call row_field,$(1),9),-DIAP_SLOTS=$(call row_field,$(1),9)) \
 	$(if $(findstring +verify-bearssl,$(1)),-DVERIFY_PROBE=2 $(VERIFY_AREA))

@@ -111,8 +111,10 @@ void boot_go(bool key_held, const struct iap_policy *p, const struct flash_dev *
 
   memset(&staging, 0, sizeof(staging));
   memset(&install, 0, sizeof(install));
-  iap_slot_inspect(flash, &l->primary, &l->primary, level, p->key, &primary);
-  if (IAP_WITH_DUAL_SLOTS && l->mode == IAP_SLOTS_DUAL) {
+  memset(&primary, 0, sizeof(primary));
+  if (IAP_WITH_INTEGRITY)
+    iap_slot_inspect(flash, &l->primary, &l->primary, level, p->key, &primary);
+  if (IAP_WITH_INTEGRITY && IAP_WITH_DUAL_SLOTS && l->mode == IAP_SLOTS_DUAL) {
     iap_slot_inspect(flash, &l->staging, &l->primary, level, p->key, &staging);
     if (!key_held)
       install_staging(p, flash, level, &primary, &staging, &install, &installed);
@@ -125,7 +127,7 @@ void boot_go(bool key_held, const struct iap_policy *p, const struct flash_dev *
   out->staging = staging;
   out->installed = installed;
   out->install = install;
-  if (out->mode != BOOT_APPLICATION || p->verify == IAP_VERIFY_VECTORS)
+  if (!IAP_WITH_INTEGRITY || out->mode != BOOT_APPLICATION || p->verify == IAP_VERIFY_VECTORS)
     return;
   if (primary.content != IAP_SLOT_VERIFIED) {
     out->mode = BOOT_IAP_MODE;

@@ -29,6 +29,16 @@
 #define IAP_WITH_SIGNATURE 1
 #endif
 
+/* The commit record compiled in: the writer's SHA-256 pass and record, the slots' inspection
+ * at reset. 0 leaves them out (SHA-256 and the record code with them): the board then has
+ * AN3376's check only, IAP_VERIFY_VECTORS, and writes no records; an integrity or signature
+ * bootloader flashed later finds none and stays in IAP mode until an upload. The firmware
+ * sets it to 0 for IAP_VERIFY_VECTORS builds (the size report's AN3376 rows); iapd always has
+ * it, and writes records under every policy. Used as a constant in plain `if`s. */
+#if !defined IAP_WITH_INTEGRITY
+#define IAP_WITH_INTEGRITY 1
+#endif
+
 /* The slot layout (iapd: --slots): IAP_SLOTS_SINGLE (AN3376) or IAP_SLOTS_DUAL. */
 #if !defined IAP_SLOTS
 #define IAP_SLOTS IAP_SLOTS_SINGLE

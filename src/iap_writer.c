@@ -145,7 +145,7 @@ enum iap_status iap_writer_begin(struct iap_writer *w, const char *protocol, con
   w->received = 0;
   w->crc = 0;
   w->erased = 0;
-  w->seq = next_seq(w);
+  w->seq = IAP_WITH_INTEGRITY ? next_seq(w) : 0;
   w->tail_len = 0;
   w->next_progress = 1;
   return IAP_OK;
@@ -266,8 +266,9 @@ static enum iap_status take_head(struct iap_writer *w, const uint8_t **data, siz
     log_info("flash", "%s: into the staging slot at 0x%08x; installed at the next reset",
              w->protocol, (unsigned)w->slot.base);
   /* The slot's record goes first: no record of an earlier image survives the upload. */
-  if (erase_sector(w, (unsigned)stm32_flash_sector_of(iap_slot_meta_addr(&w->slot)), err)
-      != IAP_OK)
+  if (IAP_WITH_INTEGRITY
+      && erase_sector(w, (unsigned)stm32_flash_sector_of(iap_slot_meta_addr(&w->slot)), err)
+             != IAP_OK)
     return err->status;
   return erase_through(w, 0, err);
 }
@@ -353,6 +354,8 @@ static enum iap_status split_trailer(struct iap_writer *w, uint32_t *image_len,
 
   memset(t, 0, sizeof(*t));
   *image_len = w->received;
+  if (!IAP_WITH_INTEGRITY)
+    return IAP_OK;  /* AN3376's check only: a trailer is part of the image, never read */
   if (w->received < IAP_WRITER_HEAD_BYTES + IAP_TRAILER_FOOTER)
     return IAP_OK;
   fr = flash_read(w->flash, w->slot.base + w->received - IAP_TRAILER_FOOTER, buf,
@@ -456,42 +459,46 @@ enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *resul
   }
   if (program_verified(w, 0, w->head, IAP_WRITER_HEAD_BYTES, err) != IAP_OK)
     return stop(w, err);
-  /* The image is in flash as received. Its hash, as read back, goes into the record. */
-  fr = iap_flash_sha256(w->flash, w->slot.base, image_len, digest);
-  if (fr != FLASH_OK) {
-    invalidate_head(w);
-    fail(err, IAP_ERR_FLASH, "flash read failed: %s", flash_result_str(fr));
-    return stop(w, err);
-  }
-  if (trailer.has_sha256 && memcmp(trailer.sha256, digest, IAP_SHA256_BYTES) != 0) {
-    invalidate_head(w);
-    fail(err, IAP_ERR_INVALID_IMAGE, "image corrupted: its SHA-256 is not the one its "
-         "signature trailer holds");
-    return stop(w, err);
-  }
-  if (w->policy.verify == IAP_VERIFY_SIGNATURE && !IAP_WITH_SIGNATURE)
-    fail(err, IAP_ERR_INVALID_IMAGE, "signature verification is not built in");
-  if (w->policy.verify == IAP_VERIFY_SIGNATURE
-      && (!IAP_WITH_SIGNATURE || check_signature(w, &trailer, digest, err) != IAP_OK)) {
-    invalidate_head(w);
-    return stop(w, err);
-  }
+  /* Without the record compiled in (IAP_WITH_INTEGRITY 0: AN3376's check only), the image
+   * as read back is the end of it. */
+  if (IAP_WITH_INTEGRITY) {
+    /* The image is in flash as received. Its hash, as read back, goes into the record. */
+    fr = iap_flash_sha256(w->flash, w->slot.base, image_len, digest);
+    if (fr != FLASH_OK) {
+      invalidate_head(w);
+      fail(err, IAP_ERR_FLASH, "flash read failed: %s", flash_result_str(fr));
+      return stop(w, err);
+    }
+    if (trailer.has_sha256 && memcmp(trailer.sha256, digest, IAP_SHA256_BYTES) != 0) {
+      invalidate_head(w);
+      fail(err, IAP_ERR_INVALID_IMAGE, "image corrupted: its SHA-256 is not the one its "
+           "signature trailer holds");
+      return stop(w, err);
+    }
+    if (w->policy.verify == IAP_VERIFY_SIGNATURE && !IAP_WITH_SIGNATURE)
+      fail(err, IAP_ERR_INVALID_IMAGE, "signature verification is not built in");
+    if (w->policy.verify == IAP_VERIFY_SIGNATURE
+        && (!IAP_WITH_SIGNATURE || check_signature(w, &trailer, digest, err) != IAP_OK)) {
+      invalidate_head(w);
+      return stop(w, err);
+    }
 
-  /* Last: the commit record. Until its commit word is programmed the image is not bootable
-   * under integrity and signature. */
-  struct iap_record rec = {
-    .image_addr = w->slot.base,
-    .image_len = image_len,
-    .trailer_len = trailer.trailer_len,
-    .seq = w->seq,
-  };
-  memcpy(rec.sha256, digest, sizeof(digest));
-  fr = iap_record_write(w->flash, iap_slot_meta_addr(&w->slot), &rec);
-  if (fr != FLASH_OK) {
-    fail(err, IAP_ERR_FLASH, "writing the commit record at 0x%08x failed: %s",
-         (unsigned)iap_slot_meta_addr(&w->slot),
-         fr == FLASH_ERR_IO ? "read back differs" : flash_result_str(fr));
-    return stop(w, err);
+    /* Last: the commit record. Until its commit word is programmed the image is not bootable
+     * under integrity and signature. */
+    struct iap_record rec = {
+      .image_addr = w->slot.base,
+      .image_len = image_len,
+      .trailer_len = trailer.trailer_len,
+      .seq = w->seq,
+    };
+    memcpy(rec.sha256, digest, sizeof(digest));
+    fr = iap_record_write(w->flash, iap_slot_meta_addr(&w->slot), &rec);
+    if (fr != FLASH_OK) {
+      fail(err, IAP_ERR_FLASH, "writing the commit record at 0x%08x failed: %s",
+           (unsigned)iap_slot_meta_addr(&w->slot),
+           fr == FLASH_ERR_IO ? "read back differs" : flash_result_str(fr));
+      return stop(w, err);
+    }
   }
   fr = flash_sync(w->flash);
   if (fr != FLASH_OK) {
@@ -501,13 +508,15 @@ enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *resul
   result->size = w->received;
   result->crc32 = crc_flash;
   w->active = false;
-  char hex[2 * IAP_SHA256_BYTES + 1];
-  iap_hex(digest, sizeof(digest), hex);
   log_info("flash", "%s: done, %u bytes at 0x%08x, CRC-32 0x%08x", w->protocol,
            (unsigned)w->received, (unsigned)w->slot.base, (unsigned)crc_flash);
-  log_info("flash", "%s: record #%u: %u-byte image%s, SHA-256 %s", w->protocol,
-           (unsigned)w->seq, (unsigned)image_len,
-           trailer.trailer_len ? " and its signature trailer" : "", hex);
+  if (IAP_WITH_INTEGRITY) {
+    char hex[2 * IAP_SHA256_BYTES + 1];
+    iap_hex(digest, sizeof(digest), hex);
+    log_info("flash", "%s: record #%u: %u-byte image%s, SHA-256 %s", w->protocol,
+             (unsigned)w->seq, (unsigned)image_len,
+             trailer.trailer_len ? " and its signature trailer" : "", hex);
+  }
   return IAP_OK;
 }
 
