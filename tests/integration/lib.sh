@@ -431,7 +431,7 @@ PY
 #   - the rest of the image's last sector is erased (0xFF): erased, not left over;
 #   - the bootloader sectors and the sectors past the image are exactly as before.
 check_flashed() {
-  local img=$1 before=$2 n crc end_img end_sec
+  local img=$1 before=$2 n crc end_img end_sec erased_to
   n=$(stat -c %s "$img")
   crc=$(crc32_of "$img")
   board_wait "flash: TFTP: done, $n bytes at 0x08010000, CRC-32 $crc" 10
@@ -441,8 +441,11 @@ check_flashed() {
     || fail "flash at 0x08010000 differs from $(basename "$img") ($n bytes): $(cmp <(flash_region "$USER_FLASH_OFFSET" "$n") "$img" 2>&1 | head -n 1)"
   end_img=$((USER_FLASH_OFFSET + n))
   end_sec=$(sector_end $((end_img - 1)))
-  all_ff "$end_img" $((end_sec - end_img)) \
-    || fail "flash after the $n-byte image up to the end of its sector (0x$(printf %x $((0x08000000 + end_sec)))) is not erased"
+  # up to the end of its sector, or to the commit record when that sector is the record's
+  erased_to=$end_sec
+  [ "$erased_to" -gt "$RECORD_OFFSET" ] && erased_to=$RECORD_OFFSET
+  all_ff "$end_img" $((erased_to - end_img)) \
+    || fail "flash after the $n-byte image up to 0x$(printf %x $((0x08000000 + erased_to))) is not erased"
   cmp -s <(flash_region 0 "$USER_FLASH_OFFSET") <(file_region "$before" 0 "$USER_FLASH_OFFSET") \
     || fail "the bootloader sectors 0-3 changed during an upload"
   # Sector 11 holds the commit record in its last 128 bytes: erased first by every upload.
