@@ -44,9 +44,10 @@ struct http_server_config {
   uint32_t session_timeout_ms;       /* 0: HTTP_SESSION_TIMEOUT_MS */
   uint32_t user_flash_base;          /* for the pages and the 413 check */
   uint32_t user_flash_size;
-  /* The receive window a connection offers at most, in bytes; 0 or TCP_WND and above: TCP_WND.
-   * iapd sets what the board's receive ring holds while the flash stalls it (the firmware's
-   * TCP_WND is that already): a larger window loses its tail at every stall. */
+  /* The receive window a connection offers, from its SYN-ACK on, in bytes; 0 or TCP_WND and
+   * above: TCP_WND (src/tcp_initial.h). iapd sets what the board's receive ring holds while
+   * the flash stalls it (the firmware's TCP_WND is that already): a larger window loses its
+   * tail at every stall. */
   uint32_t tcp_window;
   /* Asked for by POST /resetmcu.cgi once its page is sent: reset the board without Key.
    * Called from the network stack's context: the daemon defers the reset to its main loop;

@@ -9,6 +9,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
+#include "tcp_initial.h"
 
 /* tcp_poll interval, in lwIP's coarse timer ticks of 500 ms. */
 #define POLL_TICKS 2
@@ -391,29 +392,12 @@ static err_t on_poll_unplaced(void *arg, struct tcp_pcb *pcb)
   return ERR_ABRT;
 }
 
-/* The window offered from now on is the configured one (http_server_config.tcp_window): the
- * part of TCP_WND above it is withheld, never given back by tcp_recved(). The handshake
- * offered TCP_WND; the right edge announced is pulled in too (lwIP would otherwise keep it,
- * and drop what the client sends between the two edges, at every round trip). The client
- * learns it with the next ACK; a first flight past it is trimmed and sent again, once. */
-static void limit_window(struct tcp_pcb *pcb)
-{
-  uint32_t cap = server.app.cfg.tcp_window;
-  if (cap == 0 || cap >= TCP_WND)
-    return;
-  tcpwnd_size_t withheld = (tcpwnd_size_t)(TCP_WND - cap);
-  pcb->rcv_wnd = pcb->rcv_wnd > withheld ? (tcpwnd_size_t)(pcb->rcv_wnd - withheld) : 0;
-  pcb->rcv_ann_wnd = pcb->rcv_wnd;
-  pcb->rcv_ann_right_edge = pcb->rcv_nxt + pcb->rcv_wnd;
-}
-
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
   (void)arg;
 
   if (err != ERR_OK || pcb == NULL)
     return ERR_VAL;
-  limit_window(pcb);
   for (unsigned i = 0; i < HTTP_MAX_CONNECTIONS; i++)
     if (!server.conns[i].used)
       return place(pcb) != NULL ? ERR_OK : ERR_VAL;
@@ -436,6 +420,7 @@ err_t http_server_start(const struct http_server_config *cfg)
   memset(&server, 0, sizeof(server));
   server.generation = generation;
   http_app_init(&server.app, cfg);
+  tcp_initial_set_window(cfg->tcp_window);  /* offered from the SYN-ACK on */
   pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
   if (pcb == NULL)
     return ERR_MEM;

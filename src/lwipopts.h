@@ -50,8 +50,12 @@
  * drops every fragment it receives, logging it (src/ip_fragments.h says why). */
 #define IP_REASSEMBLY               0
 #define IP_FRAG                     0
-#define LWIP_HOOK_FILENAME          "ip_fragments.h"
+#define LWIP_HOOK_FILENAME          "lwip_hooks.h"
 #define LWIP_HOOK_IP4_INPUT(p, inp) ip_fragment_hook(p, inp)
+/* lwIP 2.1 passes the new PCB's fields, not the PCB, and calls this from tcp_next_iss(pcb):
+ * the hook takes that PCB (src/tcp_initial.h says why it needs it); a renamed parameter in a
+ * later lwIP fails to compile rather than silently. */
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) tcp_initial_hook(pcb)
 #define ARP_TABLE_SIZE              4
 /* One packet waits for each ARP answer, not a queue: the servers only answer, and the peer
  * that asked is in the table already (lwIP learns it from the request). */

@@ -18,6 +18,7 @@
 #include "lwip/etharp.h"
 #include "lwip/netif.h"
 #include "lwip/sys.h"
+#include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 #include "stm32f407.h"
@@ -79,6 +80,13 @@ static struct {
   unsigned discovers, requests;
   struct udp_seen tftp[16];  /* UDP the board sent to the host's TFTP port */
   unsigned ntftp;
+  struct {
+    uint16_t dst_port;
+    uint32_t seq, ack;
+    uint8_t flags;
+    uint16_t window;
+  } http[8];                 /* TCP segments from the board's port 80 */
+  unsigned nhttp;
 } lan;
 
 static struct netif fake_netif;
@@ -167,6 +175,46 @@ static void send_udp(const uint8_t dst_mac[6], uint32_t src_ip, uint32_t dst_ip,
   deliver(f, 42 + len);
 }
 
+/* Ones' complement sum of n bytes (n even), folded. */
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
+{
+  for (size_t i = 0; i < n; i += 2)
+    sum += get16(p + i);
+  while (sum >> 16)
+    sum = (sum & 0xFFFFu) + (sum >> 16);
+  return sum;
+}
+
+/* A TCP SYN from the host's port sport to the board's port 80, window 64240, no options. */
+static void send_syn(uint16_t sport, uint32_t seq)
+{
+  uint8_t f[54] = { 0 };
+  uint8_t *ip = f + 14, *tcp = ip + 20, pseudo[12];
+
+  memcpy(f, board_mac, 6);
+  memcpy(f + 6, host_mac, 6);
+  put16(f + 12, 0x0800);
+  ip[0] = 0x45;
+  put16(ip + 2, 40);
+  ip[8] = 64;
+  ip[9] = 6;
+  put32(ip + 12, HOST_IP);
+  put32(ip + 16, BOARD_IP);
+  put16(ip + 10, (uint16_t)~sum16(0, ip, 20));
+  put16(tcp, sport);
+  put16(tcp + 2, 80);
+  put32(tcp + 4, seq);
+  tcp[12] = 5 << 4;
+  tcp[13] = 0x02;  /* SYN */
+  put16(tcp + 14, 64240);
+  memcpy(pseudo, ip + 12, 8);
+  pseudo[8] = 0;
+  pseudo[9] = 6;
+  put16(pseudo + 10, 20);
+  put16(tcp + 16, (uint16_t)~sum16(sum16(0, pseudo, 12), tcp, 20));
+  deliver(f, sizeof(f));
+}
+
 /* A DHCP reply (RFC 2131) of `type` (2 OFFER, 5 ACK) for the request in `req`. */
 static void dhcp_reply(const uint8_t *req, uint8_t type)
 {
@@ -218,6 +266,17 @@ static void host_receive(const uint8_t *f, size_t len)
     put32(r + 28, HOST_IP);
     memcpy(r + 32, f + 22, 10);  /* the asker's MAC and IP */
     deliver(r, sizeof(r));
+    return;
+  }
+  if (len >= 54 && get16(f + 12) == 0x0800 && f[23] == 6) {
+    const uint8_t *tcp = f + 14 + (f[14] & 15) * 4;
+    if (get16(tcp) == 80 && lan.nhttp < 8) {
+      lan.http[lan.nhttp].dst_port = get16(tcp + 2);
+      lan.http[lan.nhttp].seq = get32(tcp + 4);
+      lan.http[lan.nhttp].ack = get32(tcp + 8);
+      lan.http[lan.nhttp].flags = tcp[13];
+      lan.http[lan.nhttp++].window = get16(tcp + 14);
+    }
     return;
   }
   if (len < 42 || get16(f + 12) != 0x0800 || f[23] != 17)
@@ -272,6 +331,7 @@ static struct tl_flash flash;
 static struct bootloader bl;
 static struct {
   bool key;
+  uint32_t random;  /* when not 0: what the board's RNG gives, every word */
   unsigned jumps, system_resets, netif_starts;
   uint32_t msp, pc;
 } board_seen;
@@ -311,12 +371,21 @@ static struct netif *fake_netif_start(void *ctx)
   return &fake_netif;
 }
 
+static bool fake_random(void *ctx, void *buf, size_t len)
+{
+  if (board_seen.random == 0)
+    return tl_board_random(ctx, buf, len);
+  for (size_t i = 0; i < len; i++)
+    ((uint8_t *)buf)[i] = (uint8_t)(board_seen.random >> (8 * (i % 4)));
+  return true;
+}
+
 static const struct board_ops fake_board_ops = {
   .key_pressed = fake_key_pressed,
   .jump = fake_jump,
   .system_reset = fake_system_reset,
   .netif_start = fake_netif_start,
-  .random = tl_board_random,
+  .random = fake_random,
 };
 static const struct board fake_board = { &fake_board_ops, NULL };
 
@@ -601,6 +670,43 @@ START_TEST(test_reset_during_transfer)
 }
 END_TEST
 
+/* A new connection's SYN-ACK: its sequence number is the board's RNG's (lwIP's own is 6510
+ * plus its tick count, guessable), and its window is the configured one from the start, so a
+ * client that sends its body with its head never sends more than the receive ring holds. */
+static void syn_ack_with_window(uint32_t window, uint16_t expected)
+{
+  struct bootloader_config cfg = config(false);
+  cfg.http_tcp_window = window;
+  bootloader_init(&bl, &cfg, &fake_board, flash.dev);
+  bootloader_reset(&bl);
+  board_seen.random = 0x5EC0DE01u;
+  send_syn(40001, 1000);
+  run_for(20);
+  board_seen.random = 0x5EC0DE02u;
+  send_syn(40002, 2000);
+  run_for(20);
+  ck_assert_uint_eq(lan.nhttp, 2);
+  for (unsigned i = 0; i < 2; i++) {
+    ck_assert_uint_eq(lan.http[i].dst_port, 40001 + i);
+    ck_assert_uint_eq(lan.http[i].flags, 0x12);  /* SYN, ACK */
+    ck_assert_uint_eq(lan.http[i].seq, 0x5EC0DE01u + i);
+    ck_assert_uint_eq(lan.http[i].ack, 1000 * (i + 1) + 1);
+    ck_assert_uint_eq(lan.http[i].window, expected);
+  }
+}
+
+START_TEST(test_syn_ack_board_window)
+{
+  syn_ack_with_window(4 * TCP_MSS, 5840);
+}
+END_TEST
+
+START_TEST(test_syn_ack_full_window)
+{
+  syn_ack_with_window(0, TCP_WND);
+}
+END_TEST
+
 /* The emulator's exit: servers stopped, an upload aborted, flash synced. */
 START_TEST(test_shutdown)
 {
@@ -625,6 +731,8 @@ static Suite *bootloader_suite(void)
   tcase_add_test(tc, test_http_reset_request);
   tcase_add_test(tc, test_reset_during_transfer);
   tcase_add_test(tc, test_shutdown);
+  tcase_add_test(tc, test_syn_ack_board_window);
+  tcase_add_test(tc, test_syn_ack_full_window);
   suite_add_tcase(s, tc);
   return s;
 }
