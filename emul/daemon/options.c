@@ -686,57 +686,35 @@ static bool parse_credential(const char *text, bool password, char *out, size_t 
   return true;
 }
 
-static bool parse_flash_driver(const char *text, struct iapd_options *o, char *why,
-                               size_t size)
+/* One word of names[], listed in the order of its enum (from 0): *index is its place. Any
+ * other word is refused with the list: "is not a slot layout (expected single or dual)". */
+static bool parse_keyword(const char *text, const char *const names[], size_t n,
+                          const char *what, int *index, char *why, size_t size)
 {
-  if (strcmp(text, "direct") == 0)
-    o->flash_driver = FLASH_DRIVER_DIRECT;
-  else if (strcmp(text, "stm32") == 0)
-    o->flash_driver = FLASH_DRIVER_STM32;
-  else {
-    snprintf(why, size, "is not a flash driver (expected direct or stm32)");
-    return false;
-  }
-  return true;
-}
-
-static bool parse_boot_verify(const char *text, struct iapd_options *o, char *why,
-                              size_t size)
-{
-  static const enum iap_verify all[] = { IAP_VERIFY_VECTORS, IAP_VERIFY_INTEGRITY,
-                                          IAP_VERIFY_SIGNATURE };
-  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-    if (strcmp(text, iap_verify_str(all[i])) == 0) {
-      o->boot_verify = all[i];
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(text, names[i]) == 0) {
+      *index = (int)i;
       return true;
     }
   }
-  snprintf(why, size, "is not a boot policy (expected vectors, integrity or signature)");
+  size_t used = (size_t)snprintf(why, size, "is not a %s (expected ", what);
+  for (size_t i = 0; i < n && used < size; i++)
+    used += (size_t)snprintf(why + used, size - used, "%s%s", names[i],
+                             i + 2 < n ? ", " : i + 2 == n ? " or " : ")");
   return false;
 }
 
-static bool parse_slots(const char *text, struct iapd_options *o, char *why, size_t size)
-{
-  if (strcmp(text, "single") == 0)
-    o->slots = IAP_SLOTS_SINGLE;
-  else if (strcmp(text, "dual") == 0)
-    o->slots = IAP_SLOTS_DUAL;
-  else {
-    snprintf(why, size, "is not a slot layout (expected single or dual)");
-    return false;
-  }
-  return true;
-}
+static const char *const flash_drivers[] = { "direct", "stm32" };
+static const char *const boot_policies[] = { "vectors", "integrity", "signature" };
+static const char *const slot_layouts[] = { "single", "dual" };
+static const char *const flash_timings[] = { "none", "typical", "max" };
+static const char *const cut_modes[] = { "torn", "clean" };
 
-static bool parse_flash_timing(const char *text, struct iapd_options *o, char *why,
-                               size_t size)
-{
-  if (!flash_timing_parse(text, &o->flash_timing)) {
-    snprintf(why, size, "is not a flash timing (expected none, typical or max)");
-    return false;
-  }
-  return true;
-}
+/* An option whose value is one of names[]: the enum field gets the word's place. */
+#define PARSE_KEYWORD(field, names, what)                                                    \
+  (parse_keyword(text, names, sizeof(names) / sizeof(names[0]), what, &word, why, size)     \
+       ? (o->field = word, true)                                                             \
+       : false)
 
 /* Decimal digits only, at most max: no sign, no hex, no blanks. */
 static bool parse_decimal(const char *text, uint64_t max, uint64_t *out)
@@ -794,15 +772,6 @@ static bool parse_op_number(const char *text, uint32_t *out, char *why, size_t s
   return true;
 }
 
-static bool parse_cut_mode(const char *text, struct iapd_options *o, char *why, size_t size)
-{
-  if (!flash_cut_mode_parse(text, &o->power_cut_mode)) {
-    snprintf(why, size, "is not a power cut mode (expected torn or clean)");
-    return false;
-  }
-  return true;
-}
-
 static bool parse_seed(const char *text, uint64_t *out, char *why, size_t size)
 {
   if (!parse_decimal(text, UINT64_MAX, out)) {
@@ -853,6 +822,8 @@ static bool parse_range(const char *text, unsigned min, unsigned max, const char
 static bool apply_value(struct iapd_options *o, int id, const char *text, char *why,
                         size_t size)
 {
+  int word;  /* PARSE_KEYWORD's */
+
   switch (id) {
   case OPT_CONFIG:
     return parse_path(text, o->config_path, sizeof(o->config_path), why, size);
@@ -870,21 +841,21 @@ static bool apply_value(struct iapd_options *o, int id, const char *text, char *
   case OPT_FLASH:
     return parse_path(text, o->flash_path, sizeof(o->flash_path), why, size);
   case OPT_FLASH_DRIVER:
-    return parse_flash_driver(text, o, why, size);
+    return PARSE_KEYWORD(flash_driver, flash_drivers, "flash driver");
   case OPT_BOOT_VERIFY:
-    return parse_boot_verify(text, o, why, size);
+    return PARSE_KEYWORD(boot_verify, boot_policies, "boot policy");
   case OPT_SLOTS:
-    return parse_slots(text, o, why, size);
+    return PARSE_KEYWORD(slots, slot_layouts, "slot layout");
   case OPT_SIGNING_KEY:
     return parse_path(text, o->signing_key_path, sizeof(o->signing_key_path), why, size);
   case OPT_FLASH_TIMING:
-    return parse_flash_timing(text, o, why, size);
+    return PARSE_KEYWORD(flash_timing, flash_timings, "flash timing");
   case OPT_FLASH_TIMING_SCALE:
     return parse_scale(text, &o->flash_timing_scale, why, size);
   case OPT_POWER_CUT_AT_OP:
     return parse_op_number(text, &o->power_cut_at_op, why, size);
   case OPT_POWER_CUT_MODE:
-    return parse_cut_mode(text, o, why, size);
+    return PARSE_KEYWORD(power_cut_mode, cut_modes, "power cut mode");
   case OPT_SEED:
     return parse_seed(text, &o->seed, why, size);
   case OPT_IP:

@@ -12,17 +12,6 @@ const char *flash_cut_mode_str(enum flash_cut_mode m)
   return m == FLASH_CUT_CLEAN ? "clean" : "torn";
 }
 
-bool flash_cut_mode_parse(const char *text, enum flash_cut_mode *out)
-{
-  if (strcmp(text, "torn") == 0)
-    *out = FLASH_CUT_TORN;
-  else if (strcmp(text, "clean") == 0)
-    *out = FLASH_CUT_CLEAN;
-  else
-    return false;
-  return true;
-}
-
 /* --- random ------------------------------------------------------------------------------- */
 
 uint64_t flash_silicon_random(uint64_t *state)

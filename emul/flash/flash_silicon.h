@@ -44,7 +44,6 @@
 enum flash_cut_mode { FLASH_CUT_TORN, FLASH_CUT_CLEAN };
 
 const char *flash_cut_mode_str(enum flash_cut_mode m);
-bool flash_cut_mode_parse(const char *text, enum flash_cut_mode *out);
 
 enum flash_op_kind { FLASH_OP_ERASE, FLASH_OP_PROGRAM };
 

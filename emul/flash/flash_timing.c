@@ -42,19 +42,6 @@ const char *flash_timing_str(enum flash_timing t)
   return "none";
 }
 
-bool flash_timing_parse(const char *text, enum flash_timing *out)
-{
-  static const enum flash_timing all[] = { FLASH_TIMING_NONE, FLASH_TIMING_TYPICAL,
-                                           FLASH_TIMING_MAX };
-  for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-    if (strcmp(text, flash_timing_str(all[i])) == 0) {
-      *out = all[i];
-      return true;
-    }
-  }
-  return false;
-}
-
 static uint32_t pick(const uint32_t table[4][2], enum flash_timing t, enum flash_psize psize)
 {
   if (t == FLASH_TIMING_NONE)

@@ -25,9 +25,6 @@ enum flash_psize { FLASH_PSIZE_X8 = 0, FLASH_PSIZE_X16 = 1, FLASH_PSIZE_X32 = 2,
 /* "none", "typical", "max". */
 const char *flash_timing_str(enum flash_timing t);
 
-/* Parses "none", "typical" or "max"; false for anything else. */
-bool flash_timing_parse(const char *text, enum flash_timing *out);
-
 /* Microseconds of one program access (a byte, half-word, word or double word as PSIZE says):
  * tprog. 0 for FLASH_TIMING_NONE. */
 uint32_t flash_timing_program_us(enum flash_timing t, enum flash_psize psize);
