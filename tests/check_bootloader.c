@@ -185,17 +185,19 @@ static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
   return sum;
 }
 
-/* A TCP SYN from the host's port sport to the board's port 80, window 64240, no options. */
-static void send_syn(uint16_t sport, uint32_t seq)
+/* A TCP segment from the host's port sport to the board's port 80: window 64240, no options. */
+static void send_tcp(uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, const char *data)
 {
-  uint8_t f[54] = { 0 };
+  uint8_t f[FRAME_MAX] = { 0 };
   uint8_t *ip = f + 14, *tcp = ip + 20, pseudo[12];
+  size_t len = data != NULL ? strlen(data) : 0;
 
+  ck_assert_uint_le(len, sizeof(f) - 54);
   memcpy(f, board_mac, 6);
   memcpy(f + 6, host_mac, 6);
   put16(f + 12, 0x0800);
   ip[0] = 0x45;
-  put16(ip + 2, 40);
+  put16(ip + 2, (uint16_t)(40 + len));
   ip[8] = 64;
   ip[9] = 6;
   put32(ip + 12, HOST_IP);
@@ -204,15 +206,24 @@ static void send_syn(uint16_t sport, uint32_t seq)
   put16(tcp, sport);
   put16(tcp + 2, 80);
   put32(tcp + 4, seq);
+  put32(tcp + 8, ack);
   tcp[12] = 5 << 4;
-  tcp[13] = 0x02;  /* SYN */
+  tcp[13] = flags;
   put16(tcp + 14, 64240);
+  memcpy(tcp + 20, data, len);
+  if (len % 2)
+    tcp[20 + len] = 0;  /* the checksum's pad byte, not sent */
   memcpy(pseudo, ip + 12, 8);
   pseudo[8] = 0;
   pseudo[9] = 6;
-  put16(pseudo + 10, 20);
-  put16(tcp + 16, (uint16_t)~sum16(sum16(0, pseudo, 12), tcp, 20));
-  deliver(f, sizeof(f));
+  put16(pseudo + 10, (uint16_t)(20 + len));
+  put16(tcp + 16, (uint16_t)~sum16(sum16(0, pseudo, 12), tcp, 20 + len + len % 2));
+  deliver(f, 54 + len);
+}
+
+static void send_syn(uint16_t sport, uint32_t seq)
+{
+  send_tcp(sport, seq, 0, 0x02, NULL);
 }
 
 /* A DHCP reply (RFC 2131) of `type` (2 OFFER, 5 ACK) for the request in `req`. */
@@ -707,6 +718,34 @@ START_TEST(test_syn_ack_full_window)
 }
 END_TEST
 
+/* A segment that arrives after a later one (its frame was dropped by the board's full
+ * receive ring during a flash stall, and sent again): the later one was kept, so the ACK
+ * that answers the resend covers both, and the client resends nothing else. */
+START_TEST(test_out_of_order_segment_kept)
+{
+  static const char first[] = "GET / HTTP/1.1\r\n";
+  static const char second[] = "Host: 192.168.0.10\r\n";
+  const uint32_t isn = 5000, data = isn + 1;
+
+  start(false);
+  send_syn(40003, isn);
+  run_for(20);
+  ck_assert_uint_eq(lan.nhttp, 1);
+  const uint32_t board_next = lan.http[0].seq + 1;
+  send_tcp(40003, data, board_next, 0x10, NULL);  /* the handshake's ACK */
+  run_for(20);
+  send_tcp(40003, data + strlen(first), board_next, 0x18, second);  /* the later one */
+  run_for(20);
+  ck_assert_uint_eq(lan.nhttp, 2);  /* a duplicate ACK at once: the gap */
+  ck_assert_uint_eq(lan.http[1].ack, data);
+  send_tcp(40003, data, board_next, 0x18, first);  /* the resend fills it */
+  run_for(500);  /* past lwIP's delayed ACK */
+  ck_assert_uint_eq(lan.nhttp, 3);
+  ck_assert_uint_eq(lan.http[2].flags, 0x10);
+  ck_assert_uint_eq(lan.http[2].ack, data + strlen(first) + strlen(second));
+}
+END_TEST
+
 /* The emulator's exit: servers stopped, an upload aborted, flash synced. */
 START_TEST(test_shutdown)
 {
@@ -733,6 +772,7 @@ static Suite *bootloader_suite(void)
   tcase_add_test(tc, test_shutdown);
   tcase_add_test(tc, test_syn_ack_board_window);
   tcase_add_test(tc, test_syn_ack_full_window);
+  tcase_add_test(tc, test_out_of_order_segment_kept);
   suite_add_tcase(s, tc);
   return s;
 }
