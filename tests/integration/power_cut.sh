@@ -34,6 +34,17 @@ put() {
   CLIENT_PID=$!
 }
 
+# cut_during_put ARGS...: from the flash with the old application, a board started with Key
+# held and ARGS (the cut), the new image put to it; returns once iapd has exited with 3.
+cut_during_put() {
+  cp with-old.bin flash.bin
+  board_start --key "$@"
+  put "$NEW"
+  board_await_exit 10
+  kill "$CLIENT_PID" 2>/dev/null; wait "$CLIENT_PID" 2>/dev/null
+  [ "$BOARD_RC" = 3 ] || fail "iapd exited with $BOARD_RC after the power cut ($*), expected 3"
+}
+
 # power_on_decision: a new iapd on the same file; prints the boot line it logs, then stops.
 power_on_decision() {
   board_launch --exit-on-jump --control none
@@ -69,12 +80,7 @@ log_has "flash: 15 flash operations since power-on" || fail "no '15 flash operat
 say "ok: a clean upload of $NEW: $N flash operations, silicon time 1570 ms"
 
 # 2. Clean cut at operation 1, the erase of sector 11: nothing changed, the old app runs.
-cp with-old.bin flash.bin
-board_start --key --power-cut-at-op 1 --power-cut-mode clean
-put "$NEW"
-board_await_exit 10
-kill "$CLIENT_PID" 2>/dev/null; wait "$CLIENT_PID" 2>/dev/null
-[ "$BOARD_RC" = 3 ] || fail "iapd exited with $BOARD_RC after the power cut, expected 3"
+cut_during_put --power-cut-at-op 1 --power-cut-mode clean
 log_has "board: warning: power cut at flash operation 1: erase of sector 11 (0x080e0000, 128 KiB) not done (clean cut)" \
   || fail "no exact power cut line for a clean cut at operation 1"
 log_has "board: flash synced, exiting with status 3 (power cut)" || fail "no 'flash synced' line"
@@ -85,12 +91,7 @@ line=$(power_on_decision)
 say "ok: clean cut at operation 1: exit 3, flash unchanged, power-on runs the old application"
 
 # 3. Clean cut at operation 13, the vector table: nothing bootable, IAP mode.
-cp with-old.bin flash.bin
-board_start --key --power-cut-at-op 13 --power-cut-mode clean
-put "$NEW"
-board_await_exit 10
-kill "$CLIENT_PID" 2>/dev/null; wait "$CLIENT_PID" 2>/dev/null
-[ "$BOARD_RC" = 3 ] || fail "exit status $BOARD_RC, expected 3"
+cut_during_put --power-cut-at-op 13 --power-cut-mode clean
 log_has "power cut at flash operation 13: program of 8 bytes at 0x08010000 not done (clean cut)" \
   || fail "no exact power cut line for a clean cut at operation 13"
 [ "$(hex_at $USER_FLASH_OFFSET 8)" = ffffffffffffffff ] || fail "the vector table is not erased"
@@ -102,12 +103,7 @@ say "ok: clean cut at operation 13 (the vector table): power-on in IAP mode"
 
 # 3b. Clean cut at the last operation, the record's commit word: the image is complete, its
 #     record body too, but without the commit word there is no record: IAP mode.
-cp with-old.bin flash.bin
-board_start --key --power-cut-at-op 15 --power-cut-mode clean
-put "$NEW"
-board_await_exit 10
-kill "$CLIENT_PID" 2>/dev/null; wait "$CLIENT_PID" 2>/dev/null
-[ "$BOARD_RC" = 3 ] || fail "exit status $BOARD_RC, expected 3"
+cut_during_put --power-cut-at-op 15 --power-cut-mode clean
 log_has "power cut at flash operation 15: program of 4 bytes at 0x080fffbc not done (clean cut)" \
   || fail "no exact power cut line for a clean cut at operation 15"
 cmp -s <(flash_region "$USER_FLASH_OFFSET" 5000) "$NEW" || fail "$NEW is not in flash after a cut at the commit word"
@@ -118,12 +114,7 @@ line=$(power_on_decision)
 say "ok: clean cut at operation 15 (the commit word): power-on in IAP mode"
 
 # 4. Torn cut at the vector table: the line says what each word reads, and the file agrees.
-cp with-old.bin flash.bin
-board_start --key --power-cut-at-op 13 --seed 5
-put "$NEW"
-board_await_exit 10
-kill "$CLIENT_PID" 2>/dev/null; wait "$CLIENT_PID" 2>/dev/null
-[ "$BOARD_RC" = 3 ] || fail "exit status $BOARD_RC, expected 3"
+cut_during_put --power-cut-at-op 13 --seed 5
 line=$(log_since_mark | grep -o 'power cut at flash operation 13: .*')
 [[ "$line" =~ ^power\ cut\ at\ flash\ operation\ 13:\ program\ of\ 8\ bytes\ at\ 0x08010000\ torn:\ ([01])\ of\ 2\ words\ programmed,\ (0x0801000[04])\ reads\ (0x[0-9a-f]{8})\ \((0x[0-9a-f]{8})\ intended\),\ nothing\ after$ ]] \
   || fail "torn cut line: '$line'"
