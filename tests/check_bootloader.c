@@ -143,38 +143,6 @@ static void receive_frames(void)
   wire_count = 0;
 }
 
-/* Ethernet + IPv4 + UDP (checksum 0: none, allowed over IPv4) around payload. */
-static void send_udp(const uint8_t dst_mac[6], uint32_t src_ip, uint32_t dst_ip,
-                     uint16_t sport, uint16_t dport, const void *payload, size_t len)
-{
-  uint8_t f[FRAME_MAX];
-  uint8_t *ip = f + 14, *udp = ip + 20;
-  uint32_t sum = 0;
-
-  ck_assert_uint_le(len, sizeof(f) - 42);
-  memcpy(f, dst_mac, 6);
-  memcpy(f + 6, host_mac, 6);
-  put16(f + 12, 0x0800);
-  memset(ip, 0, 20);
-  ip[0] = 0x45;
-  put16(ip + 2, (uint16_t)(28 + len));
-  ip[8] = 64;
-  ip[9] = 17;
-  put32(ip + 12, src_ip);
-  put32(ip + 16, dst_ip);
-  for (int i = 0; i < 20; i += 2)
-    sum += get16(ip + i);
-  while (sum >> 16)
-    sum = (sum & 0xFFFFu) + (sum >> 16);
-  put16(ip + 10, (uint16_t)~sum);
-  put16(udp, sport);
-  put16(udp + 2, dport);
-  put16(udp + 4, (uint16_t)(8 + len));
-  put16(udp + 6, 0);
-  memcpy(udp + 8, payload, len);
-  deliver(f, 42 + len);
-}
-
 /* Ones' complement sum of n bytes (n even), folded. */
 static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
 {
@@ -185,24 +153,51 @@ static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
   return sum;
 }
 
+/* The Ethernet and IPv4 headers of a frame from the host carrying `len` bytes of protocol
+ * `proto`; returns where those bytes go. */
+static uint8_t *ipv4_frame(uint8_t *f, const uint8_t dst_mac[6], uint32_t src_ip,
+                           uint32_t dst_ip, uint8_t proto, size_t len)
+{
+  uint8_t *ip = f + 14;
+
+  memcpy(f, dst_mac, 6);
+  memcpy(f + 6, host_mac, 6);
+  put16(f + 12, 0x0800);
+  memset(ip, 0, 20);
+  ip[0] = 0x45;
+  put16(ip + 2, (uint16_t)(20 + len));
+  ip[8] = 64;
+  ip[9] = proto;
+  put32(ip + 12, src_ip);
+  put32(ip + 16, dst_ip);
+  put16(ip + 10, (uint16_t)~sum16(0, ip, 20));
+  return ip + 20;
+}
+
+/* Ethernet + IPv4 + UDP (checksum 0: none, allowed over IPv4) around payload. */
+static void send_udp(const uint8_t dst_mac[6], uint32_t src_ip, uint32_t dst_ip,
+                     uint16_t sport, uint16_t dport, const void *payload, size_t len)
+{
+  uint8_t f[FRAME_MAX];
+
+  ck_assert_uint_le(len, sizeof(f) - 42);
+  uint8_t *udp = ipv4_frame(f, dst_mac, src_ip, dst_ip, 17, 8 + len);
+  put16(udp, sport);
+  put16(udp + 2, dport);
+  put16(udp + 4, (uint16_t)(8 + len));
+  put16(udp + 6, 0);
+  memcpy(udp + 8, payload, len);
+  deliver(f, 42 + len);
+}
+
 /* A TCP segment from the host's port sport to the board's port 80: window 64240, no options. */
 static void send_tcp(uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, const char *data)
 {
-  uint8_t f[FRAME_MAX] = { 0 };
-  uint8_t *ip = f + 14, *tcp = ip + 20, pseudo[12];
+  uint8_t f[FRAME_MAX] = { 0 }, pseudo[12];
   size_t len = data != NULL ? strlen(data) : 0;
 
   ck_assert_uint_le(len, sizeof(f) - 54);
-  memcpy(f, board_mac, 6);
-  memcpy(f + 6, host_mac, 6);
-  put16(f + 12, 0x0800);
-  ip[0] = 0x45;
-  put16(ip + 2, (uint16_t)(40 + len));
-  ip[8] = 64;
-  ip[9] = 6;
-  put32(ip + 12, HOST_IP);
-  put32(ip + 16, BOARD_IP);
-  put16(ip + 10, (uint16_t)~sum16(0, ip, 20));
+  uint8_t *tcp = ipv4_frame(f, board_mac, HOST_IP, BOARD_IP, 6, 20 + len);
   put16(tcp, sport);
   put16(tcp + 2, 80);
   put32(tcp + 4, seq);
@@ -210,10 +205,9 @@ static void send_tcp(uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, 
   tcp[12] = 5 << 4;
   tcp[13] = flags;
   put16(tcp + 14, 64240);
-  memcpy(tcp + 20, data, len);
-  if (len % 2)
-    tcp[20 + len] = 0;  /* the checksum's pad byte, not sent */
-  memcpy(pseudo, ip + 12, 8);
+  if (len > 0)
+    memcpy(tcp + 20, data, len);  /* f is zeroed: an odd length's pad byte is 0 */
+  memcpy(pseudo, f + 14 + 12, 8);
   pseudo[8] = 0;
   pseudo[9] = 6;
   put16(pseudo + 10, (uint16_t)(20 + len));
