@@ -686,33 +686,53 @@ static bool parse_credential(const char *text, bool password, char *out, size_t 
   return true;
 }
 
-/* One word of names[], listed in the order of its enum (from 0): *index is its place. Any
- * other word is refused with the list: "is not a slot layout (expected single or dual)". */
-static bool parse_keyword(const char *text, const char *const names[], size_t n,
-                          const char *what, int *index, char *why, size_t size)
+/* One of the n words name(0) ... name(n - 1), each an enum's value's own name (the one the
+ * log prints): *value is its place. Any other word is refused with the list: "is not a slot
+ * layout (expected single or dual)". */
+static bool parse_keyword(const char *text, const char *(*name)(int), int n, const char *what,
+                          int *value, char *why, size_t size)
 {
-  for (size_t i = 0; i < n; i++) {
-    if (strcmp(text, names[i]) == 0) {
-      *index = (int)i;
+  for (int i = 0; i < n; i++) {
+    if (strcmp(text, name(i)) == 0) {
+      *value = i;
       return true;
     }
   }
   size_t used = (size_t)snprintf(why, size, "is not a %s (expected ", what);
-  for (size_t i = 0; i < n && used < size; i++)
-    used += (size_t)snprintf(why + used, size - used, "%s%s", names[i],
+  for (int i = 0; i < n && used < size; i++)
+    used += (size_t)snprintf(why + used, size - used, "%s%s", name(i),
                              i + 2 < n ? ", " : i + 2 == n ? " or " : ")");
   return false;
 }
 
-static const char *const flash_drivers[] = { "direct", "stm32" };
-static const char *const boot_policies[] = { "vectors", "integrity", "signature" };
-static const char *const slot_layouts[] = { "single", "dual" };
-static const char *const flash_timings[] = { "none", "typical", "max" };
-static const char *const cut_modes[] = { "torn", "clean" };
+static const char *flash_driver_name(int i)
+{
+  return i == FLASH_DRIVER_STM32 ? "stm32" : "direct";
+}
 
-/* An option whose value is one of names[]: the enum field gets the word's place. */
-#define PARSE_KEYWORD(field, names, what)                                                    \
-  (parse_keyword(text, names, sizeof(names) / sizeof(names[0]), what, &word, why, size)     \
+static const char *boot_policy_name(int i)
+{
+  return iap_verify_str((enum iap_verify)i);
+}
+
+static const char *slot_layout_name(int i)
+{
+  return iap_slots_str((enum iap_slots_mode)i);
+}
+
+static const char *flash_timing_name(int i)
+{
+  return flash_timing_str((enum flash_timing)i);
+}
+
+static const char *cut_mode_name(int i)
+{
+  return flash_cut_mode_str((enum flash_cut_mode)i);
+}
+
+/* An option whose value is one of an enum's names, values 0 to last: the field gets it. */
+#define PARSE_KEYWORD(field, name, last, what)                                               \
+  (parse_keyword(text, name, (int)(last) + 1, what, &word, why, size)                        \
        ? (o->field = word, true)                                                             \
        : false)
 
@@ -841,21 +861,21 @@ static bool apply_value(struct iapd_options *o, int id, const char *text, char *
   case OPT_FLASH:
     return parse_path(text, o->flash_path, sizeof(o->flash_path), why, size);
   case OPT_FLASH_DRIVER:
-    return PARSE_KEYWORD(flash_driver, flash_drivers, "flash driver");
+    return PARSE_KEYWORD(flash_driver, flash_driver_name, FLASH_DRIVER_STM32, "flash driver");
   case OPT_BOOT_VERIFY:
-    return PARSE_KEYWORD(boot_verify, boot_policies, "boot policy");
+    return PARSE_KEYWORD(boot_verify, boot_policy_name, IAP_VERIFY_SIGNATURE, "boot policy");
   case OPT_SLOTS:
-    return PARSE_KEYWORD(slots, slot_layouts, "slot layout");
+    return PARSE_KEYWORD(slots, slot_layout_name, IAP_SLOTS_DUAL, "slot layout");
   case OPT_SIGNING_KEY:
     return parse_path(text, o->signing_key_path, sizeof(o->signing_key_path), why, size);
   case OPT_FLASH_TIMING:
-    return PARSE_KEYWORD(flash_timing, flash_timings, "flash timing");
+    return PARSE_KEYWORD(flash_timing, flash_timing_name, FLASH_TIMING_MAX, "flash timing");
   case OPT_FLASH_TIMING_SCALE:
     return parse_scale(text, &o->flash_timing_scale, why, size);
   case OPT_POWER_CUT_AT_OP:
     return parse_op_number(text, &o->power_cut_at_op, why, size);
   case OPT_POWER_CUT_MODE:
-    return PARSE_KEYWORD(power_cut_mode, cut_modes, "power cut mode");
+    return PARSE_KEYWORD(power_cut_mode, cut_mode_name, FLASH_CUT_CLEAN, "power cut mode");
   case OPT_SEED:
     return parse_seed(text, &o->seed, why, size);
   case OPT_IP:
