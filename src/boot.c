@@ -97,6 +97,61 @@ static void install_staging(const struct iap_policy *p, const struct flash_dev *
   iap_slot_inspect(flash, &l->primary, &l->primary, level, p->key, primary);
 }
 
+static void log_swap(const struct iap_swap_result *r)
+{
+  if (r->fr != FLASH_OK)
+    log_err("boot", "swap stopped: %s", flash_result_str(r->fr));
+  else
+    log_info("boot", "%s: %u steps, %u already done", r->revert ? "reverted" : "swapped",
+             r->steps_done, r->steps_skipped);
+}
+
+/* Swap mode: what the staging image asks for against primary (see boot.h). */
+static bool swap_wanted(const struct iap_slot_status *primary,
+                        const struct iap_slot_status *staging, bool *revert)
+{
+  if (staging->content != IAP_SLOT_VERIFIED)
+    return false;
+  if (primary->content == IAP_SLOT_VERIFIED) {
+    *revert = false;
+    return staging->record.seq > primary->record.seq;
+  }
+  *revert = primary->record_valid && staging->record.seq < primary->record.seq;
+  return true;
+}
+
+static void swap_slots(bool key_held, const struct iap_policy *p, const struct flash_dev *flash,
+                       enum iap_verify level, struct iap_slot_status *primary,
+                       struct iap_slot_status *staging, struct iap_swap_result *r,
+                       bool *installed)
+{
+  const struct iap_layout *l = &p->layout;
+
+  if (iap_swap_resume(flash, l, r)) {
+    log_info("boot", "finishing a swap cut short at the last reset");
+    log_swap(r);
+    *installed = true;
+  }
+  /* At most an upgrade and the revert of an upgrade that does not verify in primary. */
+  for (int round = 0; round < 2 && r->fr == FLASH_OK; round++) {
+    bool revert = false;
+    iap_slot_inspect(flash, &l->primary, &l->primary, level, p->key, primary);
+    iap_slot_inspect(flash, &l->staging, &l->primary, level, p->key, staging);
+    if (key_held || !swap_wanted(primary, staging, &revert))
+      return;
+    log_info("boot", "%s image #%u (%u bytes) from staging 0x%08x into 0x%08x",
+             revert ? "primary does not verify: reverting to" : "swapping in",
+             (unsigned)staging->record.seq, (unsigned)staging->record.image_len,
+             (unsigned)l->staging.base, (unsigned)l->primary.base);
+    iap_swap_start(flash, l, &staging->record,
+                   revert || !primary->record_valid ? NULL : &primary->record, revert, r);
+    log_swap(r);
+    *installed = true;
+  }
+  iap_slot_inspect(flash, &l->primary, &l->primary, level, p->key, primary);
+  iap_slot_inspect(flash, &l->staging, &l->primary, level, p->key, staging);
+}
+
 void boot_go(bool key_held, const struct iap_policy *p, const struct flash_dev *flash,
              struct boot_decision *out)
 {
@@ -107,13 +162,18 @@ void boot_go(bool key_held, const struct iap_policy *p, const struct flash_dev *
                                                             : IAP_VERIFY_INTEGRITY;
   struct iap_slot_status primary, staging;
   struct iap_install_result install;
+  struct iap_swap_result swap;
   bool installed = false;
 
   memset(&staging, 0, sizeof(staging));
   memset(&install, 0, sizeof(install));
   memset(&primary, 0, sizeof(primary));
-  if (IAP_WITH_INTEGRITY)
+  memset(&swap, 0, sizeof(swap));
+  if (IAP_WITH_INTEGRITY && IAP_WITH_DUAL_SLOTS && l->mode == IAP_SLOTS_SWAP)
+    swap_slots(key_held, p, flash, level, &primary, &staging, &swap, &installed);
+  else if (IAP_WITH_INTEGRITY) {
     iap_slot_inspect(flash, &l->primary, &l->primary, level, p->key, &primary);
+  }
   if (IAP_WITH_INTEGRITY && IAP_WITH_DUAL_SLOTS && l->mode == IAP_SLOTS_DUAL) {
     iap_slot_inspect(flash, &l->staging, &l->primary, level, p->key, &staging);
     if (!key_held)
@@ -127,6 +187,7 @@ void boot_go(bool key_held, const struct iap_policy *p, const struct flash_dev *
   out->staging = staging;
   out->installed = installed;
   out->install = install;
+  out->swap = swap;
   if (!IAP_WITH_INTEGRITY || out->mode != BOOT_APPLICATION || p->verify == IAP_VERIFY_VECTORS)
     return;
   if (primary.content != IAP_SLOT_VERIFIED) {

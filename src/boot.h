@@ -10,6 +10,7 @@
 
 #include "flash.h"
 #include "iap_slots.h"
+#include "iap_swap.h"
 #include "image.h"
 
 enum boot_mode { BOOT_IAP_MODE, BOOT_APPLICATION };
@@ -34,8 +35,9 @@ struct boot_decision {
   enum iap_verify verify;
   enum iap_slots_mode slots;
   struct iap_slot_status primary, staging;
-  bool installed;                           /* this reset copied staging into primary */
-  struct iap_install_result install;        /* the copy's figures, when one ran */
+  bool installed;                           /* this reset copied or swapped staging in */
+  struct iap_install_result install;        /* dual: the copy's figures, when one ran */
+  struct iap_swap_result swap;              /* swap: the last swap's figures, when one ran */
 };
 
 /* Reads the vector table at area->base from flash and decides: AN3376's check alone
@@ -44,7 +46,10 @@ void boot_decide(bool key_held, const struct image_area *area, const struct flas
                  struct boot_decision *out);
 
 /* The whole reset decision under a policy (iap_slots.h): in dual mode a verified staging
- * image that primary does not hold yet is installed first (not while Key is held); then
+ * image that primary does not hold yet is installed first (not while Key is held); in swap
+ * mode a swap cut short is finished first (Key or not: its halves are in three places),
+ * then, Key released, a newer verified staging image is swapped in, and a primary that does
+ * not verify is swapped back for the verified older image in staging; then
  * Key, the vector table (vectors), and the primary slot's record, SHA-256 and signature
  * (integrity, signature) decide. */
 void boot_go(bool key_held, const struct iap_policy *policy, const struct flash_dev *flash,

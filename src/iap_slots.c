@@ -6,6 +6,7 @@
 
 #include "iap_format.h"
 #include "iap_opts.h"
+#include "iap_swap.h"
 #include "stm32f407.h"
 
 #define CHUNK 256u
@@ -18,6 +19,12 @@ void iap_layout_init(struct iap_layout *l, enum iap_slots_mode mode,
   l->user = *user;
   l->primary = *user;
   l->staging = *user;
+  if (mode == IAP_SLOTS_SWAP) {
+    char why[8];
+    if (!iap_swap_layout(l, user, why, sizeof(why)))
+      iap_layout_init(l, IAP_SLOTS_SINGLE, user);
+    return;
+  }
   if (mode != IAP_SLOTS_DUAL)
     return;
   /* The split point that makes the smaller slot largest; the first such one. */
@@ -55,7 +62,12 @@ uint32_t iap_layout_max_image(const struct iap_layout *l)
 
 const char *iap_slots_str(enum iap_slots_mode mode)
 {
-  return mode == IAP_SLOTS_DUAL ? "dual" : "single";
+  switch (mode) {
+  case IAP_SLOTS_SINGLE: return "single";
+  case IAP_SLOTS_DUAL:   return "dual";
+  case IAP_SLOTS_SWAP:   return "swap";
+  }
+  return "unknown";
 }
 
 const char *iap_verify_str(enum iap_verify verify)
@@ -100,9 +112,8 @@ enum flash_result iap_flash_sha256(const struct flash_dev *f, uint32_t addr, uin
   return FLASH_OK;
 }
 
-/* Programs len bytes and reads them back equal. */
-static enum flash_result program_checked(const struct flash_dev *f, uint32_t addr,
-                                         const uint8_t *data, uint32_t len)
+enum flash_result iap_program_checked(const struct flash_dev *f, uint32_t addr,
+                                      const uint8_t *data, uint32_t len)
 {
   uint8_t back[CHUNK];
   enum flash_result fr = flash_program(f, addr, data, len);
@@ -123,9 +134,9 @@ enum flash_result iap_record_write(const struct flash_dev *f, uint32_t meta_addr
   enum flash_result fr;
 
   iap_record_encode(r, bytes);
-  fr = program_checked(f, meta_addr, bytes, IAP_RECORD_BODY);
+  fr = iap_program_checked(f, meta_addr, bytes, IAP_RECORD_BODY);
   if (fr == FLASH_OK)
-    fr = program_checked(f, meta_addr + IAP_RECORD_BODY, bytes + IAP_RECORD_BODY,
+    fr = iap_program_checked(f, meta_addr + IAP_RECORD_BODY, bytes + IAP_RECORD_BODY,
                          IAP_RECORD_BYTES - IAP_RECORD_BODY);
   return fr;
 }
@@ -294,15 +305,23 @@ bool iap_install_all_done(const struct flash_dev *f, const struct iap_layout *l,
   return true;
 }
 
-static enum flash_result copy_range(const struct flash_dev *f, uint32_t from, uint32_t to,
-                                    uint32_t len)
+static bool erased(const uint8_t *b, uint32_t n)
+{
+  for (uint32_t i = 0; i < n; i++)
+    if (b[i] != STM32_FLASH_ERASED_BYTE)
+      return false;
+  return true;
+}
+
+enum flash_result iap_flash_copy(const struct flash_dev *f, uint32_t from, uint32_t to,
+                                 uint32_t len)
 {
   uint8_t buf[CHUNK];
   for (uint32_t done = 0; done < len;) {
     uint32_t n = len - done < CHUNK ? len - done : CHUNK;
     enum flash_result fr = flash_read(f, from + done, buf, n);
-    if (fr == FLASH_OK)
-      fr = program_checked(f, to + done, buf, n);
+    if (fr == FLASH_OK && !erased(buf, n))
+      fr = iap_program_checked(f, to + done, buf, n);
     if (fr != FLASH_OK)
       return fr;
     done += n;
@@ -333,7 +352,7 @@ void iap_install(const struct flash_dev *f, const struct iap_layout *l,
     uint32_t img_end = l->primary.base + total;
     if (out->fr == FLASH_OK && sb < img_end) {
       uint32_t to = se < img_end ? se : img_end;
-      out->fr = copy_range(f, l->staging.base + (sb - l->primary.base), sb, to - sb);
+      out->fr = iap_flash_copy(f, l->staging.base + (sb - l->primary.base), sb, to - sb);
     }
     if (out->fr == FLASH_OK && s == last) {
       struct iap_record pr = *rec;
@@ -348,7 +367,7 @@ void iap_install(const struct flash_dev *f, const struct iap_layout *l,
       uint32_t v = iap_progress_word(rec->seq, k);
       w[0] = (uint8_t)v, w[1] = (uint8_t)(v >> 8), w[2] = (uint8_t)(v >> 16);
       w[3] = (uint8_t)(v >> 24);
-      out->fr = program_checked(f, progress_addr(l, k), w, 4);
+      out->fr = iap_program_checked(f, progress_addr(l, k), w, 4);
     }
   }
 }

@@ -8,6 +8,7 @@
  * (image_record.h) at its start and, in the staging slot, the copy progress words after it.
  *
  * single: one slot, the whole user flash (AN3376's layout); uploads erase the running image.
+ * swap:   two slots and a scratch sector; the install swaps the images (iap_swap.h).
  * dual:   the primary slot starts at the user flash (where applications are linked and run)
  *         and the staging slot takes the upper sectors. The split maximises the smaller of
  *         the two: from 0x08010000, primary = sectors 4-7 (0x08010000-0x0807ffff, 448 KiB)
@@ -43,7 +44,7 @@
 #define IAP_SLOT_META_BYTES   128u
 #define IAP_PROGRESS_OFFSET   64u   /* progress words after the record, one per sector */
 
-enum iap_slots_mode { IAP_SLOTS_SINGLE, IAP_SLOTS_DUAL };
+enum iap_slots_mode { IAP_SLOTS_SINGLE, IAP_SLOTS_DUAL, IAP_SLOTS_SWAP };
 enum iap_verify { IAP_VERIFY_VECTORS, IAP_VERIFY_INTEGRITY, IAP_VERIFY_SIGNATURE };
 
 struct iap_layout {
@@ -51,6 +52,7 @@ struct iap_layout {
   struct image_area user;     /* the whole user flash */
   struct image_area primary;  /* where applications run */
   struct image_area staging;  /* where uploads go; single: the primary slot */
+  struct image_area scratch;  /* swap only (iap_swap.h): the sector images pass through */
 };
 
 /* What a bootloader enforces: the layout, the policy, and the key for `signature`. */
@@ -60,7 +62,9 @@ struct iap_policy {
   const struct iap_pubkey *key;   /* NULL unless verify is IAP_VERIFY_SIGNATURE */
 };
 
-/* Lays the slots over the user flash (sector aligned, up to the end of the main flash). */
+/* Lays the slots over the user flash (sector aligned, up to the end of the main flash).
+ * swap (iap_swap.h) where the user flash's sectors do not pair up falls back to single;
+ * iap_swap_layout() says why. */
 void iap_layout_init(struct iap_layout *l, enum iap_slots_mode mode,
                      const struct image_area *user);
 /* Bytes a slot takes for an image and its trailer: the slot less its metadata. */
@@ -104,6 +108,15 @@ enum flash_result iap_flash_sha256(const struct flash_dev *f, uint32_t addr, uin
 /* Programs a record at meta_addr: the body, read back, then the commit word, read back. */
 enum flash_result iap_record_write(const struct flash_dev *f, uint32_t meta_addr,
                                    const struct iap_record *r);
+
+/* Programs len bytes and reads them back equal (FLASH_ERR_IO when they differ). */
+enum flash_result iap_program_checked(const struct flash_dev *f, uint32_t addr,
+                                      const uint8_t *data, uint32_t len);
+
+/* Copies len bytes of flash from `from` into the erased range at `to`, each chunk read back;
+ * chunks that are all 0xFF are left as the erase left them. */
+enum flash_result iap_flash_copy(const struct flash_dev *f, uint32_t from, uint32_t to,
+                                 uint32_t len);
 
 /* The progress word that marks primary sector k done for the staging image of sequence seq. */
 uint32_t iap_progress_word(uint32_t seq, unsigned k);

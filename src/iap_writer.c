@@ -55,9 +55,10 @@ void iap_writer_init(struct iap_writer *w, const struct image_area *area,
   iap_writer_init_policy(w, &p, flash);
 }
 
+/* dual or swap: uploads go to the staging slot. */
 static bool dual(const struct iap_writer *w)
 {
-  return IAP_WITH_DUAL_SLOTS && w->policy.layout.mode == IAP_SLOTS_DUAL;
+  return IAP_WITH_DUAL_SLOTS && w->policy.layout.mode != IAP_SLOTS_SINGLE;
 }
 
 /* "the user flash 0x08010000-0x080fffff holds N bytes", or the dual layout's limit. */
@@ -68,9 +69,9 @@ static void too_large(struct iap_writer *w, struct iap_error *err, uint32_t size
     iap_snprintf(n, sizeof(n), " %u bytes,", (unsigned)size);
   if (dual(w))
     fail(err, IAP_ERR_TOO_LARGE, "image too large:%s the primary slot 0x%08x-0x%08x holds %u "
-         "bytes (--slots dual)", n, (unsigned)w->area.base,
+         "bytes (--slots %s)", n, (unsigned)w->area.base,
          (unsigned)(w->area.base + capacity(w) - 1),
-         (unsigned)capacity(w));
+         (unsigned)capacity(w), iap_slots_str(w->policy.layout.mode));
   else
     fail(err, IAP_ERR_TOO_LARGE, "image too large:%s the user flash 0x%08x-0x%08x holds %u "
          "bytes", n, (unsigned)w->area.base, (unsigned)(w->area.base + capacity(w) - 1),

@@ -988,6 +988,28 @@ START_TEST(test_tftp_options)
 }
 END_TEST
 
+/* --- slots ----------------------------------------------------------------------------- */
+
+START_TEST(test_slots)
+{
+  ck_assert_int_eq(parse("-c/dev/null", "--slots", "swap", "--user-flash", "0x08020000", NULL),
+                   OPTIONS_OK);
+  ck_assert_int_eq(r.o.slots, IAP_SLOTS_SWAP);
+  ck_assert_uint_eq(r.o.user_flash, 0x08020000u);
+  ck_assert_int_eq(parse("-c/dev/null", "--slots", "dual", NULL), OPTIONS_OK);
+  ck_assert_int_eq(r.o.slots, IAP_SLOTS_DUAL);
+  parse("-c/dev/null", "--slots", "swap", NULL);
+  assert_refused("iapd: slots swap pairs sectors of one size: sector 4 at 0x08010000 is 64 KiB "
+                 "and sector 5 is 128 KiB; start the user flash at 0x08020000 (a 128 KiB "
+                 "bootloader area)\n");
+  parse("-c/dev/null", "--slots", "swap", "--user-flash", "0x080c0000", NULL);
+  assert_refused("iapd: slots swap needs three sectors of user flash or more (two slots and a "
+                 "scratch); user flash 0x080c0000 has 2\n");
+  parse("-c/dev/null", "--slots", "triple", NULL);
+  assert_refused("iapd: --slots triple is not a slot layout (expected single, dual or swap)\n");
+}
+END_TEST
+
 /* --- the silicon model: timing and power cuts -------------------------------------------- */
 
 START_TEST(test_silicon_options)
@@ -1242,6 +1264,7 @@ static Suite *options_suite(void)
   tc = tcase_create("refusals");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, test_bad_ip);
+  tcase_add_test(tc, test_slots);
   tcase_add_test(tc, test_silicon_options);
   tcase_add_test(tc, test_silicon_refusals);
   tcase_add_test(tc, test_ip_not_unicast);

@@ -8,7 +8,9 @@
  * left it. For every k of an upload (single and dual, TFTP-sized and HTTP-sized writes) and
  * of the boot-time copy (dual), the outcome must be one of: IAP mode with nothing bootable,
  * the complete new image runs, the complete old image runs (and in dual mode, before the new
- * image's record is committed, the old one).
+ * image's record is committed, the old one). In swap mode (user flash at 0x08020000) the
+ * boot-time swap and its revert are cut at every op as well, and the old image must be kept
+ * whole: in staging as the fallback once the new one runs, in primary after a revert.
  */
 #include <check.h>
 #include <stdio.h>
@@ -102,6 +104,9 @@ static void cut_init(struct cut_dev *c, struct tl_flash *chip, long cut_at, bool
 
 static struct tl_flash chip;
 static const struct image_area user_area = { TL_USER_BASE, TL_USER_END };
+/* Swap mode's: a 128 KiB bootloader area (iap_swap.h). */
+#define SWAP_BASE 0x08020000u
+static const struct image_area swap_user = { SWAP_BASE, TL_USER_END };
 
 enum outcome { NONE, OLD, NEW, OTHER, OUTCOMES };
 static const char *const outcome_name[] = { "nothing bootable", "old image", "new image",
@@ -131,7 +136,7 @@ static enum outcome power_on(const struct iap_policy *p, const uint8_t *old, siz
   boot_go(false, p, chip.dev, &d);
   if (d.mode != BOOT_APPLICATION)  /* IAP mode: truly nothing bootable, or a failure */
     return d.reason != BOOT_REASON_KEY && d.primary.content != IAP_SLOT_VERIFIED ? NONE : OTHER;
-  const uint8_t *run = tl_flash_at(&chip, TL_USER_BASE);
+  const uint8_t *run = tl_flash_at(&chip, p->layout.primary.base);
   if (d.primary.record.image_len == n && memcmp(run, img, n) == 0)
     return NEW;
   if (old != NULL && d.primary.record.image_len == old_n && memcmp(run, old, old_n) == 0)
@@ -157,9 +162,12 @@ static void sweep_upload(enum iap_slots_mode mode, bool torn, size_t chunk, cons
   struct sweep s = { 0 };
   struct boot_decision d;
   size_t old_n = 70001, n = 150003;
-  uint8_t *old = tl_app(old_n, 41), *img = tl_app(n, 42);
+  bool swap = mode == IAP_SLOTS_SWAP;  /* its own user flash, 0x08020000 */
+  uint32_t base = swap ? SWAP_BASE : TL_USER_BASE;
+  uint8_t *old = tl_image(old_n, TL_SP, base + 0x1C9u, 41);
+  uint8_t *img = tl_image(n, TL_SP, base + 0x1C9u, 42);
 
-  iap_layout_init(&p.layout, mode, &user_area);
+  iap_layout_init(&p.layout, mode, swap ? &swap_user : &user_area);
   ck_assert(upload(&p, chip.dev, old, old_n, chunk));
   boot_go(false, &p, chip.dev, &d);  /* dual: installs the old image */
   ck_assert_int_eq(d.mode, BOOT_APPLICATION);
@@ -184,7 +192,7 @@ static void sweep_upload(enum iap_slots_mode mode, bool torn, size_t chunk, cons
     if (k < total - 1 || (k == total - 1 && !torn))
       ck_assert_msg(o != NEW, "%s: new image runs after a cut at op %ld of %ld", what, k,
                     total);
-    if (mode == IAP_SLOTS_DUAL && k < total)
+    if (mode != IAP_SLOTS_SINGLE && k < total)
       ck_assert_msg(o == OLD, "%s: cut at op %ld of %ld: %s, not the old image", what, k,
                     total, outcome_name[o]);
     if (k == total)
@@ -215,6 +223,10 @@ END_TEST
 START_TEST(dual_http_torn) { sweep_upload(IAP_SLOTS_DUAL, true, 1459, "dual http torn"); }
 END_TEST
 START_TEST(dual_http_clean) { sweep_upload(IAP_SLOTS_DUAL, false, 1459, "dual http clean"); }
+END_TEST
+START_TEST(swap_tftp_torn) { sweep_upload(IAP_SLOTS_SWAP, true, 512, "swap tftp torn"); }
+END_TEST
+START_TEST(swap_http_clean) { sweep_upload(IAP_SLOTS_SWAP, false, 1459, "swap http clean"); }
 END_TEST
 
 /* The copy sweep (dual): the new image committed in staging, the boot-time copy cut at every
@@ -268,6 +280,229 @@ END_TEST
 START_TEST(dual_copy_clean) { sweep_copy(false, "dual boot-time copy clean"); }
 END_TEST
 
+/* --- swap mode (iap_swap.h): 128 KiB bootloader area, primary 5-7, staging 8-10, scratch 11 */
+
+
+static uint8_t *swap_app(size_t size, uint32_t seed)
+{
+  return tl_image(size, TL_SP, SWAP_BASE + 0x1C9u, seed);
+}
+
+static void swap_policy(struct iap_policy *p)
+{
+  memset(p, 0, sizeof(*p));
+  p->verify = IAP_VERIFY_INTEGRITY;
+  iap_layout_init(&p->layout, IAP_SLOTS_SWAP, &swap_user);
+  ck_assert_int_eq(p->layout.mode, IAP_SLOTS_SWAP);
+}
+
+/* The staging slot holds exactly img (n bytes) under a verified record of sequence seq. */
+static void assert_staging_holds(const struct iap_policy *p, const uint8_t *img, size_t n,
+                                 uint32_t seq, const char *what, long k)
+{
+  struct iap_slot_status st;
+  iap_slot_inspect(chip.dev, &p->layout.staging, &p->layout.primary, IAP_VERIFY_INTEGRITY,
+                   NULL, &st);
+  ck_assert_msg(st.content == IAP_SLOT_VERIFIED && st.record.seq == seq
+                && st.record.image_len == n
+                && memcmp(tl_flash_at(&chip, p->layout.staging.base), img, n) == 0,
+                "%s: cut at op %ld: staging does not hold image #%u (%s)", what, (long)k,
+                (unsigned)seq, st.detail);
+}
+
+START_TEST(swap_layout)
+{
+  struct iap_layout l;
+  char why[200];
+  const struct image_area an3376 = { TL_USER_BASE, TL_USER_END };
+
+  ck_assert(iap_swap_layout(&l, &swap_user, why, sizeof(why)));
+  ck_assert_uint_eq(l.primary.base, 0x08020000u);
+  ck_assert_uint_eq(l.primary.end, 0x08080000u - 128u);
+  ck_assert_uint_eq(l.staging.base, 0x08080000u);
+  ck_assert_uint_eq(l.staging.end, 0x080E0000u - 128u);
+  ck_assert_uint_eq(l.scratch.base, 0x080E0000u);
+  ck_assert_uint_eq(l.scratch.end, 0x08100000u);
+  iap_layout_init(&l, IAP_SLOTS_SWAP, &swap_user);
+  ck_assert_uint_eq(iap_layout_max_image(&l), 392960u);
+  ck_assert(!iap_swap_layout(&l, &an3376, why, sizeof(why)));
+  ck_assert_str_eq(why, "slots swap pairs sectors of one size: sector 4 at 0x08010000 is "
+                   "64 KiB and sector 5 is 128 KiB; start the user flash at 0x08020000 (a "
+                   "128 KiB bootloader area)");
+  iap_layout_init(&l, IAP_SLOTS_SWAP, &an3376);
+  ck_assert_int_eq(l.mode, IAP_SLOTS_SINGLE);
+  const struct image_area two = { 0x080C0000u, TL_USER_END };
+  ck_assert(!iap_swap_layout(&l, &two, why, sizeof(why)));
+  ck_assert_str_eq(why, "slots swap needs three sectors of user flash or more (two slots and "
+                   "a scratch); user flash 0x080c0000 has 2");
+}
+END_TEST
+
+/* The upgrade: old installed, new uploaded; the boot-time swap cut at every op, then (every
+ * third cut) again during the resumed swap. The next power-on must run the complete new image
+ * and staging must hold the complete old one, verified: it was never lost. */
+static void sweep_swap(bool torn, const char *what)
+{
+  struct iap_policy p;
+  struct sweep s = { 0 };
+  struct boot_decision d;
+  size_t old_n = 300001, n = 250003;
+  uint8_t *old = swap_app(old_n, 45), *img = swap_app(n, 46);
+
+  swap_policy(&p);
+  ck_assert(upload(&p, chip.dev, old, old_n, 512));
+  boot_go(false, &p, chip.dev, &d);
+  ck_assert(d.installed);
+  ck_assert_int_eq(d.mode, BOOT_APPLICATION);
+  ck_assert(upload(&p, chip.dev, img, n, 512));
+  uint8_t *staged = tl_flash_snapshot(&chip);
+
+  struct cut_dev c;
+  cut_init(&c, &chip, -1, false, 0);
+  boot_go(false, &p, &c.dev, &d);
+  ck_assert(d.installed && !d.swap.revert && !d.swap.resumed);
+  ck_assert_uint_eq(d.swap.steps_done, 10);  /* 3 units x 3 steps, and the records */
+  long total = c.ops;
+  ck_assert_int_eq(power_on(&p, old, old_n, img, n), NEW);
+  assert_staging_holds(&p, old, old_n, 1, what, -1);
+  for (long k = 0; k < total; k++) {
+    memcpy(chip.mem, staged, STM32_FLASH_SIZE);
+    cut_init(&c, &chip, k, torn, 4000u + (uint32_t)k);
+    boot_go(false, &p, &c.dev, &d);
+    ck_assert(c.off);
+    if (k % 3 == 0) {  /* a second cut, during the resumed swap */
+      struct cut_dev c2;
+      cut_init(&c2, &chip, (k * 7) % 5, torn, 5000u + (uint32_t)k);
+      boot_go(false, &p, &c2.dev, &d);
+    }
+    enum outcome o = power_on(&p, old, old_n, img, n);
+    s.count[o]++;
+    ck_assert_msg(o == NEW, "%s: cut at op %ld of %ld: %s", what, k, total, outcome_name[o]);
+    assert_staging_holds(&p, old, old_n, 1, what, k);
+  }
+  s.n = total;
+  report(what, &s);
+  free(staged);
+  free(old);
+  free(img);
+}
+
+START_TEST(swap_torn) { sweep_swap(true, "swap boot-time swap torn"); }
+END_TEST
+START_TEST(swap_clean) { sweep_swap(false, "swap boot-time swap clean"); }
+END_TEST
+
+/* The revert: a swapped-in image that no longer verifies in primary (one byte changed) goes
+ * back to staging, unrecorded, and the old image runs again; cut at every op of the revert,
+ * the next power-on must run the old image. */
+static void sweep_revert(bool torn, const char *what)
+{
+  struct iap_policy p;
+  struct sweep s = { 0 };
+  struct boot_decision d;
+  size_t old_n = 200003, n = 350001;
+  uint8_t *old = swap_app(old_n, 47), *img = swap_app(n, 48);
+
+  swap_policy(&p);
+  ck_assert(upload(&p, chip.dev, old, old_n, 1459));
+  boot_go(false, &p, chip.dev, &d);
+  ck_assert(upload(&p, chip.dev, img, n, 1459));
+  boot_go(false, &p, chip.dev, &d);
+  ck_assert_int_eq(power_on(&p, old, old_n, img, n), NEW);
+  chip.mem[p.layout.primary.base - STM32_FLASH_BASE + 300000u] ^= 0x01;  /* bit rot */
+  uint8_t *rotten = tl_flash_snapshot(&chip);
+
+  struct cut_dev c;
+  cut_init(&c, &chip, -1, false, 0);
+  boot_go(false, &p, &c.dev, &d);
+  ck_assert(d.installed && d.swap.revert);
+  ck_assert_int_eq(d.mode, BOOT_APPLICATION);
+  ck_assert_int_eq(d.staging.content, IAP_SLOT_UNRECORDED);  /* never installed again */
+  long total = c.ops;
+  boot_go(false, &p, chip.dev, &d);
+  ck_assert(!d.installed);
+  for (long k = 0; k < total; k++) {
+    memcpy(chip.mem, rotten, STM32_FLASH_SIZE);
+    cut_init(&c, &chip, k, torn, 6000u + (uint32_t)k);
+    boot_go(false, &p, &c.dev, &d);
+    ck_assert(c.off);
+    enum outcome o = power_on(&p, old, old_n, img, n);
+    s.count[o]++;
+    ck_assert_msg(o == OLD, "%s: cut at op %ld of %ld: %s", what, k, total, outcome_name[o]);
+  }
+  s.n = total;
+  report(what, &s);
+  free(rotten);
+  free(old);
+  free(img);
+}
+
+START_TEST(revert_torn) { sweep_revert(true, "swap revert torn"); }
+END_TEST
+START_TEST(revert_clean) { sweep_revert(false, "swap revert clean"); }
+END_TEST
+
+/* A swap cut short is finished even with Key held (its halves are in three places); a new
+ * one does not start with Key held. */
+START_TEST(swap_key_held)
+{
+  struct iap_policy p;
+  struct boot_decision d;
+  size_t old_n = 140001, n = 260001;
+  uint8_t *old = swap_app(old_n, 49), *img = swap_app(n, 50);
+
+  swap_policy(&p);
+  ck_assert(upload(&p, chip.dev, old, old_n, 512));
+  boot_go(true, &p, chip.dev, &d);
+  ck_assert(!d.installed);
+  ck_assert_int_eq(d.reason, BOOT_REASON_KEY);
+  boot_go(false, &p, chip.dev, &d);
+  ck_assert(d.installed);
+  ck_assert(upload(&p, chip.dev, img, n, 512));
+  struct cut_dev c;
+  cut_init(&c, &chip, 700, false, 0);  /* unit 0, step 1: primary 0 half written */
+  boot_go(false, &p, &c.dev, &d);
+  boot_go(true, &p, chip.dev, &d);
+  ck_assert(d.installed && d.swap.resumed);
+  ck_assert_uint_gt(d.swap.steps_skipped, 0);
+  ck_assert_int_eq(d.swap.fr, FLASH_OK);
+  ck_assert_int_eq(d.mode, BOOT_IAP_MODE);
+  ck_assert_int_eq(d.primary.content, IAP_SLOT_VERIFIED);
+  ck_assert_uint_eq(d.primary.record.seq, 2);
+  ck_assert_int_eq(power_on(&p, old, old_n, img, n), NEW);
+  free(old);
+  free(img);
+}
+END_TEST
+
+/* A third upload replaces the fallback: staging then holds the second image. */
+START_TEST(swap_three_upgrades)
+{
+  struct iap_policy p;
+  struct boot_decision d;
+  uint8_t *a = swap_app(100001, 51), *b = swap_app(392960, 52), *c = swap_app(9999, 53);
+
+  swap_policy(&p);
+  ck_assert(upload(&p, chip.dev, a, 100001, 512));
+  boot_go(false, &p, chip.dev, &d);
+  ck_assert(upload(&p, chip.dev, b, 392960, 512));  /* the largest image */
+  boot_go(false, &p, chip.dev, &d);
+  ck_assert_int_eq(power_on(&p, a, 100001, b, 392960), NEW);
+  assert_staging_holds(&p, a, 100001, 1, "three upgrades", -1);
+  ck_assert(upload(&p, chip.dev, c, 9999, 512));
+  boot_go(false, &p, chip.dev, &d);
+  ck_assert_int_eq(power_on(&p, b, 392960, c, 9999), NEW);
+  assert_staging_holds(&p, b, 392960, 2, "three upgrades", -1);
+  uint8_t *big = swap_app(392961, 54);  /* one byte over: refused, c still runs */
+  ck_assert(!upload(&p, chip.dev, big, 392961, 512));
+  ck_assert_int_eq(power_on(&p, b, 392960, c, 9999), NEW);
+  free(big);
+  free(a);
+  free(b);
+  free(c);
+}
+END_TEST
+
 static void setup(void)
 {
   tl_flash_open(&chip);
@@ -294,6 +529,15 @@ static Suite *powercut_suite(void)
   tcase_add_test(tc, dual_http_clean);
   tcase_add_test(tc, dual_copy_torn);
   tcase_add_test(tc, dual_copy_clean);
+  tcase_add_test(tc, swap_tftp_torn);
+  tcase_add_test(tc, swap_http_clean);
+  tcase_add_test(tc, swap_layout);
+  tcase_add_test(tc, swap_torn);
+  tcase_add_test(tc, swap_clean);
+  tcase_add_test(tc, revert_torn);
+  tcase_add_test(tc, revert_clean);
+  tcase_add_test(tc, swap_key_held);
+  tcase_add_test(tc, swap_three_upgrades);
   suite_add_tcase(s, tc);
   return s;
 }

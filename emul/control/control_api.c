@@ -110,7 +110,7 @@ static json_t *slots_json(const struct board_status *s)
   json_t *list = json_array();
   if (list == NULL)
     return NULL;
-  for (unsigned i = 0; i < s->slot_count && i < 2; i++) {
+  for (unsigned i = 0; i < s->slot_count && i < 3; i++) {
     const struct control_image_slot *sl = &s->slots[i];
     json_t *record = sl->record
       ? json_pack("{s:I,s:I,s:I,s:s}", "seq", (json_int_t)sl->seq,

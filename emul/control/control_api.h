@@ -56,10 +56,10 @@ struct board_status {
   uint32_t erase_count[STM32_FLASH_SECTOR_COUNT];
   /* The boot policy and the slots, as the last reset found them. */
   const char *boot_verify;          /* "vectors", "integrity" or "signature" */
-  const char *layout;               /* "single" or "dual" */
-  unsigned slot_count;              /* 1 (single) or 2 (dual) */
+  const char *layout;               /* "single", "dual" or "swap" */
+  unsigned slot_count;              /* 1 (single), 2 (dual), 3 (swap: and the scratch) */
   struct control_image_slot {
-    const char *name;               /* "primary", "staging" */
+    const char *name;               /* "primary", "staging", "scratch" */
     uint32_t address, end;          /* [address, end) */
     uint32_t max_image;             /* bytes an image (and trailer) may take */
     const char *content;            /* iap_slot_content_str(): empty, verified, ... */
@@ -67,7 +67,7 @@ struct board_status {
     bool record;                    /* a committed record: the fields below */
     uint32_t seq, image_len, trailer_len;
     char sha256[65];
-  } slots[2];
+  } slots[3];
   /* The flash as silicon (flash_silicon.h). */
   bool busy;                        /* an operation stalls the board now */
   const char *timing;               /* "none", "typical", "max" */

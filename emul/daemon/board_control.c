@@ -40,7 +40,7 @@ static void control_status(void *ctx, struct board_status *s)
   const struct iap_slot_status *st[2] = { &d->primary, &d->staging };
   s->boot_verify = iap_verify_str(b->bl.policy.verify);
   s->layout = iap_slots_str(l->mode);
-  s->slot_count = l->mode == IAP_SLOTS_DUAL ? 2 : 1;
+  s->slot_count = l->mode == IAP_SLOTS_SINGLE ? 1 : 2;
   for (unsigned i = 0; i < s->slot_count; i++) {
     struct control_image_slot *sl = &s->slots[i];
     sl->name = i == 0 ? "primary" : "staging";
@@ -54,6 +54,17 @@ static void control_status(void *ctx, struct board_status *s)
     sl->image_len = st[i]->record.image_len;
     sl->trailer_len = st[i]->record.trailer_len;
     iap_hex(st[i]->record.sha256, sizeof(st[i]->record.sha256), sl->sha256);
+  }
+  if (l->mode == IAP_SLOTS_SWAP) {
+    /* The scratch sector holds no image of its own: each unit passes through it. */
+    struct control_image_slot *sl = &s->slots[s->slot_count++];
+    memset(sl, 0, sizeof(*sl));
+    sl->name = "scratch";
+    sl->address = l->scratch.base;
+    sl->end = l->scratch.end;
+    sl->content = "scratch";
+    sl->detail = "each sector of a swap passes through it; its last 256 bytes are the "
+                 "swap's journal";
   }
   s->rx_dropped_stalled = b->port.rx_dropped_stalled;
   s->busy = flash_silicon_busy(&b->silicon, clock_now_us());

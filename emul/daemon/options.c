@@ -18,6 +18,7 @@
 #include "http_opts.h"
 #include "iap_opts.h"
 #include "lwip/init.h"
+#include "iap_swap.h"
 #include "signing_key.h"
 #include "stm32f407.h"
 #include "tftp_opts.h"
@@ -121,10 +122,13 @@ static const struct option_spec specs[] = {
   { "signing-key", OPT_SIGNING_KEY, "FILE", "signing-key",
     "public key (PEM or DER, ECDSA P-256) that images\n"
     "must be signed with under --boot-verify signature" },
-  { "slots", OPT_SLOTS, "single|dual", "slots",
+  { "slots", OPT_SLOTS, "single|dual|swap", "slots",
     "single: one slot, uploads erase the running image\n"
     "(AN3376); dual: uploads go to a staging slot and\n"
-    "are installed at reset (default: single)" },
+    "are copied into primary at reset; swap: the same,\n"
+    "but images swap through a scratch sector and the\n"
+    "old one stays as the fallback (needs user-flash\n"
+    "0x08020000) (default: single)" },
   { "flash-timing", OPT_FLASH_TIMING, "none|typical|max", "flash-timing",
     "flash operations take the STM32F407 datasheet's\n"
     "typical or maximum time, and the board stalls\n"
@@ -865,7 +869,7 @@ static bool apply_value(struct iapd_options *o, int id, const char *text, char *
   case OPT_BOOT_VERIFY:
     return PARSE_KEYWORD(boot_verify, boot_policy_name, IAP_VERIFY_SIGNATURE, "boot policy");
   case OPT_SLOTS:
-    return PARSE_KEYWORD(slots, slot_layout_name, IAP_SLOTS_DUAL, "slot layout");
+    return PARSE_KEYWORD(slots, slot_layout_name, IAP_SLOTS_SWAP, "slot layout");
   case OPT_SIGNING_KEY:
     return parse_path(text, o->signing_key_path, sizeof(o->signing_key_path), why, size);
   case OPT_FLASH_TIMING:
@@ -1366,6 +1370,15 @@ static bool check_policy(const struct iapd_options *o, FILE *err)
     fprintf(err, "iapd: slots dual needs two sectors of user flash or more; user-flash "
             "0x%08x leaves one\n", (unsigned)o->user_flash);
     return false;
+  }
+  if (o->slots == IAP_SLOTS_SWAP) {
+    struct iap_layout l;
+    struct image_area user = { o->user_flash, USER_FLASH_END_ADDRESS };
+    char why[200];
+    if (!iap_swap_layout(&l, &user, why, sizeof(why))) {
+      fprintf(err, "iapd: %s\n", why);
+      return false;
+    }
   }
   if (o->boot_verify == IAP_VERIFY_SIGNATURE && o->signing_key_path[0] == '\0') {
     fprintf(err, "iapd: boot-verify signature needs signing-key FILE, the public key the "

@@ -5,7 +5,8 @@
 # sector), and once on the largest single-slot image, 982912 bytes (TFTP, torn, direct: every
 # erase, the first and last 64 operations and 500 more at random). Each run's report is
 # printed. Every point of every sweep must pass (issue 12: N of N); in dual mode that includes
-# the cuts of the boot-time install.
+# the cuts of the boot-time install. Swap slots (user flash 0x08020000) are swept twice, TFTP
+# torn on the STM32 driver and HTTP clean on the direct one, boot-time swap included.
 set -u
 . "${TESTS_DIR:-$(dirname "$0")/..}/integration/lib.sh"
 TEST_NAME=silicon_sweeps
@@ -16,6 +17,7 @@ WORK=$(mktemp -d) || hard_error "mktemp failed"
 trap 'rm -rf "$WORK"' EXIT
 "$MKIMAGE" --link 0x08010000 --size 73728 --seed 93 -o "$WORK/app72k.bin" || hard_error "mkimage"
 "$MKIMAGE" --link 0x08010000 --size 982912 --seed 94 -o "$WORK/app960k.bin" || hard_error "mkimage"
+"$MKIMAGE" --link 0x08020000 --size 73728 --seed 95 -o "$WORK/swap72k.bin" || hard_error "mkimage"
 
 # sweep ARGS...: runs it, prints its report, checks it as said above.
 sweep() {
@@ -41,5 +43,8 @@ for slots in single dual; do
   done
 done
 sweep --mode torn --flash-driver direct --seed 2 "$WORK/app960k.bin"
+# swap (user flash 0x08020000): the upload and the boot-time swap, one protocol per mode.
+sweep --slots swap --mode torn --flash-driver stm32 --seed 2 "$WORK/swap72k.bin"
+sweep --slots swap --http --mode clean --flash-driver direct --seed 2 "$WORK/swap72k.bin"
 say "every sweep as expected:"
 cat "$WORK/summary" >&2

@@ -112,7 +112,7 @@ function showStatus(s) {
   }
   if (s.slots)
     $('policy').textContent = `boot policy ${s.slots.boot_verify}, ${s.slots.layout} slot` +
-      (s.slots.layout === 'dual' ? 's' : '');
+      (s.slots.layout !== 'single' ? 's' : '');
 }
 
 /* The slot a sector belongs to, from the status's slot list. */
