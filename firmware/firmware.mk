@@ -57,7 +57,8 @@ FW_CPPFLAGS := -I$(SRCDIR)/firmware/lwip-arch -I$(SRCDIR)/firmware -I$(SRCDIR)/s
 	-I$(LWIP_DIR)/src/include -I$(MBEDTLS_DIR)/include -I$(OUT)/gen \
 	'-DMBEDTLS_CONFIG_FILE="mbedtls_verify_config.h"' \
 	-DIAP_WITH_SIGNATURE=$(if $(findstring IAP_VERIFY_SIGNATURE,$(DEFS)),1,0) \
-	-DIAP_WITH_DUAL_SLOTS=$(if $(findstring IAP_SLOTS_DUAL,$(DEFS)),1,0) \
+	-DIAP_WITH_DUAL_SLOTS=$(if $(findstring IAP_SLOTS_DUAL,$(DEFS))$(findstring IAP_SLOTS_SWAP,$(DEFS)),1,0) \
+	-DIAP_SLOTS_FIXED=1 \
 	-DIAP_WITH_INTEGRITY=$(if $(findstring IAP_VERIFY_VECTORS,$(DEFS)),0,1) $(DEFS)
 FW_CFLAGS := $(ARCH) -std=gnu11 -Os -g -flto -ffunction-sections -fdata-sections \
 	-fno-common -fno-unwind-tables -fno-asynchronous-unwind-tables \
@@ -205,7 +206,7 @@ $(OUT)/hello-app.bin: $(OUT)/hello-app.elf
 # more; everything with the integrity check; and the signature build, whose check is the one
 # with a library of bignums and a heap behind it. Each gets the hello application linked at
 # its own user flash.
-QEMU_ROWS ?= tftp both-log-dhcp integrity-dhcp signature
+QEMU_ROWS ?= tftp both-log-dhcp integrity-dhcp swap signature
 
 .PHONY: qemu
 qemu: $(OUT)/hello-app.bin $(foreach r,$(QEMU_ROWS),qemu-$(r))
@@ -226,6 +227,7 @@ SIZE_ROWS := \
 	both|1|1|0|0|- both-dhcp|1|1|0|1|- both-log|1|1|1|0|- both-log-dhcp|1|1|1|1|41196 \
 	integrity|1|1|1|0|-|IAP_VERIFY_INTEGRITY integrity-dhcp|1|1|1|1|-|IAP_VERIFY_INTEGRITY \
 	dual|1|1|1|0|-|IAP_VERIFY_INTEGRITY|0x08010000|IAP_SLOTS_DUAL \
+	swap|1|1|1|0|-|IAP_VERIFY_INTEGRITY|0x08020000|IAP_SLOTS_SWAP \
 	signature|1|1|1|0|-|IAP_VERIFY_SIGNATURE|0x08020000
 # Fields 7, 8 and 9, when present: the boot policy (IAP_BOOT_VERIFY), the user flash address,
 # and the slot layout (IAP_SLOTS; the others are single). The rows without a policy are

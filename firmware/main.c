@@ -33,12 +33,12 @@
  * ask for them by name in DEFS. */
 _Static_assert(IAP_BOOT_VERIFY != IAP_VERIFY_SIGNATURE || IAP_WITH_SIGNATURE,
                "IAP_BOOT_VERIFY is signature but IAP_WITH_SIGNATURE is 0");
-_Static_assert(IAP_SLOTS != IAP_SLOTS_DUAL || IAP_WITH_DUAL_SLOTS,
-               "IAP_SLOTS is dual but IAP_WITH_DUAL_SLOTS is 0");
+_Static_assert(IAP_SLOTS == IAP_SLOTS_SINGLE || IAP_WITH_DUAL_SLOTS,
+               "IAP_SLOTS is dual or swap but IAP_WITH_DUAL_SLOTS is 0");
 _Static_assert(IAP_BOOT_VERIFY == IAP_VERIFY_VECTORS || IAP_WITH_INTEGRITY,
                "IAP_BOOT_VERIFY checks records but IAP_WITH_INTEGRITY is 0");
-_Static_assert(IAP_SLOTS != IAP_SLOTS_DUAL || IAP_WITH_INTEGRITY,
-               "IAP_SLOTS is dual (installs only a verified image) but IAP_WITH_INTEGRITY is 0");
+_Static_assert(IAP_SLOTS == IAP_SLOTS_SINGLE || IAP_WITH_INTEGRITY,
+               "IAP_SLOTS is dual or swap (installs only a verified image) but IAP_WITH_INTEGRITY is 0");
 
 static struct bootloader bootloader;
 static struct iap_pubkey signing_key = { IAP_SIGNING_KEY_POINT, { 0 } };

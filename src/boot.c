@@ -162,19 +162,18 @@ void boot_go(bool key_held, const struct iap_policy *p, const struct flash_dev *
                                                             : IAP_VERIFY_INTEGRITY;
   struct iap_slot_status primary, staging;
   struct iap_install_result install;
-  struct iap_swap_result swap;
+  struct iap_swap_result swap;  /* set by swap_slots(): read in swap mode only */
   bool installed = false;
 
   memset(&staging, 0, sizeof(staging));
   memset(&install, 0, sizeof(install));
   memset(&primary, 0, sizeof(primary));
-  memset(&swap, 0, sizeof(swap));
-  if (IAP_WITH_INTEGRITY && IAP_WITH_DUAL_SLOTS && l->mode == IAP_SLOTS_SWAP)
+  if (IAP_WITH_INTEGRITY && iap_layout_mode(l) == IAP_SLOTS_SWAP)
     swap_slots(key_held, p, flash, level, &primary, &staging, &swap, &installed);
   else if (IAP_WITH_INTEGRITY) {
     iap_slot_inspect(flash, &l->primary, &l->primary, level, p->key, &primary);
   }
-  if (IAP_WITH_INTEGRITY && IAP_WITH_DUAL_SLOTS && l->mode == IAP_SLOTS_DUAL) {
+  if (IAP_WITH_INTEGRITY && iap_layout_mode(l) == IAP_SLOTS_DUAL) {
     iap_slot_inspect(flash, &l->staging, &l->primary, level, p->key, &staging);
     if (!key_held)
       install_staging(p, flash, level, &primary, &staging, &install, &installed);
@@ -187,7 +186,8 @@ void boot_go(bool key_held, const struct iap_policy *p, const struct flash_dev *
   out->staging = staging;
   out->installed = installed;
   out->install = install;
-  out->swap = swap;
+  if (IAP_WITH_INTEGRITY && iap_layout_mode(l) == IAP_SLOTS_SWAP)
+    out->swap = swap;
   if (!IAP_WITH_INTEGRITY || out->mode != BOOT_APPLICATION || p->verify == IAP_VERIFY_VECTORS)
     return;
   if (primary.content != IAP_SLOT_VERIFIED) {

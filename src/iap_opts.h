@@ -39,17 +39,25 @@
 #define IAP_WITH_INTEGRITY 1
 #endif
 
-/* The slot layout (iapd: --slots): IAP_SLOTS_SINGLE (AN3376) or IAP_SLOTS_DUAL. */
+/* The slot layout (iapd: --slots): IAP_SLOTS_SINGLE (AN3376), IAP_SLOTS_DUAL or
+ * IAP_SLOTS_SWAP. */
 #if !defined IAP_SLOTS
 #define IAP_SLOTS IAP_SLOTS_SINGLE
 #endif
 
 /* The dual layout's code compiled in (the staging slot, the install at reset); 0 leaves it
  * out, and the layout is single whatever the configuration says. The firmware sets it for
- * IAP_SLOTS_DUAL builds only; iapd always has it. Used as a constant in plain `if`s, so the
+ * IAP_SLOTS_DUAL and IAP_SLOTS_SWAP builds only; iapd always has it. Used as a constant in plain `if`s, so the
  * compiler drops the code it guards, strings included. */
 #if !defined IAP_WITH_DUAL_SLOTS
 #define IAP_WITH_DUAL_SLOTS 1
+#endif
+
+/* 1: IAP_SLOTS is the only two-slot layout the code handles (iap_layout_mode()), so the
+ * compiler drops the other's install (the firmware, where the layout is built in); 0: the
+ * configured one (iapd). */
+#if !defined IAP_SLOTS_FIXED
+#define IAP_SLOTS_FIXED 0
 #endif
 
 #if !defined USE_IAP_TFTP

@@ -15,18 +15,24 @@ void iap_layout_init(struct iap_layout *l, enum iap_slots_mode mode,
                      const struct image_area *user)
 {
   memset(l, 0, sizeof(*l));
-  l->mode = mode;
   l->user = *user;
   l->primary = *user;
   l->staging = *user;
-  if (mode == IAP_SLOTS_SWAP) {
+  /* IAP_WITH_DUAL_SLOTS 0 (a constant): the layouts below are compiled out; IAP_SLOTS_FIXED:
+   * all but IAP_SLOTS's. */
+  if (IAP_SLOTS_FIXED && mode != IAP_SLOTS_SINGLE)
+    mode = (enum iap_slots_mode)IAP_SLOTS;
+  l->mode = mode;
+  if (IAP_WITH_DUAL_SLOTS && mode == IAP_SLOTS_SWAP) {
     char why[8];
     if (!iap_swap_layout(l, user, why, sizeof(why)))
       iap_layout_init(l, IAP_SLOTS_SINGLE, user);
     return;
   }
-  if (mode != IAP_SLOTS_DUAL)
+  if (!IAP_WITH_DUAL_SLOTS || mode != IAP_SLOTS_DUAL) {
+    l->mode = IAP_SLOTS_SINGLE;
     return;
+  }
   /* The split point that makes the smaller slot largest; the first such one. */
   int first = stm32_flash_sector_of(user->base), last = stm32_flash_sector_of(user->end - 1);
   uint32_t best = 0, split = user->end;
@@ -62,12 +68,9 @@ uint32_t iap_layout_max_image(const struct iap_layout *l)
 
 const char *iap_slots_str(enum iap_slots_mode mode)
 {
-  switch (mode) {
-  case IAP_SLOTS_SINGLE: return "single";
-  case IAP_SLOTS_DUAL:   return "dual";
-  case IAP_SLOTS_SWAP:   return "swap";
-  }
-  return "unknown";
+  if (!IAP_WITH_DUAL_SLOTS || mode == IAP_SLOTS_SINGLE)
+    return "single";
+  return mode == IAP_SLOTS_DUAL ? "dual" : "swap";
 }
 
 const char *iap_verify_str(enum iap_verify verify)

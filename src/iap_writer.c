@@ -58,7 +58,7 @@ void iap_writer_init(struct iap_writer *w, const struct image_area *area,
 /* dual or swap: uploads go to the staging slot. */
 static bool dual(const struct iap_writer *w)
 {
-  return IAP_WITH_DUAL_SLOTS && w->policy.layout.mode != IAP_SLOTS_SINGLE;
+  return iap_layout_mode(&w->policy.layout) != IAP_SLOTS_SINGLE;
 }
 
 /* "the user flash 0x08010000-0x080fffff holds N bytes", or the dual layout's limit. */

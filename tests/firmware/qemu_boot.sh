@@ -106,7 +106,7 @@ for dir in "$fw"/size/*/; do
     *+verify*)   # the probe's checks run once in IAP mode, on QEMU's zeroed flash
       iap_lines "Key button held" | sed '$i\
 boot: verify probe: signature invalid' >"$tmp/want" ;;
-    *log*|integrity*|dual|signature) iap_lines "Key button held" >"$tmp/want" ;;
+    *log*|integrity*|dual|swap|signature) iap_lines "Key button held" >"$tmp/want" ;;
     *) : >"$tmp/want" ;;
   esac
   run "$name" "$dir/iapd-boot.bin" "$tmp/want"
@@ -154,17 +154,21 @@ for dir in "$fw"/qemu/*/; do
         || { echo "FAIL: qemu $name: iapd-image sign failed"; failed=$((failed + 1)); continue; }
       file=$tmp/$name.signed ;;
   esac
+  # The primary slot's record: the last 128 bytes of the flash, or in the swap layout 256
+  # bytes before the end of sector 7 (src/iap_swap.h).
+  recaddr=0x080fff80
+  [ "$name" = swap ] && recaddr=0x0807ff00
   record "$file" "$app_size" "$base" "$tmp/$name.rec" || { echo "FAIL: cannot write a record"; exit 1; }
   record "$file" "$app_size" "$base" "$tmp/$name.bad.rec" flip || exit 1
   case $name in
-    *log*|integrity*|dual|signature)
+    *log*|integrity*|dual|swap|signature)
       iap_lines "invalid application" | sed '2i\
 boot: warning: cannot start the application: not an application image: initial stack pointer 0x00000000 is not a word-aligned address in SRAM (0x20000000-0x20020000) or CCM RAM (0x10000000-0x10010000)' >"$tmp/want"
       printf '%s\n' "board: power on, 16 MHz (PLL did not lock: HSI)" \
         "boot: jump to application: MSP=0x20020000 PC=$pc" \
         "app: hello from $base" >"$tmp/want-app"
       case $name in
-        integrity*|dual|signature)
+        integrity*|dual|swap|signature)
           iap_lines "image integrity: SHA-256 mismatch at $base, $app_size bytes" >"$tmp/want-bad" ;;
         *)  # AN3376's check (the size report's rows without a policy): no record is read
           cp "$tmp/want-app" "$tmp/want-bad" ;;
@@ -173,17 +177,17 @@ boot: warning: cannot start the application: not an application image: initial s
       : >"$tmp/want"
       printf '%s\n' "app: hello from $base" >"$tmp/want-app"
       case $name in
-        integrity*|dual|signature) : >"$tmp/want-bad" ;;
+        integrity*|dual|swap|signature) : >"$tmp/want-bad" ;;
         *) cp "$tmp/want-app" "$tmp/want-bad" ;;  # AN3376's check: no record is read
       esac ;;
   esac
   run "$name-key-released-no-app" "$bin" "$tmp/want"
   run "$name-key-released-app" "$bin" "$tmp/want-app" \
     -device "loader,file=$file,addr=$base,force-raw=on" \
-    -device "loader,file=$tmp/$name.rec,addr=0x080fff80,force-raw=on"
+    -device "loader,file=$tmp/$name.rec,addr=$recaddr,force-raw=on"
   run "$name-key-released-app-bad-record" "$bin" "$tmp/want-bad" \
     -device "loader,file=$file,addr=$base,force-raw=on" \
-    -device "loader,file=$tmp/$name.bad.rec,addr=0x080fff80,force-raw=on"
+    -device "loader,file=$tmp/$name.bad.rec,addr=$recaddr,force-raw=on"
   if [ "$name" = signature ]; then
     # The same application unsigned, with a valid record of it: the hash matches, the
     # signature is missing.
