@@ -231,33 +231,47 @@ static void swap_init(struct swap *s, const struct flash_dev *f, const struct ia
                         - stm32_flash_sector_of(l->primary.base));
 }
 
+/* A swap under way: s set up and *from the first step to run; false when there is none. */
+static bool find_unfinished(struct swap *s, const struct flash_dev *f,
+                            const struct iap_layout *l, unsigned *from)
+{
+  *from = 0;
+  swap_init(s, f, l);
+  /* The journal first: once the last unit is under way, staging's record and marks may be
+   * erased or torn. A journal whose records step is marked is a finished swap's. */
+  if (read_record(f, journal_addr(s) + JOURNAL_IN, &l->staging, &s->in)
+      && started(s, last_unit_first_step(s))) {
+    s->have_out = read_record(f, journal_addr(s) + JOURNAL_OUT, &l->staging, &s->out);
+    *from = first_unmarked(s, last_unit_first_step(s) + 1u);
+    if (*from <= records_step(s))
+      return true;
+  }
+  /* An earlier unit: the records are where they were, the marks beside staging's. */
+  swap_init(s, f, l);
+  if (!read_record(f, iap_slot_meta_addr(&l->staging), &l->staging, &s->in) || !started(s, 0))
+    return false;
+  s->have_out = !s->revert
+                && read_record(f, iap_slot_meta_addr(&l->primary), &l->primary, &s->out);
+  *from = first_unmarked(s, 1);
+  return *from <= records_step(s);
+}
+
+bool iap_swap_unfinished(const struct flash_dev *f, const struct iap_layout *l)
+{
+  struct swap s;
+  unsigned from;
+  return find_unfinished(&s, f, l, &from);
+}
+
 bool iap_swap_resume(const struct flash_dev *f, const struct iap_layout *l,
                      struct iap_swap_result *out)
 {
   struct swap s;
-  unsigned from = 0;
+  unsigned from;
 
   memset(out, 0, sizeof(*out));
-  swap_init(&s, f, l);
-  /* The journal first: once the last unit is under way, staging's record and marks may be
-   * erased or torn. A journal whose records step is marked is a finished swap's. */
-  if (read_record(f, journal_addr(&s) + JOURNAL_IN, &l->staging, &s.in)
-      && started(&s, last_unit_first_step(&s))) {
-    s.have_out = read_record(f, journal_addr(&s) + JOURNAL_OUT, &l->staging, &s.out);
-    from = first_unmarked(&s, last_unit_first_step(&s) + 1u);
-  }
-  if (from == 0 || from > records_step(&s)) {
-    /* An earlier unit: the records are where they were, the marks beside staging's. */
-    swap_init(&s, f, l);
-    if (!read_record(f, iap_slot_meta_addr(&l->staging), &l->staging, &s.in)
-        || !started(&s, 0))
-      return false;
-    s.have_out = !s.revert
-                 && read_record(f, iap_slot_meta_addr(&l->primary), &l->primary, &s.out);
-    from = first_unmarked(&s, 1);
-    if (from > records_step(&s))
-      return false;
-  }
+  if (!find_unfinished(&s, f, l, &from))
+    return false;
   out->resumed = true;
   run(&s, from, out);
   return true;

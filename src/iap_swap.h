@@ -37,6 +37,11 @@
  * staging record; either says what to finish. A journal whose records step is marked is a
  * finished swap: nothing to do.
  *
+ * A swap is finished at every reset before anything else, so an upload never meets one,
+ * unless a flash error stopped it: then the upload abandons it (iap_writer.c erases the
+ * scratch and, with staging's record sector, every mark), or it would be resumed over the
+ * upload's bytes.
+ *
  * REVERT. When primary does not verify after a swap and staging holds the verified image it
  * replaced (a lower sequence number), the same steps run again as a revert: the old image
  * goes back to primary and what leaves it gets no record, so it is never installed again.
@@ -68,6 +73,9 @@ bool iap_swap_layout(struct iap_layout *l, const struct image_area *user, char *
 /* Finishes a swap a power cut interrupted, if the flash shows one; true when it ran. */
 bool iap_swap_resume(const struct flash_dev *f, const struct iap_layout *l,
                      struct iap_swap_result *out);
+
+/* True when the flash shows a swap cut short (what iap_swap_resume() would finish). */
+bool iap_swap_unfinished(const struct flash_dev *f, const struct iap_layout *l);
 
 /* Swaps the verified staging image described by in into primary. out_rec: primary's record
  * to keep in staging (an upgrade), or NULL (a revert, or primary holds no record). */

@@ -8,6 +8,7 @@
 #include "flash.h"
 #include "iap_format.h"
 #include "iap_opts.h"
+#include "iap_swap.h"
 #include "log.h"
 #include "image_record.h"
 #include "stm32f407.h"
@@ -266,6 +267,15 @@ static enum iap_status take_head(struct iap_writer *w, const uint8_t **data, siz
   if (dual(w))
     log_info("flash", "%s: into the staging slot at 0x%08x; installed at the next reset",
              w->protocol, (unsigned)w->slot.base);
+  /* Swap: a swap a flash error left unfinished would be resumed over this upload at the next
+   * reset; the scratch's erase abandons it (iap_swap.h). */
+  const struct iap_layout *l = &w->policy.layout;
+  if (IAP_WITH_INTEGRITY && iap_layout_mode(l) == IAP_SLOTS_SWAP
+      && iap_swap_unfinished(w->flash, l)) {
+    log_warn("flash", "%s: abandoning the swap a flash error left unfinished", w->protocol);
+    if (erase_sector(w, (unsigned)stm32_flash_sector_of(l->scratch.base), err) != IAP_OK)
+      return err->status;
+  }
   /* The slot's record goes first: no record of an earlier image survives the upload. */
   if (IAP_WITH_INTEGRITY
       && erase_sector(w, (unsigned)stm32_flash_sector_of(iap_slot_meta_addr(&w->slot)), err)

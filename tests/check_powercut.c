@@ -19,6 +19,7 @@
 
 #include "boot.h"
 #include "iap_slots.h"
+#include "iap_swap.h"
 #include "iap_writer.h"
 #include "testlib.h"
 
@@ -475,6 +476,44 @@ START_TEST(swap_key_held)
 }
 END_TEST
 
+/* A swap stopped by a flash error (the board then stays in IAP mode) and an upload in IAP
+ * mode: the upload abandons the swap, and the next reset swaps the upload in. Without that,
+ * the reset would resume the old swap over the upload's bytes. */
+START_TEST(swap_abandoned_by_upload)
+{
+  struct iap_policy p;
+  struct boot_decision d;
+  size_t old_n = 300001, n = 250003, c_n = 180001;
+  uint8_t *old = swap_app(old_n, 55), *img = swap_app(n, 56), *c_img = swap_app(c_n, 57);
+
+  swap_policy(&p);
+  ck_assert(upload(&p, chip.dev, old, old_n, 512));
+  boot_go(false, &p, chip.dev, &d);
+  ck_assert(upload(&p, chip.dev, img, n, 512));
+  uint8_t *staged = tl_flash_snapshot(&chip);
+  struct cut_dev c;
+  cut_init(&c, &chip, -1, false, 0);
+  boot_go(false, &p, &c.dev, &d);
+  long total = c.ops;
+  const long at[] = { total / 4, total / 2, 3 * total / 4, total - 30, total - 3 };
+  for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+    memcpy(chip.mem, staged, STM32_FLASH_SIZE);
+    cut_init(&c, &chip, at[i], false, 0);
+    boot_go(false, &p, &c.dev, &d);
+    ck_assert_int_ne(d.swap.fr, FLASH_OK);
+    ck_assert_msg(iap_swap_unfinished(chip.dev, &p.layout), "op %ld of %ld", at[i], total);
+    ck_assert(upload(&p, chip.dev, c_img, c_n, 1459));
+    ck_assert(!iap_swap_unfinished(chip.dev, &p.layout));
+    ck_assert_msg(power_on(&p, NULL, 0, c_img, c_n) == NEW, "flash error at op %ld of %ld: "
+                  "the upload after it does not run", at[i], total);
+  }
+  free(staged);
+  free(old);
+  free(img);
+  free(c_img);
+}
+END_TEST
+
 /* A third upload replaces the fallback: staging then holds the second image. */
 START_TEST(swap_three_upgrades)
 {
@@ -538,6 +577,7 @@ static Suite *powercut_suite(void)
   tcase_add_test(tc, revert_clean);
   tcase_add_test(tc, swap_key_held);
   tcase_add_test(tc, swap_three_upgrades);
+  tcase_add_test(tc, swap_abandoned_by_upload);
   suite_add_tcase(s, tc);
   return s;
 }
