@@ -80,6 +80,13 @@
 #define IAP_LOG 1
 #endif
 
+/* Debug lines (log_debug) compiled in: iapd shows them with -v. The firmware prints them only
+ * when built with LOG_DEBUG=1, so firmware.mk sets this to 0 otherwise and the text leaves
+ * the image. */
+#if !defined IAP_WITH_LOG_DEBUG
+#define IAP_WITH_LOG_DEBUG 1
+#endif
+
 /* CRC-32 of the images (src/crc32.c): 0, a 64-byte nibble table (the firmware: a 1 KiB or
  * larger table costs flash the bootloader sectors do not have); 1, slice-by-8, 8 KiB of tables
  * in RAM built at first use, a quarter of the instructions per byte (iapd: mk/src.am). */
