@@ -26,6 +26,7 @@ enum flash_result {
   FLASH_ERR_PARALLELISM,/* access width does not match PSIZE (RM0090 PGPERR) */
   FLASH_ERR_LOCKED,     /* control register locked (wrong key sequence) */
   FLASH_ERR_IO,         /* the backing store is lost or could not be synced (host only) */
+  FLASH_ERR_VERIFY,     /* read back differs from what was programmed (iap_program_checked) */
 };
 
 /* A short text for a result, for log lines and error messages. */

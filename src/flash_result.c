@@ -13,6 +13,7 @@ const char *flash_result_str(enum flash_result r)
   case FLASH_ERR_LOCKED:      return "flash control register is locked";
   case FLASH_ERR_IO:          return "the flash's backing store is gone or cannot be written "
                                      "(iapd: restart it)";
+  case FLASH_ERR_VERIFY:      return "read back differs from what was programmed";
   }
   return "unknown flash error";
 }

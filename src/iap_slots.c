@@ -124,7 +124,7 @@ enum flash_result iap_program_checked(const struct flash_dev *f, uint32_t addr,
     uint32_t n = len - done < CHUNK ? len - done : CHUNK;
     fr = flash_read(f, addr + done, back, n);
     if (fr == FLASH_OK && memcmp(back, data + done, n) != 0)
-      fr = FLASH_ERR_IO;  /* read back differs: the caller's "verify failed" */
+      fr = FLASH_ERR_VERIFY;
     done += n;
   }
   return fr;

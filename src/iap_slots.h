@@ -119,7 +119,7 @@ enum flash_result iap_flash_sha256(const struct flash_dev *f, uint32_t addr, uin
 enum flash_result iap_record_write(const struct flash_dev *f, uint32_t meta_addr,
                                    const struct iap_record *r);
 
-/* Programs len bytes and reads them back equal (FLASH_ERR_IO when they differ). */
+/* Programs len bytes and reads them back equal (FLASH_ERR_VERIFY when they differ). */
 enum flash_result iap_program_checked(const struct flash_dev *f, uint32_t addr,
                                       const uint8_t *data, uint32_t len);
 

@@ -506,8 +506,7 @@ enum iap_status iap_writer_finish(struct iap_writer *w, struct iap_result *resul
     fr = iap_record_write(w->flash, iap_slot_meta_addr(&w->slot), &rec);
     if (fr != FLASH_OK) {
       fail(err, IAP_ERR_FLASH, "writing the commit record at 0x%08x failed: %s",
-           (unsigned)iap_slot_meta_addr(&w->slot),
-           fr == FLASH_ERR_IO ? "read back differs" : flash_result_str(fr));
+           (unsigned)iap_slot_meta_addr(&w->slot), flash_result_str(fr));
       return stop(w, err);
     }
   }

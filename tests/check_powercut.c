@@ -514,6 +514,63 @@ START_TEST(swap_abandoned_by_upload)
 }
 END_TEST
 
+/* A cell that will not program (one bit of one byte stays 1): the read-back catches it, the
+ * swap stops with FLASH_ERR_VERIFY, and nothing unverified boots. */
+static uint32_t weak_addr;
+
+static enum flash_result weak_program(void *ctx, uint32_t addr, const void *data, size_t len)
+{
+  const struct flash_dev *inner = ctx;
+  enum flash_result fr = flash_program(inner, addr, data, len);
+  if (fr == FLASH_OK && weak_addr >= addr && weak_addr < addr + len)
+    chip.mem[weak_addr - STM32_FLASH_BASE] |= 0x01;
+  return fr;
+}
+
+static enum flash_result weak_erase(void *ctx, unsigned sector)
+{
+  return flash_erase_sector((const struct flash_dev *)ctx, sector);
+}
+
+static enum flash_result weak_read(void *ctx, uint32_t addr, void *buf, size_t len)
+{
+  return flash_read((const struct flash_dev *)ctx, addr, buf, len);
+}
+
+static enum flash_result weak_sync(void *ctx)
+{
+  return flash_sync((const struct flash_dev *)ctx);
+}
+
+START_TEST(swap_weak_cell)
+{
+  static const struct flash_dev_ops weak_ops = { weak_erase, weak_program, weak_read,
+                                                 weak_sync };
+  struct iap_policy p;
+  struct boot_decision d;
+  size_t old_n = 100001, n = 120001;
+  uint8_t *old = swap_app(old_n, 58), *img = swap_app(n, 59);
+
+  swap_policy(&p);
+  ck_assert(upload(&p, chip.dev, old, old_n, 512));
+  boot_go(false, &p, chip.dev, &d);
+  ck_assert(upload(&p, chip.dev, img, n, 512));
+  /* A byte of the new image in primary whose bit 0 must be programmed to 0. */
+  size_t at = 5000;
+  while (img[at] & 0x01)
+    at++;
+  weak_addr = p.layout.primary.base + (uint32_t)at;
+  struct flash_dev weak = { &weak_ops, (void *)chip.dev };
+  boot_go(false, &p, &weak, &d);
+  ck_assert_int_eq(d.swap.fr, FLASH_ERR_VERIFY);
+  ck_assert_str_eq(flash_result_str(d.swap.fr), "read back differs from what was programmed");
+  ck_assert_int_eq(d.mode, BOOT_IAP_MODE);
+  ck_assert_int_ne(d.primary.content, IAP_SLOT_VERIFIED);
+  free(old);
+  free(img);
+}
+END_TEST
+
 /* A third upload replaces the fallback: staging then holds the second image. */
 START_TEST(swap_three_upgrades)
 {
@@ -578,6 +635,7 @@ static Suite *powercut_suite(void)
   tcase_add_test(tc, swap_key_held);
   tcase_add_test(tc, swap_three_upgrades);
   tcase_add_test(tc, swap_abandoned_by_upload);
+  tcase_add_test(tc, swap_weak_cell);
   suite_add_tcase(s, tc);
   return s;
 }
