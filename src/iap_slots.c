@@ -10,6 +10,9 @@
 #include "stm32f407.h"
 
 #define CHUNK 256u
+/* The install's and the swap's program calls: 1 KiB each, so a 128 KiB sector takes 128
+ * calls (what a power-cut sweep has to cut) for 2 KiB of stack with the read-back. */
+#define COPY_CHUNK 1024u
 
 void iap_layout_init(struct iap_layout *l, enum iap_slots_mode mode,
                      const struct image_area *user)
@@ -319,9 +322,9 @@ static bool erased(const uint8_t *b, uint32_t n)
 enum flash_result iap_flash_copy(const struct flash_dev *f, uint32_t from, uint32_t to,
                                  uint32_t len)
 {
-  uint8_t buf[CHUNK];
+  uint8_t buf[COPY_CHUNK];
   for (uint32_t done = 0; done < len;) {
-    uint32_t n = len - done < CHUNK ? len - done : CHUNK;
+    uint32_t n = len - done < COPY_CHUNK ? len - done : COPY_CHUNK;
     enum flash_result fr = flash_read(f, from + done, buf, n);
     if (fr == FLASH_OK && !erased(buf, n))
       fr = iap_program_checked(f, to + done, buf, n);

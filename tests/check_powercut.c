@@ -347,7 +347,7 @@ static void sweep_swap(bool torn, const char *what)
   struct iap_policy p;
   struct sweep s = { 0 };
   struct boot_decision d;
-  size_t old_n = 300001, n = 250003;
+  size_t old_n = 264145, n = 20003;  /* old: into the last unit, whose copy is partial */
   uint8_t *old = swap_app(old_n, 45), *img = swap_app(n, 46);
 
   swap_policy(&p);
@@ -401,7 +401,7 @@ static void sweep_revert(bool torn, const char *what)
   struct iap_policy p;
   struct sweep s = { 0 };
   struct boot_decision d;
-  size_t old_n = 200003, n = 350001;
+  size_t old_n = 20003, n = 264145;
   uint8_t *old = swap_app(old_n, 47), *img = swap_app(n, 48);
 
   swap_policy(&p);
@@ -410,7 +410,7 @@ static void sweep_revert(bool torn, const char *what)
   ck_assert(upload(&p, chip.dev, img, n, 1459));
   boot_go(false, &p, chip.dev, &d);
   ck_assert_int_eq(power_on(&p, old, old_n, img, n), NEW);
-  chip.mem[p.layout.primary.base - STM32_FLASH_BASE + 300000u] ^= 0x01;  /* bit rot */
+  chip.mem[p.layout.primary.base - STM32_FLASH_BASE + 263000u] ^= 0x01;  /* bit rot */
   uint8_t *rotten = tl_flash_snapshot(&chip);
 
   struct cut_dev c;
@@ -461,8 +461,9 @@ START_TEST(swap_key_held)
   ck_assert(d.installed);
   ck_assert(upload(&p, chip.dev, img, n, 512));
   struct cut_dev c;
-  cut_init(&c, &chip, 700, false, 0);  /* unit 0, step 1: primary 0 half written */
+  cut_init(&c, &chip, 150, false, 0);  /* unit 0, step 1: primary 0 partly written */
   boot_go(false, &p, &c.dev, &d);
+  ck_assert(c.off);
   boot_go(true, &p, chip.dev, &d);
   ck_assert(d.installed && d.swap.resumed);
   ck_assert_uint_gt(d.swap.steps_skipped, 0);

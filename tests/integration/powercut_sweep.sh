@@ -8,9 +8,11 @@
 #     stay in IAP mode: the boot policy (integrity) wants a commit record the image matches;
 #   - clean cuts, single slot, the STM32 driver: every point passes, exit 0;
 #   - torn cuts, dual slots, the STM32 driver, seed 3: the upload into staging never touches
-#     the running image (the old image runs at all 37 points), and every one of the 70
+#     the running image (the old image runs at all 37 points), and every one of the 22
 #     operations of the boot-time install, cut, is followed by a power-on that runs the
-#     complete new image (the install resumes); IAP mode would fail the point.
+#     complete new image (the install resumes); IAP mode would fail the point;
+#   - the same with swap slots (user flash 0x08020000): every one of the 83 operations of
+#     the boot-time swap, cut, is followed by a power-on that runs the complete new image.
 # Each report is compared line for line. The sweep makes and tears down its own network
 # namespace.
 set -u
@@ -57,11 +59,22 @@ say "ok: clean, single, stm32: 37 of 37 passed (the old image at k=1, IAP mode a
 run_sweep 0 --slots dual --flash-driver stm32 --seed 3
 cat > "$OUT.want" <<'WANT'
 powercut-sweep: tftp, torn cuts, --slots dual, --flash-driver stm32, seed 3: 16384-byte image over a 20000-byte old one, 37 flash operations (erases: 1 2), 37 interruption points
-powercut-sweep: boot-time install: 70 flash operations, 70 interruption points
-  70 x the complete new image runs
+powercut-sweep: boot-time install: 22 flash operations, 22 interruption points
+  22 x the complete new image runs
   37 x the complete old image runs
-107 of 107 interruption points passed
+59 of 59 interruption points passed
 WANT
 diff -u "$OUT.want" "$OUT" >&2 || { rm -f "$OUT.want"; fail "the dual sweep's report changed (see the diff above)"; }
+say "ok: torn, dual, stm32: the old image at all 37 upload points, the new one after each of the 22 install cuts"
+
+run_sweep 0 --slots swap --flash-driver stm32 --seed 3
+cat > "$OUT.want" <<'WANT'
+powercut-sweep: tftp, torn cuts, --slots swap, --flash-driver stm32, seed 3: 16384-byte image over a 20000-byte old one, 37 flash operations (erases: 1 2), 37 interruption points
+powercut-sweep: boot-time install: 83 flash operations, 83 interruption points
+  83 x the complete new image runs
+  37 x the complete old image runs
+120 of 120 interruption points passed
+WANT
+diff -u "$OUT.want" "$OUT" >&2 || { rm -f "$OUT.want"; fail "the swap sweep's report changed (see the diff above)"; }
 rm -f "$OUT.want"
-say "ok: torn, dual, stm32: the old image at all 37 upload points, the new one after each of the 70 install cuts"
+say "ok: torn, swap, stm32: the old image at all 37 upload points, the new one after each of the 83 swap cuts"
