@@ -28,24 +28,30 @@ bool iap_swap_layout(struct iap_layout *l, const struct image_area *user, char *
   int first = stm32_flash_sector_of(user->base), last = stm32_flash_sector_of(user->end - 1);
   if (first < 0 || last < 0 || !stm32_flash_is_sector_start(user->base)) {
     iap_snprintf(why, why_size, "the user flash 0x%08x does not start a sector",
-             (unsigned)user->base);
+                 (unsigned)user->base);
     return false;
   }
   uint32_t size = stm32_flash_sector_size((unsigned)first);
   for (int s = first + 1; s <= last; s++)
     if (stm32_flash_sector_size((unsigned)s) != size) {
       iap_snprintf(why, why_size, "slots swap pairs sectors of one size: sector %d at 0x%08x "
-               "is %u KiB and sector %d is %u KiB; start the user flash at 0x%08x (a "
-               "128 KiB bootloader area)", first, (unsigned)user->base,
-               (unsigned)(size / 1024u), s, (unsigned)(stm32_flash_sector_size((unsigned)s)
-               / 1024u), (unsigned)stm32_flash_sector_base((unsigned)s));
+                   "is %u KiB and sector %d is %u KiB; start the user flash at 0x%08x (a "
+                   "128 KiB bootloader area)", first, (unsigned)user->base,
+                   (unsigned)(size / 1024u), s,
+                   (unsigned)(stm32_flash_sector_size((unsigned)s) / 1024u),
+                   (unsigned)stm32_flash_sector_base((unsigned)s));
       return false;
     }
+  /* Marks of all units but the last sit beside staging's record: 3 words each. */
   unsigned units = (unsigned)(last - first) / 2u;
+  _Static_assert(IAP_PROGRESS_OFFSET + 4u * 3u * (6u - 1u) <= IAP_SLOT_META_BYTES,
+                 "staging's metadata holds the marks of up to 6 units");
+  if (units > 6u)
+    units = 6u;
   if (units == 0) {
     iap_snprintf(why, why_size, "slots swap needs three sectors of user flash or more (two "
-             "slots and a scratch); user flash 0x%08x has %d", (unsigned)user->base,
-             last - first + 1);
+                 "slots and a scratch); user flash 0x%08x has %d", (unsigned)user->base,
+                 last - first + 1);
     return false;
   }
   uint32_t p = stm32_flash_sector_base((unsigned)first);

@@ -230,13 +230,57 @@ END_TEST
 START_TEST(swap_http_clean) { sweep_upload(IAP_SLOTS_SWAP, false, 1459, "swap http clean"); }
 END_TEST
 
+/* The boot-time sweep: from the flash `start` (a staged image), the power-on's operations
+ * cut one by one, k = 0 .. total-1, each cut followed, when `twice` and k % 3 == 0, by a
+ * second cut during the resumed work, then by a clean power-on that must run `want`; and,
+ * when keep_seq is not 0, staging must hold the old image under that sequence number. */
+struct boot_sweep {
+  const struct iap_policy *p;
+  const uint8_t *start;
+  long total;                /* operations of the uncut power-on */
+  bool torn, twice;
+  uint32_t seed;
+  const uint8_t *old, *img;
+  size_t old_n, n;
+  enum outcome want;
+  uint32_t keep_seq;
+  const char *what;
+};
+
+static void assert_staging_holds(const struct iap_policy *p, const uint8_t *img, size_t n,
+                                 uint32_t seq, const char *what, long k);
+
+static void sweep_boot(const struct boot_sweep *b)
+{
+  struct sweep s = { 0 };
+  struct boot_decision d;
+  for (long k = 0; k < b->total; k++) {
+    struct cut_dev c;
+    memcpy(chip.mem, b->start, STM32_FLASH_SIZE);
+    cut_init(&c, &chip, k, b->torn, b->seed + (uint32_t)k);
+    boot_go(false, b->p, &c.dev, &d);
+    ck_assert(c.off);
+    if (b->twice && k % 3 == 0) {  /* a second cut, during the resumed work */
+      cut_init(&c, &chip, (k * 7) % 5, b->torn, b->seed + 1000u + (uint32_t)k);
+      boot_go(false, b->p, &c.dev, &d);
+    }
+    enum outcome o = power_on(b->p, b->old, b->old_n, b->img, b->n);
+    s.count[o]++;
+    ck_assert_msg(o == b->want, "%s: cut at op %ld of %ld: %s", b->what, k, b->total,
+                  outcome_name[o]);
+    if (b->keep_seq != 0)
+      assert_staging_holds(b->p, b->old, b->old_n, b->keep_seq, b->what, k);
+  }
+  s.n = b->total;
+  report(b->what, &s);
+}
+
 /* The copy sweep (dual): the new image committed in staging, the boot-time copy cut at every
  * op, then (every third cut) cut again during the resumed copy; the next power-on must run
  * the complete new image. */
 static void sweep_copy(bool torn, const char *what)
 {
   struct iap_policy p = { .verify = IAP_VERIFY_INTEGRITY };
-  struct sweep s = { 0 };
   struct boot_decision d;
   size_t old_n = 300001, n = 250003;
   uint8_t *old = tl_app(old_n, 43), *img = tl_app(n, 44);
@@ -251,26 +295,12 @@ static void sweep_copy(bool torn, const char *what)
   cut_init(&c, &chip, -1, false, 0);
   boot_go(false, &p, &c.dev, &d);
   ck_assert(d.installed);
-  long total = c.ops;
   /* 4 sectors: per sector one erase, the program calls of its bytes, one progress word;
    * the record's sector adds the record's body and commit word. */
   ck_assert_uint_eq(d.install.sectors_copied, 4);
-  for (long k = 0; k < total; k++) {
-    memcpy(chip.mem, staged, STM32_FLASH_SIZE);
-    cut_init(&c, &chip, k, torn, 2000u + (uint32_t)k);
-    boot_go(false, &p, &c.dev, &d);
-    ck_assert(c.off);
-    if (k % 3 == 0) {  /* a second cut, during the resumed copy */
-      struct cut_dev c2;
-      cut_init(&c2, &chip, (k * 7) % 5, torn, 3000u + (uint32_t)k);
-      boot_go(false, &p, &c2.dev, &d);
-    }
-    enum outcome o = power_on(&p, old, old_n, img, n);
-    s.count[o]++;
-    ck_assert_msg(o == NEW, "%s: cut at op %ld of %ld: %s", what, k, total, outcome_name[o]);
-  }
-  s.n = total;
-  report(what, &s);
+  sweep_boot(&(struct boot_sweep){ .p = &p, .start = staged, .total = c.ops, .torn = torn,
+                                   .twice = true, .seed = 2000u, .old = old, .old_n = old_n,
+                                   .img = img, .n = n, .want = NEW, .what = what });
   free(staged);
   free(old);
   free(img);
@@ -345,7 +375,6 @@ END_TEST
 static void sweep_swap(bool torn, const char *what)
 {
   struct iap_policy p;
-  struct sweep s = { 0 };
   struct boot_decision d;
   size_t old_n = 264145, n = 20003;  /* old: into the last unit, whose copy is partial */
   uint8_t *old = swap_app(old_n, 45), *img = swap_app(n, 46);
@@ -366,23 +395,10 @@ static void sweep_swap(bool torn, const char *what)
   long total = c.ops;
   ck_assert_int_eq(power_on(&p, old, old_n, img, n), NEW);
   assert_staging_holds(&p, old, old_n, 1, what, -1);
-  for (long k = 0; k < total; k++) {
-    memcpy(chip.mem, staged, STM32_FLASH_SIZE);
-    cut_init(&c, &chip, k, torn, 4000u + (uint32_t)k);
-    boot_go(false, &p, &c.dev, &d);
-    ck_assert(c.off);
-    if (k % 3 == 0) {  /* a second cut, during the resumed swap */
-      struct cut_dev c2;
-      cut_init(&c2, &chip, (k * 7) % 5, torn, 5000u + (uint32_t)k);
-      boot_go(false, &p, &c2.dev, &d);
-    }
-    enum outcome o = power_on(&p, old, old_n, img, n);
-    s.count[o]++;
-    ck_assert_msg(o == NEW, "%s: cut at op %ld of %ld: %s", what, k, total, outcome_name[o]);
-    assert_staging_holds(&p, old, old_n, 1, what, k);
-  }
-  s.n = total;
-  report(what, &s);
+  sweep_boot(&(struct boot_sweep){ .p = &p, .start = staged, .total = total, .torn = torn,
+                                   .twice = true, .seed = 4000u, .old = old, .old_n = old_n,
+                                   .img = img, .n = n, .want = NEW, .keep_seq = 1,
+                                   .what = what });
   free(staged);
   free(old);
   free(img);
@@ -399,7 +415,6 @@ END_TEST
 static void sweep_revert(bool torn, const char *what)
 {
   struct iap_policy p;
-  struct sweep s = { 0 };
   struct boot_decision d;
   size_t old_n = 20003, n = 264145;
   uint8_t *old = swap_app(old_n, 47), *img = swap_app(n, 48);
@@ -422,17 +437,9 @@ static void sweep_revert(bool torn, const char *what)
   long total = c.ops;
   boot_go(false, &p, chip.dev, &d);
   ck_assert(!d.installed);
-  for (long k = 0; k < total; k++) {
-    memcpy(chip.mem, rotten, STM32_FLASH_SIZE);
-    cut_init(&c, &chip, k, torn, 6000u + (uint32_t)k);
-    boot_go(false, &p, &c.dev, &d);
-    ck_assert(c.off);
-    enum outcome o = power_on(&p, old, old_n, img, n);
-    s.count[o]++;
-    ck_assert_msg(o == OLD, "%s: cut at op %ld of %ld: %s", what, k, total, outcome_name[o]);
-  }
-  s.n = total;
-  report(what, &s);
+  sweep_boot(&(struct boot_sweep){ .p = &p, .start = rotten, .total = total, .torn = torn,
+                                   .seed = 6000u, .old = old, .old_n = old_n, .img = img,
+                                   .n = n, .want = OLD, .what = what });
   free(rotten);
   free(old);
   free(img);

@@ -36,45 +36,47 @@ run_sweep() {
   [ "$rc" = "$want" ] || { cat "$OUT" >&2; fail "powercut-sweep $*: exit status $rc, expected $want"; }
 }
 
+# expect_report WHAT: $OUT is, line for line, the report on stdin.
+expect_report() {
+  cat > "$OUT.want"
+  diff -u "$OUT.want" "$OUT" >&2 || { rm -f "$OUT.want"; fail "the $1 sweep's report changed (see the diff above)"; }
+  rm -f "$OUT.want"
+}
+
 run_sweep 0 --seed 2
-cat > "$OUT.want" <<'WANT'
+expect_report torn <<'WANT'
 powercut-sweep: tftp, torn cuts, --slots single, --flash-driver direct, seed 2: 16384-byte image over a 20000-byte old one, 37 flash operations (erases: 1 2), 37 interruption points
   36 x IAP mode, nothing bootable
   1 x the complete old image runs
 37 of 37 interruption points passed
 WANT
-diff -u "$OUT.want" "$OUT" >&2 || { rm -f "$OUT.want"; fail "the torn sweep's report changed (see the diff above)"; }
 say "ok: torn, single, direct: 37 of 37 passed (the old image at k=1, IAP mode after)"
 
 run_sweep 0 --mode clean --flash-driver stm32 --seed 2
-cat > "$OUT.want" <<'WANT'
+expect_report clean <<'WANT'
 powercut-sweep: tftp, clean cuts, --slots single, --flash-driver stm32, seed 2: 16384-byte image over a 20000-byte old one, 37 flash operations (erases: 1 2), 37 interruption points
   36 x IAP mode, nothing bootable
   1 x the complete old image runs
 37 of 37 interruption points passed
 WANT
-diff -u "$OUT.want" "$OUT" >&2 || { rm -f "$OUT.want"; fail "the clean sweep's report changed (see the diff above)"; }
 say "ok: clean, single, stm32: 37 of 37 passed (the old image at k=1, IAP mode after)"
 
 run_sweep 0 --slots dual --flash-driver stm32 --seed 3
-cat > "$OUT.want" <<'WANT'
+expect_report dual <<'WANT'
 powercut-sweep: tftp, torn cuts, --slots dual, --flash-driver stm32, seed 3: 16384-byte image over a 20000-byte old one, 37 flash operations (erases: 1 2), 37 interruption points
 powercut-sweep: boot-time install: 22 flash operations, 22 interruption points
   22 x the complete new image runs
   37 x the complete old image runs
 59 of 59 interruption points passed
 WANT
-diff -u "$OUT.want" "$OUT" >&2 || { rm -f "$OUT.want"; fail "the dual sweep's report changed (see the diff above)"; }
 say "ok: torn, dual, stm32: the old image at all 37 upload points, the new one after each of the 22 install cuts"
 
 run_sweep 0 --slots swap --flash-driver stm32 --seed 3
-cat > "$OUT.want" <<'WANT'
+expect_report swap <<'WANT'
 powercut-sweep: tftp, torn cuts, --slots swap, --flash-driver stm32, seed 3: 16384-byte image over a 20000-byte old one, 37 flash operations (erases: 1 2), 37 interruption points
 powercut-sweep: boot-time install: 83 flash operations, 83 interruption points
   83 x the complete new image runs
   37 x the complete old image runs
 120 of 120 interruption points passed
 WANT
-diff -u "$OUT.want" "$OUT" >&2 || { rm -f "$OUT.want"; fail "the swap sweep's report changed (see the diff above)"; }
-rm -f "$OUT.want"
 say "ok: torn, swap, stm32: the old image at all 37 upload points, the new one after each of the 83 swap cuts"
