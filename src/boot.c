@@ -170,9 +170,8 @@ void boot_go(bool key_held, const struct iap_policy *p, const struct flash_dev *
   memset(&primary, 0, sizeof(primary));
   if (IAP_WITH_INTEGRITY && iap_layout_mode(l) == IAP_SLOTS_SWAP)
     swap_slots(key_held, p, flash, level, &primary, &staging, &swap, &installed);
-  else if (IAP_WITH_INTEGRITY) {
+  else if (IAP_WITH_INTEGRITY)
     iap_slot_inspect(flash, &l->primary, &l->primary, level, p->key, &primary);
-  }
   if (IAP_WITH_INTEGRITY && iap_layout_mode(l) == IAP_SLOTS_DUAL) {
     iap_slot_inspect(flash, &l->staging, &l->primary, level, p->key, &staging);
     if (!key_held)

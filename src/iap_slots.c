@@ -143,7 +143,7 @@ enum flash_result iap_record_write(const struct flash_dev *f, uint32_t meta_addr
   fr = iap_program_checked(f, meta_addr, bytes, IAP_RECORD_BODY);
   if (fr == FLASH_OK)
     fr = iap_program_checked(f, meta_addr + IAP_RECORD_BODY, bytes + IAP_RECORD_BODY,
-                         IAP_RECORD_BYTES - IAP_RECORD_BODY);
+                             IAP_RECORD_BYTES - IAP_RECORD_BODY);
   return fr;
 }
 
@@ -370,9 +370,7 @@ void iap_install(const struct flash_dev *f, const struct iap_layout *l,
     out->sectors_copied++;
     if (!restart) {
       uint8_t w[4];
-      uint32_t v = iap_progress_word(rec->seq, k);
-      w[0] = (uint8_t)v, w[1] = (uint8_t)(v >> 8), w[2] = (uint8_t)(v >> 16);
-      w[3] = (uint8_t)(v >> 24);
+      image_put_le32(w, iap_progress_word(rec->seq, k));
       out->fr = iap_program_checked(f, progress_addr(l, k), w, 4);
     }
   }

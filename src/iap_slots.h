@@ -8,12 +8,13 @@
  * (image_record.h) at its start and, in the staging slot, the copy progress words after it.
  *
  * single: one slot, the whole user flash (AN3376's layout); uploads erase the running image.
- * swap:   two slots and a scratch sector; the install swaps the images (iap_swap.h).
  * dual:   the primary slot starts at the user flash (where applications are linked and run)
  *         and the staging slot takes the upper sectors. The split maximises the smaller of
  *         the two: from 0x08010000, primary = sectors 4-7 (0x08010000-0x0807ffff, 448 KiB)
  *         and staging = sectors 8-11 (0x08080000-0x080fffff, 512 KiB); the largest image is
  *         458752 - 128 = 458624 bytes. Uploads go to staging only.
+ * swap:   two slots of equal sectors and a scratch sector, from 0x08020000; the install
+ *         swaps the images and keeps the old one as the fallback (iap_swap.h).
  *
  * THE INSTALL (dual, at reset): the staging image is copied when it verifies (record, hash,
  * vectors, and the signature under `signature`) and the primary slot does not already hold a

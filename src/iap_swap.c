@@ -104,9 +104,7 @@ static bool marked(const struct swap *s, unsigned step)
 static enum flash_result mark(const struct swap *s, unsigned step)
 {
   uint8_t w[4];
-  uint32_t v = mark_value(s, step);
-  w[0] = (uint8_t)v, w[1] = (uint8_t)(v >> 8), w[2] = (uint8_t)(v >> 16);
-  w[3] = (uint8_t)(v >> 24);
+  image_put_le32(w, mark_value(s, step));
   return iap_program_checked(s->f, mark_addr(s, step), w, 4);
 }
 

@@ -9,6 +9,14 @@ uint32_t image_le32(const uint8_t *p)
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+void image_put_le32(uint8_t *p, uint32_t v)
+{
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)(v >> 16);
+  p[3] = (uint8_t)(v >> 24);
+}
+
 /*
  * ST's examples test ((sp & 0x2FFE0000) == 0x20000000). That mask rejects the most common
  * linker-script value, _estack = 0x20020000 (the top of the 128 KiB SRAM, one past its last

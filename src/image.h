@@ -34,4 +34,7 @@ bool image_check_extent(const struct image_area *area, uint32_t reset, uint32_t 
 /* Reads a little-endian 32-bit word (the Cortex-M byte order) from p. */
 uint32_t image_le32(const uint8_t *p);
 
+/* Writes v at p as a little-endian 32-bit word. */
+void image_put_le32(uint8_t *p, uint32_t v);
+
 #endif

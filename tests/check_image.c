@@ -196,6 +196,10 @@ START_TEST(le32)
   static const uint8_t bytes[] = { 0x00, 0x00, 0x02, 0x20, 0xC9, 0x01, 0x01, 0x08 };
   ck_assert_uint_eq(image_le32(bytes), 0x20020000u);
   ck_assert_uint_eq(image_le32(bytes + 4), 0x080101C9u);
+  uint8_t out[8];
+  image_put_le32(out, 0x20020000u);
+  image_put_le32(out + 4, 0x080101C9u);
+  ck_assert_mem_eq(out, bytes, sizeof(bytes));
 }
 END_TEST
 
