@@ -236,23 +236,44 @@ static void swap_init(struct swap *s, const struct flash_dev *f, const struct ia
 }
 
 /* A swap under way: s set up and *from the first step to run; false when there is none. */
+static bool same_record(const struct iap_record *a, const struct iap_record *b)
+{
+  return a->seq == b->seq && a->image_len == b->image_len
+         && a->trailer_len == b->trailer_len
+         && memcmp(a->sha256, b->sha256, IAP_SHA256_BYTES) == 0;
+}
+
 static bool find_unfinished(struct swap *s, const struct flash_dev *f,
                             const struct iap_layout *l, unsigned *from)
 {
-  *from = 0;
+  struct swap journal;
+  unsigned journal_from = 0;
+
+  /* The journal: once the last unit is under way, staging's record and marks may be erased
+   * or torn. A journal whose records step is marked is a finished swap's. */
+  swap_init(&journal, f, l);
+  bool in_journal = read_record(f, journal_addr(&journal) + JOURNAL_IN, &l->staging,
+                                &journal.in)
+                    && started(&journal, last_unit_first_step(&journal))
+                    && (journal_from = first_unmarked(&journal,
+                                                      last_unit_first_step(&journal) + 1u))
+                           <= records_step(&journal);
+  /* Staging's record and the marks beside it: an earlier unit under way, the records where
+   * they were. */
   swap_init(s, f, l);
-  /* The journal first: once the last unit is under way, staging's record and marks may be
-   * erased or torn. A journal whose records step is marked is a finished swap's. */
-  if (read_record(f, journal_addr(s) + JOURNAL_IN, &l->staging, &s->in)
-      && started(s, last_unit_first_step(s))) {
-    s->have_out = read_record(f, journal_addr(s) + JOURNAL_OUT, &l->staging, &s->out);
-    *from = first_unmarked(s, last_unit_first_step(s) + 1u);
-    if (*from <= records_step(s))
-      return true;
+  bool staged = read_record(f, iap_slot_meta_addr(&l->staging), &l->staging, &s->in);
+  bool in_staging = staged && started(s, 0);
+  /* Before the last unit the scratch holds a primary sector, whose last bytes are image
+   * bytes: they count as a journal only for the image staging's record names, while it
+   * names one (from the last unit's step 2 on it is erased, then the old image's). */
+  if (in_journal && (!staged || same_record(&journal.in, &s->in))) {
+    journal.have_out = read_record(f, journal_addr(&journal) + JOURNAL_OUT, &l->staging,
+                                   &journal.out);
+    *s = journal;
+    *from = journal_from;
+    return true;
   }
-  /* An earlier unit: the records are where they were, the marks beside staging's. */
-  swap_init(s, f, l);
-  if (!read_record(f, iap_slot_meta_addr(&l->staging), &l->staging, &s->in) || !started(s, 0))
+  if (!in_staging)
     return false;
   s->have_out = !s->revert
                 && read_record(f, iap_slot_meta_addr(&l->primary), &l->primary, &s->out);

@@ -33,9 +33,12 @@
  *    last unit after its copy: a copy of the incoming record (+0), of the outgoing one if
  *    any (+64, erased: none) and the marks (+128). Its step 1 erases primary's record and
  *    step 2 staging's, so from then on the journal is the only copy of both.
- * A reset looks for a journal with its first mark set first, then for marks beside the
- * staging record; either says what to finish. A journal whose records step is marked is a
- * finished swap: nothing to do.
+ * A reset looks for a journal with its first mark set, and for marks beside the staging
+ * record; either says what to finish. A journal whose records step is marked is a finished
+ * swap: nothing to do. While staging holds a record, a journal counts only if it names the
+ * same image: before the last unit the scratch holds a primary sector, and its last bytes
+ * are image bytes, which could look like a journal. (Staging's record is erased by the last
+ * unit's step 2; the old image's written there by the records step makes the swap done.)
  *
  * A swap is finished at every reset before anything else, so an upload never meets one,
  * unless a flash error stopped it: then the upload abandons it (iap_writer.c erases the

@@ -579,6 +579,42 @@ START_TEST(swap_weak_cell)
 }
 END_TEST
 
+/* An old image whose bytes at the end of its first 128 KiB look like a swap journal naming
+ * the next upload (a valid record copy and the first journal mark): while that sector passes
+ * through the scratch, a cut must not resume at the journal's step. Swept at every op. */
+START_TEST(swap_journal_lookalike)
+{
+  struct iap_policy p;
+  struct boot_decision d;
+  size_t old_n = 140001, n = 30001;
+  uint8_t *old = swap_app(old_n, 60), *img = swap_app(n, 61);
+
+  swap_policy(&p);
+  struct iap_record fake = { .image_addr = p.layout.staging.base, .image_len = 4096,
+                             .seq = 2 };  /* the next upload's sequence number */
+  uint8_t *tail = old + 0x20000 - IAP_SWAP_JOURNAL;
+  memset(tail, 0xFF, IAP_SWAP_JOURNAL);
+  iap_record_encode(&fake, tail);
+  /* The journal's first mark: the last unit's step 0 (3 units: step 6), forward swap. */
+  tl_put_le32(tail + 128, iap_progress_word(2, 0x100u + 6u));
+  ck_assert(upload(&p, chip.dev, old, old_n, 512));
+  boot_go(false, &p, chip.dev, &d);
+  ck_assert(upload(&p, chip.dev, img, n, 512));
+  uint8_t *staged = tl_flash_snapshot(&chip);
+  struct cut_dev c;
+  cut_init(&c, &chip, -1, false, 0);
+  boot_go(false, &p, &c.dev, &d);
+  ck_assert_int_eq(power_on(&p, old, old_n, img, n), NEW);
+  sweep_boot(&(struct boot_sweep){ .p = &p, .start = staged, .total = c.ops, .torn = true,
+                                   .seed = 7000u, .old = old, .old_n = old_n, .img = img,
+                                   .n = n, .want = NEW, .keep_seq = 1,
+                                   .what = "swap, a journal look-alike in the old image" });
+  free(staged);
+  free(old);
+  free(img);
+}
+END_TEST
+
 /* A third upload replaces the fallback: staging then holds the second image. */
 START_TEST(swap_three_upgrades)
 {
@@ -644,6 +680,7 @@ static Suite *powercut_suite(void)
   tcase_add_test(tc, swap_three_upgrades);
   tcase_add_test(tc, swap_abandoned_by_upload);
   tcase_add_test(tc, swap_weak_cell);
+  tcase_add_test(tc, swap_journal_lookalike);
   suite_add_tcase(s, tc);
   return s;
 }
