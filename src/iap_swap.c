@@ -235,7 +235,6 @@ static void swap_init(struct swap *s, const struct flash_dev *f, const struct ia
                         - stm32_flash_sector_of(l->primary.base));
 }
 
-/* A swap under way: s set up and *from the first step to run; false when there is none. */
 static bool same_record(const struct iap_record *a, const struct iap_record *b)
 {
   return a->seq == b->seq && a->image_len == b->image_len
@@ -243,6 +242,7 @@ static bool same_record(const struct iap_record *a, const struct iap_record *b)
          && memcmp(a->sha256, b->sha256, IAP_SHA256_BYTES) == 0;
 }
 
+/* A swap under way: s set up and *from the first step to run; false when there is none. */
 static bool find_unfinished(struct swap *s, const struct flash_dev *f,
                             const struct iap_layout *l, unsigned *from)
 {
