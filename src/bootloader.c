@@ -16,6 +16,11 @@
 #include "http_server.h"
 #endif
 
+/* A switch of the configuration as the code reads it: the compile-time option when the
+ * configuration is built in (IAP_CONFIG_FIXED, the firmware), so that the compiler drops the
+ * branches the build cannot take, texts included; otherwise iapd's command line. */
+#define CFG(bl, field, option) (IAP_CONFIG_FIXED ? (option) : (bl)->cfg.field)
+
 void bootloader_init(struct bootloader *bl, const struct bootloader_config *cfg,
                      const struct board *board, const struct flash_dev *flash)
 {
@@ -57,7 +62,7 @@ static void start_http(struct bootloader *bl, const char *ip)
     .request_reset = on_http_reset,
     .reset_ctx = bl,
   };
-  if (!bl->cfg.http) {
+  if (!CFG(bl, http, USE_IAP_HTTP)) {
     /* Only iapd turns a compiled-in server off; the firmware leaves it out (USE_IAP_HTTP). */
     log_info("http", "disabled (--no-http)");
     return;
@@ -76,7 +81,7 @@ static void start_http(struct bootloader *bl, const char *ip)
 static void start_tftp(struct bootloader *bl, const char *ip)
 {
 #if USE_IAP_TFTP
-  if (!bl->cfg.tftp) {
+  if (!CFG(bl, tftp, USE_IAP_TFTP)) {
     log_info("tftp", "disabled (--no-tftp)");
     return;
   }
@@ -141,8 +146,8 @@ static void enter_iap_mode(struct bootloader *bl)
     }
     netif_set_default(bl->netif);
     net_address_init(&bl->address, bl->netif, &bl->cfg.ip, &bl->cfg.netmask,
-                     &bl->cfg.gateway, bl->cfg.dhcp, bl->cfg.dhcp_timeout_ms, start_services,
-                     bl);
+                     &bl->cfg.gateway, CFG(bl, dhcp, USE_DHCP),
+                     CFG(bl, dhcp_timeout_ms, DHCP_FALLBACK_MS), start_services, bl);
   }
   iap_writer_init_policy(&bl->writer, &bl->policy, bl->flash);
   netif_set_up(bl->netif);
@@ -176,7 +181,7 @@ void bootloader_reset(struct bootloader *bl)
 
 void bootloader_poll(struct bootloader *bl)
 {
-  if (!bl->reset_requested)
+  if (!USE_IAP_HTTP || !bl->reset_requested)  /* only the HTTP page asks */
     return;
   bl->reset_requested = false;
   log_info("board", "reset (RESET MCU on the HTTP page)");

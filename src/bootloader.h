@@ -31,6 +31,8 @@ struct bootloader_config {
   enum iap_slots_mode slots;        /* single (AN3376's layout) or dual (iap_slots.h) */
   enum iap_verify verify;           /* what boots: vectors, integrity or signature */
   const struct iap_pubkey *key;     /* the signing key under signature; must outlive it */
+  /* The three switches: with IAP_CONFIG_FIXED (the firmware) the compile-time options named
+   * are read instead, so that the compiler drops what a build cannot do. */
   bool tftp;                        /* start the TFTP server (compiled in: USE_IAP_TFTP) */
   uint16_t tftp_max_blksize;        /* RFC 2348 blksize answered at most; 0: TFTP_BLKSIZE_MAX */
   uint16_t tftp_max_windowsize;     /* RFC 7440 windowsize answered at most; 0: the default */

@@ -53,11 +53,12 @@
 #define IAP_WITH_DUAL_SLOTS 1
 #endif
 
-/* 1: IAP_SLOTS is the only two-slot layout the code handles (iap_layout_mode()), so the
- * compiler drops the other's install (the firmware, where the layout is built in); 0: the
- * configured one (iapd). */
-#if !defined IAP_SLOTS_FIXED
-#define IAP_SLOTS_FIXED 0
+/* 1: the bootloader's configuration is these compile-time options (the firmware, where it is
+ * built in): IAP_SLOTS is the only two-slot layout the code handles (iap_layout_mode()), and
+ * the servers and DHCP are on exactly when compiled in (bootloader.c), so the compiler drops
+ * what a build cannot do, texts included. 0: iapd, configured from its command line. */
+#if !defined IAP_CONFIG_FIXED
+#define IAP_CONFIG_FIXED 0
 #endif
 
 #if !defined USE_IAP_TFTP

@@ -21,9 +21,9 @@ void iap_layout_init(struct iap_layout *l, enum iap_slots_mode mode,
   l->user = *user;
   l->primary = *user;
   l->staging = *user;
-  /* IAP_WITH_DUAL_SLOTS 0 (a constant): the layouts below are compiled out; IAP_SLOTS_FIXED:
+  /* IAP_WITH_DUAL_SLOTS 0 (a constant): the layouts below are compiled out; IAP_CONFIG_FIXED:
    * all but IAP_SLOTS's. */
-  if (IAP_SLOTS_FIXED && mode != IAP_SLOTS_SINGLE)
+  if (IAP_CONFIG_FIXED && mode != IAP_SLOTS_SINGLE)
     mode = (enum iap_slots_mode)IAP_SLOTS;
   l->mode = mode;
   if (IAP_WITH_DUAL_SLOTS && mode == IAP_SLOTS_SWAP) {

@@ -57,13 +57,13 @@ struct iap_layout {
   struct image_area scratch;  /* swap only (iap_swap.h): the sector images pass through */
 };
 
-/* The layout's mode as the code branches on it: with IAP_SLOTS_FIXED a two-slot layout is
+/* The layout's mode as the code branches on it: with IAP_CONFIG_FIXED a two-slot layout is
  * always IAP_SLOTS, a constant, so the other layout's code is compiled out. */
 static inline enum iap_slots_mode iap_layout_mode(const struct iap_layout *l)
 {
   if (!IAP_WITH_DUAL_SLOTS || l->mode == IAP_SLOTS_SINGLE)
     return IAP_SLOTS_SINGLE;
-  return IAP_SLOTS_FIXED ? (enum iap_slots_mode)IAP_SLOTS : l->mode;
+  return IAP_CONFIG_FIXED ? (enum iap_slots_mode)IAP_SLOTS : l->mode;
 }
 
 /* What a bootloader enforces: the layout, the policy, and the key for `signature`. */

@@ -27,8 +27,8 @@ void net_address_init(struct net_address *d, struct netif *netif, const ip4_addr
   d->ip = *ip;
   d->netmask = *netmask;
   d->gateway = *gateway;
-  d->use_dhcp = use_dhcp;
-  d->source = use_dhcp ? ADDRESS_PENDING : ADDRESS_STATIC;
+  d->use_dhcp = use_dhcp && LWIP_DHCP;
+  d->source = d->use_dhcp ? ADDRESS_PENDING : ADDRESS_STATIC;
   d->fallback_ms = fallback_ms;
   d->ready = ready;
   d->ctx = ctx;
@@ -83,7 +83,7 @@ static void on_address(struct netif *netif)
 
 void net_address_start(struct net_address *d)
 {
-  if (!d->use_dhcp) {
+  if (!LWIP_DHCP || !d->use_dhcp) {
     d->source = ADDRESS_STATIC;
     set_static(d);
     d->ready(d->ctx);
@@ -103,11 +103,6 @@ void net_address_start(struct net_address *d)
     return;
   }
   sys_timeout(d->fallback_ms, on_fallback, d);
-#else
-  log_warn("net", "DHCP: not compiled in (USE_DHCP=0); using the static address");
-  d->source = ADDRESS_FALLBACK;
-  set_static(d);
-  d->ready(d->ctx);
 #endif
 }
 

@@ -31,7 +31,9 @@ struct net_address {
   void *ctx;
 };
 
-/* fallback_ms: how long DHCP may take before the static address is used. */
+/* fallback_ms: how long DHCP may take before the static address is used. use_dhcp counts
+ * only where lwIP is built with DHCP: iapd always is; a firmware built without it
+ * (USE_DHCP=0) never asks. */
 void net_address_init(struct net_address *d, struct netif *netif, const ip4_addr_t *ip,
                       const ip4_addr_t *netmask, const ip4_addr_t *gateway, bool use_dhcp,
                       uint32_t fallback_ms, void (*ready)(void *ctx), void *ctx);
