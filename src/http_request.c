@@ -239,20 +239,25 @@ bool http_request_same_origin(const struct http_request *r)
   return true;
 }
 
-/* The headers this server reads whole; a line of one of them too long to keep is a 431.
- * The others are read past, except the two after the end of the list, read for their start
- * (the origin of a Referer with a long path): lines too long for them are cut. */
+/* The headers this server reads, in the order of enum needed_header. It reads the first
+ * NEEDED_WHOLE whole: a line of one of them too long to keep is a 431. The others are read
+ * past, except the last two, read for their start (the origin of a Referer with a long path):
+ * lines too long for them are cut. */
+enum needed_header { H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONTENT_TYPE, H_EXPECT, H_COOKIE,
+                     H_AUTHORIZATION, H_CONNECTION, H_HOST, H_ORIGIN, H_REFERER, H_OTHER };
 static const char *const needed_headers[] = {
   "content-length", "transfer-encoding", "content-type", "expect", "cookie",
   "authorization", "connection", "host",
   "origin", "referer",
 };
 #define NEEDED_WHOLE 8u
+_Static_assert(sizeof(needed_headers) / sizeof(needed_headers[0]) == H_OTHER,
+               "needed_headers and enum needed_header differ");
 
-/* Which of needed_headers the line of len bytes is a header of; -1 for none. */
-static int needed_index(const char *line, size_t len)
+/* Which of needed_headers the line of len bytes is a header of; H_OTHER for none. */
+static enum needed_header needed_index(const char *line, size_t len)
 {
-  for (size_t i = 0; i < sizeof(needed_headers) / sizeof(needed_headers[0]); i++) {
+  for (unsigned i = 0; i < H_OTHER; i++) {
     size_t n = strlen(needed_headers[i]);
     if (len >= n + 1 && line[n] == ':') {
       bool eq = true;
@@ -263,16 +268,15 @@ static int needed_index(const char *line, size_t len)
         eq = c == needed_headers[i][k];
       }
       if (eq)
-        return (int)i;
+        return (enum needed_header)i;
     }
   }
-  return -1;
+  return H_OTHER;
 }
 
-static void header_line(struct http_request_parser *p, char *line)
+static void header_line(struct http_request_parser *p, char *line, size_t len)
 {
   struct http_request *r = &p->req;
-  const char *v;
 
   if (line[0] == ' ' || line[0] == '\t') {
     fail(p, 400, "folded header lines are not accepted (RFC 7230 3.2.4)");
@@ -291,10 +295,15 @@ static void header_line(struct http_request_parser *p, char *line)
       return;
     }
   trim_end(colon + 1);
+  const char *v = colon + 1;
+  while (*v == ' ' || *v == '\t')
+    v++;
 
-  if ((v = http_header_value(line, "content-length")) != NULL) {
+  switch (needed_index(line, len)) {
+  case H_CONTENT_LENGTH:
     content_length(p, v);
-  } else if ((v = http_header_value(line, "transfer-encoding")) != NULL) {
+    break;
+  case H_TRANSFER_ENCODING:
     if (p->has_te) {
       fail(p, 400, "more than one Transfer-Encoding header");
       return;
@@ -305,21 +314,27 @@ static void header_line(struct http_request_parser *p, char *line)
       return;
     }
     r->chunked = true;
-  } else if ((v = http_header_value(line, "content-type")) != NULL) {
+    break;
+  case H_CONTENT_TYPE:
     store(p, r->content_type, sizeof(r->content_type), v);
-  } else if ((v = http_header_value(line, "expect")) != NULL) {
+    break;
+  case H_EXPECT:
     if (!http_text_equal_ci(v, "100-continue")) {
       fail(p, 417, "only Expect: 100-continue is supported");
       return;
     }
     r->expect_continue = true;
-  } else if ((v = http_header_value(line, "cookie")) != NULL) {
+    break;
+  case H_COOKIE:
     cookie(p, v);
-  } else if ((v = http_header_value(line, "authorization")) != NULL) {
+    break;
+  case H_AUTHORIZATION:
     store(p, r->authorization, sizeof(r->authorization), v);
-  } else if ((v = http_header_value(line, "connection")) != NULL) {
+    break;
+  case H_CONNECTION:
     connection(p, v);
-  } else if ((v = http_header_value(line, "host")) != NULL) {
+    break;
+  case H_HOST:
     /* Two Hosts name two targets: a proxy and this server might pick different ones. */
     if (r->has_host) {
       fail(p, 400, "more than one Host header (RFC 9112 3.2)");
@@ -327,17 +342,22 @@ static void header_line(struct http_request_parser *p, char *line)
     }
     r->has_host = true;
     store(p, r->host, sizeof(r->host), v);
-  } else if ((v = http_header_value(line, "origin")) != NULL) {
+    break;
+  case H_ORIGIN:
     origin(p, v, strlen(v), HTTP_ORIGIN_HEADER);
-  } else if ((v = http_header_value(line, "referer")) != NULL) {
+    break;
+  case H_REFERER:
     if (r->origin_from != HTTP_ORIGIN_HEADER) {
       /* only its origin: "http://host:port" of "http://host:port/path?query" */
       size_t scheme = strcspn(v, ":/?#");
-      size_t len = strlen(v);
+      size_t vlen = strlen(v);
       if (v[scheme] == ':' && v[scheme + 1] == '/' && v[scheme + 2] == '/')
-        len = scheme + 3 + strcspn(v + scheme + 3, "/?#");
-      origin(p, v, len, HTTP_ORIGIN_REFERER);
+        vlen = scheme + 3 + strcspn(v + scheme + 3, "/?#");
+      origin(p, v, vlen, HTTP_ORIGIN_REFERER);
     }
+    break;
+  case H_OTHER:
+    break;
   }
 }
 
@@ -380,7 +400,7 @@ static void end_of_line(struct http_request_parser *p)
   } else if (p->line_len == 0) {
     end_of_head(p);
   } else {
-    header_line(p, p->line);
+    header_line(p, p->line, p->line_len);
   }
   p->line_len = 0;
 }
@@ -416,12 +436,12 @@ size_t http_request_feed(struct http_request_parser *p, const uint8_t *data, siz
     if (p->state == RQ_LINE) {
       fail(p, 414, "request line too long");
     } else {
-      int needed = needed_index(p->line, p->line_len);
-      if (needed >= 0 && (unsigned)needed < NEEDED_WHOLE) {
+      enum needed_header needed = needed_index(p->line, p->line_len);
+      if (needed < NEEDED_WHOLE) {
         fail(p, 431, "a request header is too large");
         break;
       }
-      if (needed < 0)
+      if (needed == H_OTHER)
         p->line_len = 0;  /* else its start is kept, read at the line's end */
       p->state = RQ_SKIP_LINE;
     }
