@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "http_opts.h"
+#include "iap_format.h"
 #include "iap_random.h"
 #include "log.h"
 #include "lwip/init.h"
@@ -104,10 +105,10 @@ static void start_tftp(struct bootloader *bl, const char *ip)
 static void start_services(void *ctx)
 {
   struct bootloader *bl = ctx;
-  char ip[IP4ADDR_STRLEN_MAX] = "";
+  char ip[IAP_IP4_TEXT_SIZE] = "";
 
   if (IAP_LOG)  /* for the log lines only: a firmware without log text needs no formatting */
-    ip4addr_ntoa_r(netif_ip4_addr(bl->netif), ip, sizeof(ip));
+    iap_format_ip4(ip, netif_ip4_addr(bl->netif));
   start_http(bl, ip);
   start_tftp(bl, ip);
   bl->services_up = true;

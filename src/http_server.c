@@ -326,9 +326,9 @@ static struct http_glue *place(struct tcp_pcb *pcb)
 {
   struct http_glue *g = NULL;
   char peer[sizeof(g->conn.peer)];
-  char ip[IPADDR_STRLEN_MAX];
+  char ip[IAP_IP4_TEXT_SIZE];
 
-  ipaddr_ntoa_r(&pcb->remote_ip, ip, sizeof(ip));
+  iap_format_ip4(ip, ip_2_ip4(&pcb->remote_ip));
   iap_snprintf(peer, sizeof(peer), "%s:%u", ip, (unsigned)pcb->remote_port);
   for (unsigned i = 0; i < HTTP_MAX_CONNECTIONS && g == NULL; i++)
     if (!server.conns[i].used)

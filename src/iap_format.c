@@ -156,6 +156,12 @@ int iap_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
   return (int)o.len;
 }
 
+void iap_format_ip4(char buf[IAP_IP4_TEXT_SIZE], const void *octets)
+{
+  const uint8_t *b = octets;
+  iap_snprintf(buf, IAP_IP4_TEXT_SIZE, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+}
+
 int iap_snprintf(char *buf, size_t size, const char *fmt, ...)
 {
   va_list ap;

@@ -23,4 +23,10 @@ int iap_snprintf(char *buf, size_t size, const char *fmt, ...)
 int iap_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
   __attribute__((format(printf, 3, 0)));
 
+/* "a.b.c.d" of an IPv4 address given as its four bytes in network order (an ip4_addr_t, a
+ * packet's field), in buf of IAP_IP4_TEXT_SIZE bytes: the one formatter of the addresses in
+ * log lines and messages, so the firmware links no other (lwIP's ip4addr_ntoa_r). */
+#define IAP_IP4_TEXT_SIZE 16
+void iap_format_ip4(char buf[IAP_IP4_TEXT_SIZE], const void *octets);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "iap_format.h"
 #include "log.h"
 #include "lwip/dhcp.h"
 #include "lwip/timeouts.h"
@@ -43,14 +44,15 @@ static void set_static(struct net_address *d)
 static void on_fallback(void *arg)
 {
   struct net_address *d = arg;
-  char ip[16];
+  char ip[IAP_IP4_TEXT_SIZE];
 
   if (d->source != ADDRESS_PENDING)
     return;
   dhcp_release_and_stop(d->netif);
   set_static(d);
   d->source = ADDRESS_FALLBACK;
-  ip4addr_ntoa_r(&d->ip, ip, sizeof(ip));
+  if (IAP_LOG)  /* for the log line only */
+    iap_format_ip4(ip, &d->ip);
   log_warn("net", "DHCP: no answer within %u s; using the static address %s",
            (unsigned)(d->fallback_ms / 1000u), ip);
   d->ready(d->ctx);
@@ -63,7 +65,8 @@ static struct net_address *status_owner;
 static void on_address(struct netif *netif)
 {
   struct net_address *d = status_owner;
-  char ip[16], mask[16], gw[16], server[16];
+  char ip[IAP_IP4_TEXT_SIZE], mask[IAP_IP4_TEXT_SIZE], gw[IAP_IP4_TEXT_SIZE];
+  char server[IAP_IP4_TEXT_SIZE];
 
   if (d == NULL || d->netif != netif || d->source != ADDRESS_PENDING ||
       !dhcp_supplied_address(netif))
@@ -71,10 +74,12 @@ static void on_address(struct netif *netif)
   sys_untimeout(on_fallback, d);
   d->source = ADDRESS_DHCP;
   const struct dhcp *lease = netif_dhcp_data(netif);
-  ip4addr_ntoa_r(netif_ip4_addr(netif), ip, sizeof(ip));
-  ip4addr_ntoa_r(netif_ip4_netmask(netif), mask, sizeof(mask));
-  ip4addr_ntoa_r(netif_ip4_gw(netif), gw, sizeof(gw));
-  ip4addr_ntoa_r(ip_2_ip4(&lease->server_ip_addr), server, sizeof(server));
+  if (IAP_LOG) {  /* for the log line only */
+    iap_format_ip4(ip, netif_ip4_addr(netif));
+    iap_format_ip4(mask, netif_ip4_netmask(netif));
+    iap_format_ip4(gw, netif_ip4_gw(netif));
+    iap_format_ip4(server, ip_2_ip4(&lease->server_ip_addr));
+  }
   log_info("net", "DHCP: address %s netmask %s gateway %s from server %s, lease %u s",
            ip, mask, gw, server, (unsigned)lease->offered_t0_lease);
   d->ready(d->ctx);

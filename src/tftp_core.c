@@ -13,11 +13,6 @@ static bool same_peer(const struct tftp_peer *a, const struct tftp_peer *b)
   return a->port == b->port && memcmp(a->ip, b->ip, sizeof(a->ip)) == 0;
 }
 
-static void format_peer(const struct tftp_peer *p, char *buf, size_t size)
-{
-  iap_snprintf(buf, size, "%u.%u.%u.%u", p->ip[0], p->ip[1], p->ip[2], p->ip[3]);
-}
-
 static void send_error(struct tftp_core *c, enum tftp_via via, const struct tftp_peer *to,
                        uint16_t code, const char *message)
 {
@@ -178,7 +173,7 @@ static void start_transfer(struct tftp_core *c, const struct tftp_peer *from,
   negotiate(c, req);
   /* tsize (RFC 2349) is the size on the wire; in netascii that is not the image size. */
   expected = (c->has_tsize && req->mode == TFTP_MODE_OCTET) ? c->tsize : 0;
-  format_peer(from, peer_text, sizeof(peer_text));
+  iap_format_ip4(peer_text, from->ip);
   if (c->sink->begin(c->sink_ctx, "TFTP", peer_text, expected, &err) != IAP_OK) {
     send_error(c, TFTP_VIA_TRANSIENT, from, error_code_for(err.status), err.message);
     return;

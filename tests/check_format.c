@@ -6,6 +6,7 @@
 #include <check.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -118,6 +119,26 @@ START_TEST(messages_of_the_iap_code)
 }
 END_TEST
 
+/* An IPv4 address from its bytes in network order, the longest filling the buffer exactly. */
+START_TEST(ipv4_addresses)
+{
+  static const uint8_t board[4] = { 192, 168, 0, 10 };
+  static const uint8_t longest[4] = { 255, 255, 255, 255 };
+  static const uint8_t none[4] = { 0, 0, 0, 0 };
+  char buf[IAP_IP4_TEXT_SIZE + 1];
+
+  memset(buf, GUARD, sizeof(buf));
+  iap_format_ip4(buf, board);
+  ck_assert_str_eq(buf, "192.168.0.10");
+  memset(buf, GUARD, sizeof(buf));
+  iap_format_ip4(buf, longest);
+  ck_assert_str_eq(buf, "255.255.255.255");
+  ck_assert_int_eq(buf[IAP_IP4_TEXT_SIZE], GUARD);
+  iap_format_ip4(buf, none);
+  ck_assert_str_eq(buf, "0.0.0.0");
+}
+END_TEST
+
 /* A conversion the formatter does not know is written as it stands (never reached from src/:
  * -Wformat and this list keep the code to the forms above). */
 START_TEST(unknown_conversion_is_copied)
@@ -143,6 +164,7 @@ static Suite *format_suite(void)
   tcase_add_test(tc, hex);
   tcase_add_test(tc, pointers);
   tcase_add_test(tc, messages_of_the_iap_code);
+  tcase_add_test(tc, ipv4_addresses);
   tcase_add_test(tc, unknown_conversion_is_copied);
   suite_add_tcase(s, tc);
   return s;
