@@ -327,6 +327,28 @@ static void swap_policy(struct iap_policy *p)
   ck_assert_int_eq(p->layout.mode, IAP_SLOTS_SWAP);
 }
 
+/* An upgrade under way in swap mode: old uploaded in chunk-byte writes and installed at a
+ * reset, then img uploaded into staging; the next reset swaps them. */
+static void stage_upgrade(const struct iap_policy *p, const uint8_t *old, size_t old_n,
+                          const uint8_t *img, size_t n, size_t chunk)
+{
+  struct boot_decision d;
+  ck_assert(upload(p, chip.dev, old, old_n, chunk));
+  boot_go(false, p, chip.dev, &d);
+  ck_assert(d.installed);
+  ck_assert_int_eq(d.mode, BOOT_APPLICATION);
+  ck_assert(upload(p, chip.dev, img, n, chunk));
+}
+
+/* Runs one reset, uncut, counting its flash operations: a sweep's total. */
+static long counted_boot(const struct iap_policy *p, struct boot_decision *d)
+{
+  struct cut_dev c;
+  cut_init(&c, &chip, -1, false, 0);
+  boot_go(false, p, &c.dev, d);
+  return c.ops;
+}
+
 /* The staging slot holds exactly img (n bytes) under a verified record of sequence seq. */
 static void assert_staging_holds(const struct iap_policy *p, const uint8_t *img, size_t n,
                                  uint32_t seq, const char *what, long k)
@@ -380,19 +402,11 @@ static void sweep_swap(bool torn, const char *what)
   uint8_t *old = swap_app(old_n, 45), *img = swap_app(n, 46);
 
   swap_policy(&p);
-  ck_assert(upload(&p, chip.dev, old, old_n, 512));
-  boot_go(false, &p, chip.dev, &d);
-  ck_assert(d.installed);
-  ck_assert_int_eq(d.mode, BOOT_APPLICATION);
-  ck_assert(upload(&p, chip.dev, img, n, 512));
+  stage_upgrade(&p, old, old_n, img, n, 512);
   uint8_t *staged = tl_flash_snapshot(&chip);
-
-  struct cut_dev c;
-  cut_init(&c, &chip, -1, false, 0);
-  boot_go(false, &p, &c.dev, &d);
+  long total = counted_boot(&p, &d);
   ck_assert(d.installed && !d.swap.revert && !d.swap.resumed);
   ck_assert_uint_eq(d.swap.steps_done, 10);  /* 3 units x 3 steps, and the records */
-  long total = c.ops;
   ck_assert_int_eq(power_on(&p, old, old_n, img, n), NEW);
   assert_staging_holds(&p, old, old_n, 1, what, -1);
   sweep_boot(&(struct boot_sweep){ .p = &p, .start = staged, .total = total, .torn = torn,
@@ -420,21 +434,15 @@ static void sweep_revert(bool torn, const char *what)
   uint8_t *old = swap_app(old_n, 47), *img = swap_app(n, 48);
 
   swap_policy(&p);
-  ck_assert(upload(&p, chip.dev, old, old_n, 1459));
-  boot_go(false, &p, chip.dev, &d);
-  ck_assert(upload(&p, chip.dev, img, n, 1459));
+  stage_upgrade(&p, old, old_n, img, n, 1459);
   boot_go(false, &p, chip.dev, &d);
   ck_assert_int_eq(power_on(&p, old, old_n, img, n), NEW);
   chip.mem[p.layout.primary.base - STM32_FLASH_BASE + 263000u] ^= 0x01;  /* bit rot */
   uint8_t *rotten = tl_flash_snapshot(&chip);
-
-  struct cut_dev c;
-  cut_init(&c, &chip, -1, false, 0);
-  boot_go(false, &p, &c.dev, &d);
+  long total = counted_boot(&p, &d);
   ck_assert(d.installed && d.swap.revert);
   ck_assert_int_eq(d.mode, BOOT_APPLICATION);
   ck_assert_int_eq(d.staging.content, IAP_SLOT_UNRECORDED);  /* never installed again */
-  long total = c.ops;
   boot_go(false, &p, chip.dev, &d);
   ck_assert(!d.installed);
   sweep_boot(&(struct boot_sweep){ .p = &p, .start = rotten, .total = total, .torn = torn,
@@ -495,14 +503,10 @@ START_TEST(swap_abandoned_by_upload)
   uint8_t *old = swap_app(old_n, 55), *img = swap_app(n, 56), *c_img = swap_app(c_n, 57);
 
   swap_policy(&p);
-  ck_assert(upload(&p, chip.dev, old, old_n, 512));
-  boot_go(false, &p, chip.dev, &d);
-  ck_assert(upload(&p, chip.dev, img, n, 512));
+  stage_upgrade(&p, old, old_n, img, n, 512);
   uint8_t *staged = tl_flash_snapshot(&chip);
+  long total = counted_boot(&p, &d);
   struct cut_dev c;
-  cut_init(&c, &chip, -1, false, 0);
-  boot_go(false, &p, &c.dev, &d);
-  long total = c.ops;
   const long at[] = { total / 4, total / 2, 3 * total / 4, total - 30, total - 3 };
   for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
     memcpy(chip.mem, staged, STM32_FLASH_SIZE);
@@ -560,9 +564,7 @@ START_TEST(swap_weak_cell)
   uint8_t *old = swap_app(old_n, 58), *img = swap_app(n, 59);
 
   swap_policy(&p);
-  ck_assert(upload(&p, chip.dev, old, old_n, 512));
-  boot_go(false, &p, chip.dev, &d);
-  ck_assert(upload(&p, chip.dev, img, n, 512));
+  stage_upgrade(&p, old, old_n, img, n, 512);
   /* A byte of the new image in primary whose bit 0 must be programmed to 0. */
   size_t at = 5000;
   while (img[at] & 0x01)
@@ -597,15 +599,11 @@ START_TEST(swap_journal_lookalike)
   iap_record_encode(&fake, tail);
   /* The journal's first mark: the last unit's step 0 (3 units: step 6), forward swap. */
   tl_put_le32(tail + 128, iap_progress_word(2, 0x100u + 6u));
-  ck_assert(upload(&p, chip.dev, old, old_n, 512));
-  boot_go(false, &p, chip.dev, &d);
-  ck_assert(upload(&p, chip.dev, img, n, 512));
+  stage_upgrade(&p, old, old_n, img, n, 512);
   uint8_t *staged = tl_flash_snapshot(&chip);
-  struct cut_dev c;
-  cut_init(&c, &chip, -1, false, 0);
-  boot_go(false, &p, &c.dev, &d);
+  long total = counted_boot(&p, &d);
   ck_assert_int_eq(power_on(&p, old, old_n, img, n), NEW);
-  sweep_boot(&(struct boot_sweep){ .p = &p, .start = staged, .total = c.ops, .torn = true,
+  sweep_boot(&(struct boot_sweep){ .p = &p, .start = staged, .total = total, .torn = true,
                                    .seed = 7000u, .old = old, .old_n = old_n, .img = img,
                                    .n = n, .want = NEW, .keep_seq = 1,
                                    .what = "swap, a journal look-alike in the old image" });
@@ -623,9 +621,7 @@ START_TEST(swap_three_upgrades)
   uint8_t *a = swap_app(100001, 51), *b = swap_app(392960, 52), *c = swap_app(9999, 53);
 
   swap_policy(&p);
-  ck_assert(upload(&p, chip.dev, a, 100001, 512));
-  boot_go(false, &p, chip.dev, &d);
-  ck_assert(upload(&p, chip.dev, b, 392960, 512));  /* the largest image */
+  stage_upgrade(&p, a, 100001, b, 392960, 512);  /* b: the largest image */
   boot_go(false, &p, chip.dev, &d);
   ck_assert_int_eq(power_on(&p, a, 100001, b, 392960), NEW);
   assert_staging_holds(&p, a, 100001, 1, "three upgrades", -1);
