@@ -66,6 +66,13 @@
 #define BOARD_KEY_FORCE (-1)
 #endif
 
+/* A fault right after the power-on line, so that tests/firmware/qemu_boot.sh sees the fault
+ * handler's log line (fault.c): 1, lwIP fails an assertion; 2, a read from an address no
+ * device answers (a bus fault). 0 (default): none. Not for a board. */
+#if !defined BOARD_FAULT_AT_BOOT
+#define BOARD_FAULT_AT_BOOT 0
+#endif
+
 /* In IAP mode the log reports the stack's high-water mark (painted at reset, startup.h)
  * when it first enters IAP mode and whenever it has grown, checked this often. */
 #if !defined STACK_REPORT_MS

@@ -14,7 +14,8 @@
 #   sizes   every configuration of AN3376 Table 4, built in OUT/size/NAME/, and the report
 #   qemu    for tests/firmware/qemu_boot.sh: OUT/hello-app.bin, an application that writes
 #           one line on USART3, and QEMU_ROWS built with the Key read as released
-#           (-DBOARD_KEY_FORCE=0) in OUT/qemu/NAME/
+#           (-DBOARD_KEY_FORCE=0) in OUT/qemu/NAME/; tftp-log faulting at boot
+#           (-DBOARD_FAULT_AT_BOOT=1 and 2: an lwIP assertion, a bus fault) in OUT/fault-N/
 #
 # DEFS takes the compile-time options of src/iap_opts.h, src/http_opts.h and
 # firmware/board_opts.h: -DUSE_IAP_HTTP=0 -DUSE_DHCP=1 -DIAP_LOG=0 -DRMII_MODE ...
@@ -209,7 +210,17 @@ $(OUT)/hello-app.bin: $(OUT)/hello-app.elf
 QEMU_ROWS ?= tftp both-log-dhcp integrity-dhcp swap signature
 
 .PHONY: qemu
-qemu: $(OUT)/hello-app.bin $(foreach r,$(QEMU_ROWS),qemu-$(r))
+qemu: $(OUT)/hello-app.bin $(foreach r,$(QEMU_ROWS),qemu-$(r)) qemu-fault-1 qemu-fault-2
+
+# tftp-log with a fault right after the power-on line (BOARD_FAULT_AT_BOOT, board_opts.h):
+# 1, an lwIP assertion, in OUT/fault-1/; 2, a bus fault, in OUT/fault-2/.
+qemu-fault-%:
+	@$(MAKE) --no-print-directory -f $(SRCDIR)/firmware/firmware.mk SRCDIR=$(SRCDIR) \
+		LWIP_DIR=$(LWIP_DIR) IAP_SRCS='$(IAP_SRCS)' GEN_SRCS='$(GEN_SRCS)' \
+		LWIP_SRCS='$(LWIP_SRCS)' WARN_CFLAGS='$(WARN_CFLAGS)' CROSS=$(CROSS) \
+		OUT=$(OUT)/fault-$* \
+		DEFS='$(call row_defs,$(filter tftp-log|%,$(SIZE_ROWS))) -DBOARD_FAULT_AT_BOOT=$* $(DEFS)' \
+		bin
 
 qemu-%:
 	@$(MAKE) --no-print-directory -f $(SRCDIR)/firmware/firmware.mk SRCDIR=$(SRCDIR) \

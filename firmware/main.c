@@ -19,6 +19,7 @@
 #include "log.h"
 #include "log_uart.h"
 #include "startup.h"
+#include "lwip/pbuf.h"
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "tftp_opts.h"
@@ -92,6 +93,12 @@ int main(void)
            clock_source() == CLOCK_PLL_HSE ? ""
            : clock_source() == CLOCK_PLL_HSI ? " (no HSE: the 25 MHz crystal did not start)"
            : " (PLL did not lock: HSI)");
+
+#if BOARD_FAULT_AT_BOOT == 1
+  pbuf_free(NULL);  /* test-only: an lwIP assertion (board_opts.h) */
+#elif BOARD_FAULT_AT_BOOT == 2
+  (void)*(volatile uint32_t *)0x30000000u;  /* test-only: nothing is mapped there */
+#endif
 
   /* Only a signature verification allocates (its bignums); SHA-256 needs no heap, so the
    * other policies link none. */

@@ -25,6 +25,8 @@
 #define SCB_ICSR_PENDSVCLR (1u << 27)
 #define SCB_VTOR   REG32(0xE000ED08u)
 #define SCB_AIRCR  REG32(0xE000ED0Cu)
+#define SCB_CFSR   REG32(0xE000ED28u)   /* configurable fault status: why MemManage/Bus/Usage */
+#define SCB_HFSR   REG32(0xE000ED2Cu)   /* HardFault status: FORCED when another one escalated */
 #define SCB_AIRCR_VECTKEY     (0x05FAu << 16)
 #define SCB_AIRCR_SYSRESETREQ (1u << 2)
 #define SCB_AIRCR_PRIGROUP_Msk (0x7u << 8)

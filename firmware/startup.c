@@ -3,9 +3,9 @@
  * the initial MSP, word 1 the reset handler, then the 14 system exceptions. Only SysTick is
  * used (the Ethernet is polled) and no interrupt is ever enabled in the NVIC, so the
  * STM32F407's 82 interrupt vectors are left out (328 bytes): an interrupt enabled by mistake
- * would read its vector from the code after the table and fault, and the HardFault vector,
- * like every other exception's, goes to one handler that stops the CPU where a debugger
- * can see it.
+ * would read its vector from the code after the table and fault. A fault (every kind
+ * escalates to HardFault) is logged with its address by fault.c; every other exception goes
+ * to one handler that stops the CPU where a debugger can see it.
  */
 #include <stdint.h>
 #include <string.h>
@@ -19,6 +19,7 @@ extern uint32_t _estack, _sidata, _sdata, _edata, _sbss, _ebss;
 int main(void);
 void Reset_Handler(void);
 void Default_Handler(void);
+void HardFault_Handler(void);
 
 typedef void (*vector_t)(void);
 
@@ -27,7 +28,7 @@ static const vector_t vector_table[16] = {
   [0] = (vector_t)(uintptr_t)&_estack,
   [1] = Reset_Handler,
   [2] = Default_Handler,              /* NMI */
-  [3] = Default_Handler,              /* HardFault */
+  [3] = HardFault_Handler,            /* HardFault: fault.c */
   [4] = Default_Handler,              /* MemManage */
   [5] = Default_Handler,              /* BusFault */
   [6] = Default_Handler,              /* UsageFault */

@@ -16,7 +16,9 @@
 #     one; `signature` wants it signed) the bootloader jumps, and the application's own line
 #     follows; with a record whose SHA-256 is another image's, or an unsigned image under
 #     `signature`, it stays in IAP mode and says so (the rows with AN3376's check, vectors,
-#     read no record: they jump).
+#     read no record: they jump);
+#  3. FW/fault-N/: faults at boot, an lwIP assertion and a bus fault; the fault handler logs
+#     the faulting address, and for the assertion addr2line must place it in lwIP's pbuf.c.
 #
 #   qemu_boot.sh FW     (FW: the firmware output directory, fw/ in the build directory)
 #
@@ -208,6 +210,31 @@ boot: warning: cannot start the application: not an application image: initial s
       -device "loader,file=$tmp/$name.tampered.rec,addr=0x080fff80,force-raw=on"
   fi
 done
+
+# 3. Faults: FW/fault-1/ and FW/fault-2/ are tftp-log faulting right after the power-on line
+#    (BOARD_FAULT_AT_BOOT). In fault-1 lwIP fails an assertion (pbuf_free(NULL)): the handler
+#    must log the failed check's own address, which addr2line must place in lwIP's pbuf.c.
+#    In fault-2 a read of 0x30000000, where nothing is mapped, is a precise bus fault
+#    escalated to HardFault: CFSR BFARVALID and PRECISERR, HFSR FORCED.
+fault_run() {   # fault_run N WANT-LINE: boots FW/fault-N/, whose log must be the two lines
+  if [ ! -f "$fw/fault-$1/iapd-boot.elf" ]; then
+    echo "FAIL: qemu fault-$1: no $fw/fault-$1/iapd-boot.elf (make check-firmware builds it)"
+    failed=$((failed + 1))
+    return 1
+  fi
+  printf '%s\n' "board: power on, 16 MHz (PLL did not lock: HSI)" "$2" >"$tmp/want"
+  run "fault-$1" "$fw/fault-$1/iapd-boot.bin" "$tmp/want"
+}
+if fault_run 1 "~lwip: error: assertion failed at address 0x0800[0-9a-f]{4}"; then
+  addr=$(sed -n 's/^lwip: error: assertion failed at address \(0x[0-9a-f]*\)$/\1/p' "$tmp/fault-1.log.txt")
+  where=$(arm-none-eabi-addr2line -e "$fw/fault-1/iapd-boot.elf" "${addr:-0}")
+  case $where in
+    */lwip/src/core/pbuf.c:[0-9]*) echo "PASS: qemu fault-1: $addr is $where" ;;
+    *) echo "FAIL: qemu fault-1: address ${addr:-none} is $where, not lwIP's pbuf.c"
+       failed=$((failed + 1)) ;;
+  esac
+fi
+fault_run 2 "~board: error: fault at address 0x0800[0-9a-f]{4} \(CFSR 0x00008200, HFSR 0x40000000\)"
 
 echo "qemu_boot: $runs runs, $failed failed, $(($(date +%s) - start)) s"
 [ "$failed" -eq 0 ]
