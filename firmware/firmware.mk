@@ -59,7 +59,7 @@ FW_CPPFLAGS := -I$(SRCDIR)/firmware/lwip-arch -I$(SRCDIR)/firmware -I$(SRCDIR)/s
 	'-DMBEDTLS_CONFIG_FILE="mbedtls_verify_config.h"' \
 	-DIAP_WITH_SIGNATURE=$(if $(findstring IAP_VERIFY_SIGNATURE,$(DEFS)),1,0) \
 	-DIAP_WITH_DUAL_SLOTS=$(if $(findstring IAP_SLOTS_DUAL,$(DEFS))$(findstring IAP_SLOTS_SWAP,$(DEFS)),1,0) \
-	-DIAP_CONFIG_FIXED=1 -DIAP_WITH_LOG_DEBUG=$(if $(findstring LOG_DEBUG=1,$(DEFS)),1,0) \
+	-DIAP_CONFIG_FIXED=1 -DFLASH_SYNC_NEEDED=0 -DIAP_WITH_LOG_DEBUG=$(if $(findstring LOG_DEBUG=1,$(DEFS)),1,0) \
 	-DIAP_WITH_INTEGRITY=$(if $(findstring IAP_VERIFY_VECTORS,$(DEFS)),0,1) $(DEFS)
 FW_CFLAGS := $(ARCH) -std=gnu11 -Os -g -flto -ffunction-sections -fdata-sections \
 	-fno-common -fno-unwind-tables -fno-asynchronous-unwind-tables \

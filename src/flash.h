@@ -17,6 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* 1 (iapd): the flash lives in a store that must be synced and can be lost (the flash file,
+ * msync). 0 (the firmware, set by firmware.mk): the flash is the chip's own, where a program
+ * operation that completed is in flash: flash_sync() is FLASH_OK without a call, and the code
+ * for a store that fails or is lost compiles out, texts included. */
+#if !defined FLASH_SYNC_NEEDED
+#define FLASH_SYNC_NEEDED 1
+#endif
+
 enum flash_result {
   FLASH_OK = 0,
   FLASH_ERR_RANGE,      /* address or length outside the main flash */
@@ -25,7 +33,7 @@ enum flash_result {
   FLASH_ERR_SEQUENCE,   /* programming sequence error (RM0090 PGSERR), driver bug */
   FLASH_ERR_PARALLELISM,/* access width does not match PSIZE (RM0090 PGPERR) */
   FLASH_ERR_LOCKED,     /* control register locked (wrong key sequence) */
-  FLASH_ERR_IO,         /* the backing store is lost or could not be synced (host only) */
+  FLASH_ERR_IO,         /* the backing store is lost or could not be synced (FLASH_SYNC_NEEDED) */
   FLASH_ERR_VERIFY,     /* read back differs from what was programmed (iap_program_checked) */
 };
 
@@ -71,7 +79,7 @@ static inline enum flash_result flash_read(const struct flash_dev *f, uint32_t a
 
 static inline enum flash_result flash_sync(const struct flash_dev *f)
 {
-  return f->ops->sync(f->ctx);
+  return FLASH_SYNC_NEEDED ? f->ops->sync(f->ctx) : FLASH_OK;
 }
 
 #endif
