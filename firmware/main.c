@@ -24,7 +24,6 @@
 #include "lwip/timeouts.h"
 #include "tftp_opts.h"
 #include "signing_key.h"
-#include "verify_probe.h"
 
 #if !USE_IAP_TFTP && !USE_IAP_HTTP
 #error "a bootloader without USE_IAP_TFTP or USE_IAP_HTTP cannot be updated: enable one"
@@ -43,8 +42,6 @@ _Static_assert(IAP_SLOTS == IAP_SLOTS_SINGLE || IAP_WITH_INTEGRITY,
 
 static struct bootloader bootloader;
 static struct iap_pubkey signing_key = { IAP_SIGNING_KEY_POINT, { 0 } };
-
-void iap_mbedtls_alloc_init(void);
 
 /* The stack's high-water mark in the log, when it has grown since the last report (checked
  * every STACK_REPORT_MS): after an upload the log says how deep the servers went. */
@@ -100,28 +97,13 @@ int main(void)
   (void)*(volatile uint32_t *)0x30000000u;  /* test-only: nothing is mapped there */
 #endif
 
-  /* Only a signature verification allocates (its bignums); SHA-256 needs no heap, so the
-   * other policies link none. */
+  /* The key is checked once, here: a build with a wrong SIGNING_KEY says so at each reset. */
   if (IAP_BOOT_VERIFY == IAP_VERIFY_SIGNATURE) {
-    iap_mbedtls_alloc_init();
     if (!iap_pubkey_init(&signing_key))
       log_err("boot", "the built-in signing key is not a P-256 point: nothing will verify");
   }
   bootloader_init(&bootloader, &cfg, &board_stm32, &flash_stm32_dev);
   bootloader_reset(&bootloader);  /* a valid application: no return */
-
-#if VERIFY_PROBE
-  {
-    /* The size report's "+verify" rows: the checks linked in and run once, on the user flash
-     * and a key and signature at its end (verify_probe.h). */
-    const uint8_t *area = (const uint8_t *)USER_FLASH_FIRST_PAGE_ADDRESS;
-    const uint8_t *tail = (const uint8_t *)USER_FLASH_END_ADDRESS - 256;
-    size_t sig_len = tail[65] < 73u ? tail[65] : 72u;
-    log_info("boot", "verify probe: signature %s",
-             verify_probe(area, (size_t)(tail - area), tail, tail + 66, sig_len) ? "valid"
-                                                                                : "invalid");
-  }
-#endif
 
   for (;;) {
     if (bootloader.netif != NULL)

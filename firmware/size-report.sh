@@ -44,7 +44,7 @@ for row in "$@"; do
     printf '%10s %10s %+9d %9s %9s %9s\n' "$1" "$an" $(($1 - an)) "$2" "$stack" "$left"
     if [ "$1" -gt "$an" ]; then above="$above $name"; fi
   fi
-  case $name in *+verify*|signature) above="$above $name" ;; esac   # where the checks' bytes go
+  case $name in signature*) above="$above $name" ;; esac   # where the checks' bytes go
   if [ -n "$user" ] && [ "$((user))" -ne $((0x08010000)) ]; then
     printf '%-28s (linked below %s: the bootloader takes %d KiB, applications start there)\n' \
       "" "$user" $(( (user - 0x08000000) / 1024 ))
@@ -62,7 +62,7 @@ for name in $above; do
   total=$("$size_tool" "$elf" | awk 'NR == 2 { print $1 + $2 }')
   printf '\nWhere the %s bytes of "%s" go:\n' "$total" "$name"
   case $name in
-    *+verify*|signature)   # the verified boot's budget: below 0x08010000 with 4 KiB to spare
+    signature*)   # the verified boot's budget: below 0x08010000 with 4 KiB to spare
       budget=$((65536 - 4096))
       printf '  (the budget with 4 KiB to spare below 0x08010000 is %s B: %+d B)\n' "$budget" \
         $((total - budget)) ;;
@@ -82,8 +82,8 @@ for name in $above; do
       if (index(file, lwip) == 1) { c = "lwIP 2.1"; f = "lwip/" substr(file, length(lwip) + 1) }
       else if (index(file, src) == 1) { c = "src/ (IAP code)"; f = "src/" substr(file, length(src) + 1) }
       else if (index(file, fw) == 1) { c = "firmware/ (STM32 layer)"; f = "firmware/" substr(file, length(fw) + 1) }
-      else if (file ~ /third_party\/mbedtls\//) { c = "mbed TLS 2.28"; f = "mbedtls/" substr(file, index(file, "/library/") + 9) }
-      else if (file ~ /third_party\/bearssl\//) { c = "BearSSL 0.6 (verify probe)"; f = "bearssl/" substr(file, index(file, "/src/") + 5) }
+      else if (file ~ /third_party\/mbedtls\//) { c = "mbed TLS 2.28 (SHA-256)"; f = "mbedtls/" substr(file, index(file, "/library/") + 9) }
+      else if (file ~ /third_party\/bearssl\//) { c = "BearSSL 0.6 (ECDSA P-256)"; f = "bearssl/" substr(file, index(file, "/src/") + 5) }
       else if (file ~ /newlib/) { c = "newlib-nano (printf, mem*, str*)"; f = "" }
       else if (file ~ /libgcc/) { c = "libgcc"; f = "" }
       else if (file ~ /fsdata/ || (file == "" && $4 ~ /^(file_|http_fs_files)/))

@@ -23,13 +23,14 @@ die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 # Packages a build and the tests need. The test clients are the ones users run: curl,
 # tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware; QEMU boots
 # it (make check-firmware). libslirp (--user-net) comes with glib's headers: Debian's
-# slirp.pc requires glib-2.0's .pc file. iapd verifies images with Debian's mbed TLS
-# (libmbedtls-dev); the firmware builds the same library from source (fetch_crypto). make bench runs the peers (tftpd-hpa, nginx-light:
+# slirp.pc requires glib-2.0's .pc file. iapd hashes images with Debian's mbed TLS
+# (libmbedtls-dev) and verifies their signatures with Debian's BearSSL (libbearssl-dev); the
+# firmware builds the same libraries from source (fetch_crypto). make bench runs the peers (tftpd-hpa, nginx-light:
 # nginx with the dav module) and callgrind (valgrind); it starts them itself, in its own
 # namespaces: installing tftpd-hpa and nginx-light must not leave them running as services
 # (install_packages). scripts/fuzz-ci builds the libFuzzer targets with clang.
 packages="autoconf automake libtool pkg-config make gcc check zlib1g-dev libpcap-dev
-  libmicrohttpd-dev libjansson-dev libslirp-dev libglib2.0-dev libmbedtls-dev
+  libmicrohttpd-dev libjansson-dev libslirp-dev libglib2.0-dev libmbedtls-dev libbearssl-dev
   dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   dnsmasq-base tcpdump ethtool jq chromium nodejs firefox-esr
@@ -123,10 +124,10 @@ fetch_lwip() {
   rm -rf "$tmp"
 }
 
-# The crypto the firmware's verified boot builds from (the same mbed TLS 2.28 as iapd's
-# libmbedtls-dev, firmware/firmware.mk), and BearSSL 0.6 for the size report's comparison
-# row: Debian's source packages, in third_party/. A failure is a warning here; make firmware
-# then stops at the first mbed TLS file and says to run scripts/bootstrap.sh crypto.
+# The crypto the firmware's verified boot builds from (the same mbed TLS 2.28 and BearSSL 0.6
+# as iapd's libmbedtls-dev and libbearssl-dev, firmware/firmware.mk): Debian's source
+# packages, in third_party/. A failure is a warning here; make firmware then stops at the
+# first file of the missing library and says to run scripts/bootstrap.sh crypto.
 fetch_source() {   # fetch_source PACKAGE DIR FILE-THAT-MUST-BE-THERE
   if [ -f "$2/$3" ]; then return 0; fi
   add_deb_src
@@ -134,13 +135,13 @@ fetch_source() {   # fetch_source PACKAGE DIR FILE-THAT-MUST-BE-THERE
   tmp=$(mktemp -d)
   say "fetching Debian's $1 source package into $2"
   if ! (cd "$tmp" && apt-get source -q --download-only "$1" >/dev/null 2>&1); then
-    say "warning: apt-get source $1 failed: the size report leaves its row out"
+    say "warning: apt-get source $1 failed: make firmware needs it"
     rm -rf "$tmp"
     return 0
   fi
   dsc=$(ls "$tmp"/"$1"_*.dsc | head -n 1)
   if ! (cd "$tmp" && dpkg-source -q -x "$dsc" "$1" >/dev/null 2>&1); then
-    say "warning: dpkg-source -x $dsc failed: the size report leaves its row out"
+    say "warning: dpkg-source -x $dsc failed: make firmware needs it"
     rm -rf "$tmp"
     return 0
   fi
@@ -151,8 +152,8 @@ fetch_source() {   # fetch_source PACKAGE DIR FILE-THAT-MUST-BE-THERE
 }
 
 fetch_crypto() {
-  fetch_source mbedtls "$top/third_party/mbedtls" library/ecdsa.c
-  fetch_source bearssl "$top/third_party/bearssl" src/ec/ec_p256_m15.c
+  fetch_source mbedtls "$top/third_party/mbedtls" library/sha256.c
+  fetch_source bearssl "$top/third_party/bearssl" src/ec/ec_prime_i15.c
 }
 
 # The browser tests drive Debian's Chromium and Firefox ESR with puppeteer-core, pinned by

@@ -1,9 +1,11 @@
 /*
  * The crypto the boot policies need, and nothing more: SHA-256 (image hashes) and ECDSA
- * P-256 signature verification with one public key. Both targets take them from mbed TLS:
- * Debian's libmbedcrypto on the host, the same library's sources (Debian's source package,
- * fetched into third_party/mbedtls) with firmware/mbedtls_verify_config.h on the board. Verification
- * uses only public data, so it needs no random numbers.
+ * P-256 signature verification with one public key. Each comes from the library that is the
+ * smaller for it on the firmware, and both targets take it from the same library: SHA-256
+ * from mbed TLS (src/iap_sha256.c), ECDSA from BearSSL (src/iap_ecdsa.c); Debian's
+ * libmbedcrypto and libbearssl on the host, their sources (Debian's source packages, fetched
+ * into third_party/) on the board. Verification uses only public data, so it needs no random
+ * numbers.
  */
 #ifndef IAPD_IAP_CRYPTO_H
 #define IAPD_IAP_CRYPTO_H
