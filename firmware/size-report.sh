@@ -45,6 +45,12 @@ for row in "$@"; do
     if [ "$1" -gt "$an" ]; then above="$above $name"; fi
   fi
   case $name in signature*) above="$above $name" ;; esac   # where the checks' bytes go
+  # The QEMU test's runs with the Key released (DIR/../qemu/NAME/): a boot check that
+  # refuses an image runs before IAP mode, and can go deeper than the Key-held boot.
+  if [ -f "$dir/../qemu/$name/stack.txt" ]; then
+    read -r deep _ <"$dir/../qemu/$name/stack.txt"
+    printf '%-28s (stack %s B after a boot check refused an image, the Key released)\n' "" "$deep"
+  fi
   if [ -n "$user" ] && [ "$((user))" -ne $((0x08010000)) ]; then
     printf '%-28s (linked below %s: the bootloader takes %d KiB, applications start there)\n' \
       "" "$user" $(( (user - 0x08000000) / 1024 ))
@@ -53,8 +59,9 @@ done
 printf '\nflash: code + read-only data + .data initial values (the .bin). SRAM: .data + .bss\n'
 printf '(lwIP heap and pools, Ethernet DMA buffers); the stack gets the rest of the 128 KiB,\n'
 printf '"left". stack: the high-water mark in IAP mode, painted at reset and read back over the\n'
-printf 'UART log under QEMU (make check-firmware; "-" before it ran, or without IAP_LOG): the\n'
-printf 'boot path and lwIP start only, QEMU has no Ethernet (firmware/README.md).\n'
+printf 'UART log under QEMU (make check-firmware; "-" before it ran, or without IAP_LOG), the\n'
+printf 'Key held; "after a boot check": the deepest of its runs with the Key released. The boot\n'
+printf 'path and lwIP start only, QEMU has no Ethernet (firmware/README.md).\n'
 printf 'AN3376: IAR EWARM 6.21, high size optimisation, lwIP 1.3.2, ST peripheral library.\n'
 
 for name in $above; do

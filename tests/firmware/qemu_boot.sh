@@ -16,7 +16,8 @@
 #     one; `signature` wants it signed) the bootloader jumps, and the application's own line
 #     follows; with a record whose SHA-256 is another image's, or an unsigned image under
 #     `signature`, it stays in IAP mode and says so (the rows with AN3376's check, vectors,
-#     read no record: they jump);
+#     read no record: they jump); the deepest stack mark of these runs, reached by a boot
+#     check that refused an image, is kept in FW/qemu/NAME/stack.txt for the size report;
 #  3. FW/fault-N/: faults at boot, an lwIP assertion and a bus fault; the fault handler logs
 #     the faulting address, and for the assertion addr2line must place it in lwIP's pbuf.c.
 #
@@ -88,6 +89,10 @@ run() {
   fi
 }
 
+stack_of() {   # "USED TOTAL" from a run's stack line, or nothing
+  sed -n 's/^board: stack: \([0-9]*\) of \([0-9]*\) bytes used.*/\1 \2/p' "$tmp/$1.log.txt"
+}
+
 iap_lines() {   # the log of IAP mode with no PHY, for reason $1
   cat <<EOF2
 board: power on, 16 MHz (PLL did not lock: HSI)
@@ -109,7 +114,7 @@ for dir in "$fw"/size/*/; do
     *) : >"$tmp/want" ;;
   esac
   run "$name" "$dir/iapd-boot.bin" "$tmp/want"
-  stack=$(sed -n 's/^board: stack: \([0-9]*\) of \([0-9]*\) bytes used.*/\1 \2/p' "$tmp/$name.log.txt")
+  stack=$(stack_of "$name")
   if [ -n "$stack" ]; then echo "$stack" >"$dir/stack.txt"; else rm -f "$dir/stack.txt"; fi
 done
 [ "$found" -gt 0 ] || { echo "FAIL: no $fw/size/*/iapd-boot.bin: run make firmware first"; exit 1; }
@@ -206,6 +211,15 @@ boot: warning: cannot start the application: not an application image: initial s
       -device "loader,file=$tmp/$name.tampered,addr=$base,force-raw=on" \
       -device "loader,file=$tmp/$name.tampered.rec,addr=0x080fff80,force-raw=on"
   fi
+  # The deepest stack of these runs, for the size report: the ones that refuse an image
+  # have run the boot's checks (the signature's ECDSA the deepest) before IAP mode.
+  deepest=
+  for l in "$tmp/$name"-key-released-*.log.txt; do
+    r=${l#"$tmp/"}
+    s=$(stack_of "${r%.log.txt}")
+    [ -n "$s" ] && { [ -z "$deepest" ] || [ "${s%% *}" -gt "${deepest%% *}" ]; } && deepest=$s
+  done
+  if [ -n "$deepest" ]; then echo "$deepest" >"$dir/stack.txt"; else rm -f "$dir/stack.txt"; fi
 done
 
 # 3. Faults: FW/fault-1/ and FW/fault-2/ are tftp-log faulting right after the power-on line
