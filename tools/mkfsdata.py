@@ -20,9 +20,15 @@ the one thing computed on the board: from crc_before (the CRC of the text before
 marker) through the message, then through after_len zero bytes, XORed with crc_after (the
 CRC register that the text after the marker leaves from 0): CRC-32 is linear, so this is
 the CRC of the whole page (src/http_response.c).
+
+With --compact (the board's pages, in flash) the comments of HTML and CSS files and the
+indentation of their lines are left out: they are for the reader of web/, and cost the
+board's flash. A page with <pre>, <textarea> or <script>, where that would change what the
+browser shows or runs, is refused.
 """
 import argparse
 import os
+import re
 import sys
 import zlib
 
@@ -36,6 +42,24 @@ TYPES = {
     ".ico": "image/x-icon",
     ".png": "image/png",
 }
+
+
+def compact(path, ext, data):
+    """data without its comments and the indentation of its lines (--compact)."""
+    if ext not in (".html", ".css"):
+        return data
+    if re.search(rb"<(pre|textarea|script)\b", data, re.I):
+        sys.exit("mkfsdata.py: %s: --compact would change a <pre>, <textarea> or <script>"
+                 % path)
+    def css(text):
+        return re.sub(rb"/\*.*?\*/\n?", b"", text, flags=re.S)
+    if ext == ".html":
+        data = re.sub(rb"<!--(?!#text-->).*?-->\n?", b"", data, flags=re.S)
+        data = re.sub(rb"(<style>)(.*?)(</style>)",
+                      lambda m: m.group(1) + css(m.group(2)) + m.group(3), data, flags=re.S)
+    else:
+        data = css(data)
+    return re.sub(rb"\n[ \t]+", b"\n", data)
 
 
 def c_identifier(name):
@@ -83,6 +107,8 @@ def main():
                     help="name of the generated table (default: http_fs_files)")
     ap.add_argument("--gzip", action="store_true",
                     help="store the files gzip-compressed (served with Content-Encoding: gzip)")
+    ap.add_argument("--compact", action="store_true",
+                    help="leave out HTML and CSS comments and indentation")
     ap.add_argument("files", nargs="+")
     args = ap.parse_args()
 
@@ -101,6 +127,8 @@ def main():
             sys.exit("mkfsdata.py: %s: two files named %s" % (path, name))
         seen.add(name)
         data = open(path, "rb").read()
+        if args.compact:
+            data = compact(path, ext, data)
         count = data.count(MARKER)
         if count > 1:
             sys.exit("mkfsdata.py: %s: more than one %s marker" % (path, MARKER.decode()))
