@@ -17,8 +17,8 @@ shift 6
 x() { if [ "$1" = 1 ]; then echo X; else echo .; fi; }
 
 printf '\nBootloader code size vs. configuration options (AN3376 Table 4; IAP_LOG for USE_LCD)\n\n'
-printf '%-28s %4s %4s %7s %4s %10s %10s %9s %9s %9s %9s\n' build TFTP HTTP IAP_LOG DHCP \
-  "flash (B)" "AN3376 (B)" "vs AN3376" "SRAM (B)" "stack (B)" "left (B)"
+printf '%-28s %4s %4s %7s %4s %10s %10s %9s %6s %9s %9s %9s\n' build TFTP HTTP IAP_LOG DHCP \
+  "flash (B)" "AN3376 (B)" "vs AN3376" "ratio" "SRAM (B)" "stack (B)" "left (B)"
 above=
 for row in "$@"; do
   old_ifs=$IFS; IFS='|'
@@ -39,9 +39,13 @@ for row in "$@"; do
   if [ -f "$dir/$name/stack.txt" ]; then read -r stack _ <"$dir/$name/stack.txt"; fi
   left=$((131072 - $2))
   if [ "$an" = - ]; then
-    printf '%10s %10s %9s %9s %9s %9s\n' "$1" - "" "$2" "$stack" "$left"
+    printf '%10s %10s %9s %6s %9s %9s %9s\n' "$1" - "" "" "$2" "$stack" "$left"
   else
-    printf '%10s %10s %+9d %9s %9s %9s\n' "$1" "$an" $(($1 - an)) "$2" "$stack" "$left"
+    # ours / AN3376's, to two decimals, in integers (sh has no floats)
+    ratio=$(( ($1 * 200 / an + 1) / 2 ))
+    ratio=$((ratio / 100)).$(printf '%02d' $((ratio % 100)))
+    printf '%10s %10s %+9d %6s %9s %9s %9s\n' "$1" "$an" $(($1 - an)) "$ratio" "$2" "$stack" \
+      "$left"
     if [ "$1" -gt "$an" ]; then above="$above $name"; fi
   fi
   case $name in signature*) above="$above $name" ;; esac   # where the checks' bytes go
@@ -62,7 +66,8 @@ printf '"left". stack: the high-water mark in IAP mode, painted at reset and rea
 printf 'UART log under QEMU (make check-firmware; "-" before it ran, or without IAP_LOG), the\n'
 printf 'Key held; "after a boot check": the deepest of its runs with the Key released. The boot\n'
 printf 'path and lwIP start only, QEMU has no Ethernet (firmware/README.md).\n'
-printf 'AN3376: IAR EWARM 6.21, high size optimisation, lwIP 1.3.2, ST peripheral library.\n'
+printf 'AN3376: IAR EWARM 6.21, high size optimisation, lwIP 1.3.2, ST peripheral library;\n'
+printf 'ratio: our flash bytes over its, to two decimals.\n'
 
 for name in $above; do
   elf=$dir/$name/iapd-boot.elf
