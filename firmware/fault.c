@@ -4,7 +4,8 @@
  * (ARMv7-M B1.5.4), and an lwIP assertion is one of them: LWIP_PLATFORM_ASSERT is
  * __builtin_trap() (lwip-arch/arch/cc.h), a 2-byte UDF in place of a call with the line
  * number: 168 to 836 bytes less per build. The PC the exception pushed is the UDF's own
- * address: `arm-none-eabi-addr2line -e fw/iapd-boot.elf ADDRESS` gives the file and
+ * address in SRAM, where the program runs: `arm-none-eabi-addr2line -e fw/iapd-boot-sram.elf
+ * ADDRESS` gives the file and
  * line of the assertion.
  */
 #include <stdint.h>
@@ -12,11 +13,13 @@
 #include "log.h"
 #include "log_uart.h"
 #include "regs.h"
-#include "stm32f407.h"
 
 #define UDF_TRAP 0xDEFFu   /* udf #255: what GCC emits for __builtin_trap() in Thumb */
 
 void fault_report(const uint32_t *frame) __attribute__((used, noreturn));
+
+/* The program's code in SRAM, from the linker script (stm32f407-boot.ld). */
+extern const uint8_t _program_start[], _program_code_end[];
 void HardFault_Handler(void) __attribute__((naked, noreturn));
 
 /* frame: what the exception pushed on the main stack (r0-r3, r12, lr, pc, xPSR; the
@@ -24,9 +27,9 @@ void HardFault_Handler(void) __attribute__((naked, noreturn));
 void fault_report(const uint32_t *frame)
 {
   uint32_t pc = frame[6];
-  /* The PC is read as an instruction only where flash is: a jump into nowhere would fault
-   * again, and a fault in this handler locks the core up without a word. */
-  if (pc >= STM32_FLASH_BASE && pc < STM32_FLASH_BASE + STM32_FLASH_SIZE && !(pc & 1u)
+  /* The PC is read as an instruction only where the code is: a jump into nowhere would
+   * fault again, and a fault in this handler locks the core up without a word. */
+  if (pc >= (uintptr_t)_program_start && pc < (uintptr_t)_program_code_end && !(pc & 1u)
       && *(const volatile uint16_t *)pc == UDF_TRAP)
     log_err("lwip", "assertion failed at address 0x%08x", (unsigned)pc);
   else

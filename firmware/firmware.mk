@@ -104,7 +104,10 @@ $(shell mkdir -p $(OUT)/obj && { [ "$$(cat $(STAMP) 2>/dev/null)" = '$(STAMP_TEX
 .SECONDARY:
 
 image: $(OUT)/$(NAME).bin $(OUT)/$(NAME).hex
-	@$(SIZE) $(OUT)/$(NAME).elf | awk 'NR == 2 { printf "firmware: %s: %u bytes of flash (code %u + data %u) below %s, %u bytes of SRAM (data + bss)\n", "$(OUT)/$(NAME).elf", $$1 + $$2, $$1, $$2, "$(USER_FLASH)", $$2 + $$3 }'
+	@$(SIZE) -A $(OUT)/$(NAME)-sram.elf | awk -v flash=$$(wc -c < $(OUT)/$(NAME).bin) \
+		'$$1 ~ /^\.(isr_vector|text|ARM\.exidx|data)$$/ { prog += $$2 } $$1 == ".bss" { bss = $$2 } \
+		$$1 == ".ccm" { ccm = $$2 } END { printf "firmware: %s: %u bytes of flash below %s: the program (%u bytes, run from SRAM) packed; SRAM %u bytes (program + bss), CCM %u\n", \
+		"$(OUT)/$(NAME).bin", flash, "$(USER_FLASH)", prog, prog + bss, ccm }'
 
 $(OUT)/obj/src/%.o: $(SRCDIR)/src/%.c $(STAMP)
 	@mkdir -p $(@D)
@@ -152,12 +155,48 @@ $(OUT)/obj/bearssl/%.o: $(BEARSSL_DIR)/src/%.c $(STAMP)
 	@echo "  CC(arm)  bearssl/$*.o"
 	@$(CC) $(FW_CPPFLAGS) -I$(BEARSSL_DIR)/src $(FW_CFLAGS) -w -MMD -MP -c -o $@ $<
 
-$(OUT)/$(NAME).elf: $(OBJS) $(SRCDIR)/firmware/stm32f407-boot.ld
-	@case '$(USER_FLASH)' in 0x[0-9a-fA-F]*) ;; *) echo "firmware.mk: cannot read USER_FLASH_FIRST_PAGE_ADDRESS from iap_opts.h (got '$(USER_FLASH)')" >&2; exit 1 ;; esac
+# The program, linked to run from SRAM (stm32f407-boot.ld): iapd-boot-sram.elf is what a
+# debugger and addr2line want. lwIP's memory goes to CCM_BASE (QEMU's builds move it).
+CCM_BASE ?= 0x10000000
+$(OUT)/$(NAME)-sram.elf: $(OBJS) $(SRCDIR)/firmware/stm32f407-boot.ld
 	@echo "  LD(arm)  $@"
 	@$(CC) $(FW_LDFLAGS) -T $(SRCDIR)/firmware/stm32f407-boot.ld \
+		-Wl,--defsym=CCM_BASE=$(CCM_BASE) \
+		-Wl,-Map=$(OUT)/$(NAME)-sram.map -o $@ $(OBJS)
+
+$(OUT)/$(NAME)-sram.bin: $(OUT)/$(NAME)-sram.elf
+	@$(OBJCOPY) -O binary $< $@
+
+# The packer (tools/fw_pack.c), a host program; one per `make firmware`, shared by the rows.
+HOST_CC ?= cc
+FW_PACK ?= $(OUT)/fw-pack
+FW_PACK_SRCS := $(SRCDIR)/tools/fw_pack.c $(SRCDIR)/tools/lz4_pack.c $(SRCDIR)/firmware/lz4_block.c
+$(FW_PACK): $(FW_PACK_SRCS) $(SRCDIR)/tools/lz4_pack.h $(SRCDIR)/firmware/lz4_block.h
+	@mkdir -p $(@D)
+	@echo "  CC(host) $@"
+	@$(HOST_CC) -O2 $(WARN_CFLAGS) -I$(SRCDIR)/firmware -I$(SRCDIR)/tools -o $@ $(FW_PACK_SRCS)
+
+$(OUT)/$(NAME).packed: $(OUT)/$(NAME)-sram.bin $(FW_PACK)
+	@$(FW_PACK) $< $@
+
+# The image in flash: the stub (unpack_stub.c, lz4_block.c) and the packed program behind
+# it. No LTO, no C library: the stub runs before anything is set up.
+STUB_CFLAGS := $(ARCH) -std=gnu11 -Os -g -ffreestanding -fno-tree-loop-distribute-patterns \
+	-ffunction-sections -fdata-sections $(WARN_CFLAGS)
+STUB_OBJS := $(OUT)/obj/stub/unpack_stub.o $(OUT)/obj/stub/lz4_block.o
+$(OUT)/obj/stub/%.o: $(SRCDIR)/firmware/%.c $(STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC(arm)  stub/$*.o"
+	@$(CC) $(STUB_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(OUT)/$(NAME).elf: $(STUB_OBJS) $(OUT)/$(NAME).packed $(SRCDIR)/firmware/packed_program.S \
+		$(SRCDIR)/firmware/stm32f407-stub.ld
+	@case '$(USER_FLASH)' in 0x[0-9a-fA-F]*) ;; *) echo "firmware.mk: cannot read USER_FLASH_FIRST_PAGE_ADDRESS from iap_opts.h (got '$(USER_FLASH)')" >&2; exit 1 ;; esac
+	@echo "  LD(arm)  $@"
+	@$(CC) $(ARCH) -nostdlib -Wl,--gc-sections -T $(SRCDIR)/firmware/stm32f407-stub.ld \
 		-Wl,--defsym=USER_FLASH_FIRST_PAGE_ADDRESS=$(USER_FLASH) \
-		-Wl,-Map=$(OUT)/$(NAME).map -o $@ $(OBJS) \
+		'-DPACKED_FILE="$(OUT)/$(NAME).packed"' -Wl,-Map=$(OUT)/$(NAME).map -o $@ \
+		$(STUB_OBJS) $(SRCDIR)/firmware/packed_program.S \
 	|| { echo "firmware: $(OUT)/$(NAME).elf not linked; the bootloader must end below the user flash at $(USER_FLASH) ($(DEFS))" >&2; exit 1; }
 
 $(OUT)/$(NAME).bin: $(OUT)/$(NAME).elf
@@ -186,7 +225,7 @@ $(OUT)/blink-%.bin: $(OUT)/blink-%.elf
 # ---- what the QEMU test boots (tests/firmware/qemu_boot.sh) ----------------------------
 HELLO_SRC := $(SRCDIR)/tests/firmware/hello_app.c
 
-$(OUT)/hello-app.elf: $(HELLO_SRC) $(BLINK_LD)
+$(OUT)/hello-app.elf: $(HELLO_SRC) $(BLINK_LD) $(STAMP)
 	@mkdir -p $(@D)
 	@echo "  LD(arm)  $@"
 	@$(CC) $(ARCH) -std=gnu11 -Os -g -ffunction-sections -fdata-sections $(WARN_CFLAGS) \
@@ -205,21 +244,25 @@ QEMU_ROWS ?= tftp both-log-dhcp integrity-dhcp swap signature
 .PHONY: qemu
 qemu: $(OUT)/hello-app.bin $(foreach r,$(QEMU_ROWS),qemu-$(r)) qemu-fault-1 qemu-fault-2
 
+# QEMU's STM32F405 has no CCM RAM (0x10000000) but 192 KiB of SRAM: the builds it boots put
+# lwIP's memory at 0x20020000, the 64 KiB above the silicon's 128 (stm32f407-boot.ld).
+QEMU_CCM_BASE := 0x20020000
+
 # tftp-log with a fault right after the power-on line (BOARD_FAULT_AT_BOOT, board_opts.h):
 # 1, an lwIP assertion, in OUT/fault-1/; 2, a bus fault, in OUT/fault-2/.
-qemu-fault-%:
+qemu-fault-%: $(FW_PACK)
 	@$(MAKE) --no-print-directory -f $(SRCDIR)/firmware/firmware.mk SRCDIR=$(SRCDIR) \
 		LWIP_DIR=$(LWIP_DIR) IAP_SRCS='$(IAP_SRCS)' GEN_SRCS='$(GEN_SRCS)' \
 		LWIP_SRCS='$(LWIP_SRCS)' WARN_CFLAGS='$(WARN_CFLAGS)' CROSS=$(CROSS) \
-		OUT=$(OUT)/fault-$* \
+		FW_PACK=$(FW_PACK) CCM_BASE=$(QEMU_CCM_BASE) OUT=$(OUT)/fault-$* \
 		DEFS='$(call row_defs,$(filter tftp-log|%,$(SIZE_ROWS))) -DBOARD_FAULT_AT_BOOT=$* $(DEFS)' \
 		bin
 
-qemu-%:
+qemu-%: $(FW_PACK)
 	@$(MAKE) --no-print-directory -f $(SRCDIR)/firmware/firmware.mk SRCDIR=$(SRCDIR) \
 		LWIP_DIR=$(LWIP_DIR) IAP_SRCS='$(IAP_SRCS)' GEN_SRCS='$(GEN_SRCS)' \
 		LWIP_SRCS='$(LWIP_SRCS)' WARN_CFLAGS='$(WARN_CFLAGS)' CROSS=$(CROSS) \
-		OUT=$(OUT)/qemu/$* \
+		FW_PACK=$(FW_PACK) CCM_BASE=$(QEMU_CCM_BASE) OUT=$(OUT)/qemu/$* \
 		DEFS='$(call row_defs,$(filter $*|%,$(SIZE_ROWS))) -DBOARD_KEY_FORCE=0 $(DEFS)' \
 		bin $(OUT)/qemu/$*/hello-app.bin
 
@@ -259,11 +302,22 @@ sizes: $(foreach r,$(BUILT_ROWS),size-$(call row_field,$(r),1))
 	@sh $(SRCDIR)/firmware/size-report.sh $(SIZE) $(NM) $(OUT)/size $(HAVE_HTTP) \
 		$(SRCDIR) $(LWIP_DIR) $(foreach r,$(SIZE_ROWS),'$(r)')
 
-size-%:
+size-%: $(FW_PACK)
 	@$(MAKE) --no-print-directory -f $(SRCDIR)/firmware/firmware.mk SRCDIR=$(SRCDIR) \
 		LWIP_DIR=$(LWIP_DIR) IAP_SRCS='$(IAP_SRCS)' GEN_SRCS='$(GEN_SRCS)' \
 		LWIP_SRCS='$(LWIP_SRCS)' WARN_CFLAGS='$(WARN_CFLAGS)' CROSS=$(CROSS) \
-		MBEDTLS_DIR=$(MBEDTLS_DIR) BEARSSL_DIR=$(BEARSSL_DIR) \
+		MBEDTLS_DIR=$(MBEDTLS_DIR) BEARSSL_DIR=$(BEARSSL_DIR) FW_PACK=$(FW_PACK) \
+		OUT=$(OUT)/size/$* DEFS='$(call row_defs,$(filter $*|%,$(SIZE_ROWS))) $(DEFS)' bin
+
+# The same row's objects linked again with lwIP's memory where QEMU has RAM
+# (OUT/size/NAME/iapd-boot-qemu.bin): what tests/firmware/qemu_boot.sh boots for that row.
+qemu: $(foreach r,$(BUILT_ROWS),qemu-size-$(call row_field,$(r),1))
+qemu-size-%: $(FW_PACK)
+	@$(MAKE) --no-print-directory -f $(SRCDIR)/firmware/firmware.mk SRCDIR=$(SRCDIR) \
+		LWIP_DIR=$(LWIP_DIR) IAP_SRCS='$(IAP_SRCS)' GEN_SRCS='$(GEN_SRCS)' \
+		LWIP_SRCS='$(LWIP_SRCS)' WARN_CFLAGS='$(WARN_CFLAGS)' CROSS=$(CROSS) \
+		MBEDTLS_DIR=$(MBEDTLS_DIR) BEARSSL_DIR=$(BEARSSL_DIR) FW_PACK=$(FW_PACK) \
+		NAME=iapd-boot-qemu CCM_BASE=$(QEMU_CCM_BASE) \
 		OUT=$(OUT)/size/$* DEFS='$(call row_defs,$(filter $*|%,$(SIZE_ROWS))) $(DEFS)' bin
 
 .PHONY: bin

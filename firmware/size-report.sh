@@ -6,8 +6,9 @@
 #
 # ROW is name|USE_IAP_TFTP|USE_IAP_HTTP|IAP_LOG|USE_DHCP|AN3376's bytes or "-"[|IAP_BOOT_VERIFY
 # [|user flash address, when not 0x08010000]]; DIR/name/
-# holds that build's iapd-boot.elf. "flash" is what the image occupies in flash: code,
-# read-only data and the initial values of .data (text + data in `size` terms), the .bin.
+# holds that build's iapd-boot.bin (the image in flash: the stub and the packed program) and
+# iapd-boot-sram.elf (the program, which runs from SRAM). "flash" is the .bin's bytes;
+# "program" the program's (code, read-only data and .data), unpacked.
 # The breakdown reads the symbols' sizes and source files from the ELF's debug information
 # (nm -S -l): with link-time optimisation the map no longer knows the object files.
 set -eu
@@ -17,8 +18,9 @@ shift 6
 x() { if [ "$1" = 1 ]; then echo X; else echo .; fi; }
 
 printf '\nBootloader code size vs. configuration options (AN3376 Table 4; IAP_LOG for USE_LCD)\n\n'
-printf '%-28s %4s %4s %7s %4s %10s %10s %9s %6s %9s %9s %9s\n' build TFTP HTTP IAP_LOG DHCP \
-  "flash (B)" "AN3376 (B)" "vs AN3376" "ratio" "SRAM (B)" "stack (B)" "left (B)"
+printf '%-28s %4s %4s %7s %4s %10s %10s %9s %6s %12s %9s %9s %9s %9s\n' build TFTP HTTP IAP_LOG \
+  DHCP "flash (B)" "AN3376 (B)" "vs AN3376" "ratio" "program (B)" "SRAM (B)" "CCM (B)" \
+  "stack (B)" "left (B)"
 above=
 for row in "$@"; do
   old_ifs=$IFS; IFS='|'
@@ -31,21 +33,24 @@ for row in "$@"; do
     printf '%10s %10s   (HTTP server not built yet: no src/http_server.c)\n' n/a "$an"
     continue
   fi
+  # flash, then from the program's sections: its bytes, SRAM (program + .bss), CCM
   # shellcheck disable=SC2046
-  set -- $("$size_tool" "$dir/$name/iapd-boot.elf" | awk 'NR == 2 { print $1 + $2, $2 + $3 }')
+  set -- $(wc -c <"$dir/$name/iapd-boot.bin") $("$size_tool" -A "$dir/$name/iapd-boot-sram.elf" \
+    | awk '$1 ~ /^\.(isr_vector|text|ARM\.exidx|data)$/ { p += $2 } $1 == ".bss" { b = $2 }
+           $1 == ".ccm" { c = $2 } END { print p, p + b, c + 0 }')
   # The stack's high-water mark, from the UART log of the QEMU test (make check-firmware),
   # and the SRAM left above .data + .bss for it.
   stack=-
   if [ -f "$dir/$name/stack.txt" ]; then read -r stack _ <"$dir/$name/stack.txt"; fi
-  left=$((131072 - $2))
+  left=$((131072 - $3))
   if [ "$an" = - ]; then
-    printf '%10s %10s %9s %6s %9s %9s %9s\n' "$1" - "" "" "$2" "$stack" "$left"
+    printf '%10s %10s %9s %6s %12s %9s %9s %9s %9s\n' "$1" - "" "" "$2" "$3" "$4" "$stack" "$left"
   else
     # ours / AN3376's, to two decimals, in integers (sh has no floats)
     ratio=$(( ($1 * 200 / an + 1) / 2 ))
     ratio=$((ratio / 100)).$(printf '%02d' $((ratio % 100)))
-    printf '%10s %10s %+9d %6s %9s %9s %9s\n' "$1" "$an" $(($1 - an)) "$ratio" "$2" "$stack" \
-      "$left"
+    printf '%10s %10s %+9d %6s %12s %9s %9s %9s %9s\n' "$1" "$an" $(($1 - an)) "$ratio" "$2" "$3" \
+      "$4" "$stack" "$left"
     if [ "$1" -gt "$an" ]; then above="$above $name"; fi
   fi
   case $name in signature*) above="$above $name" ;; esac   # where the checks' bytes go
@@ -60,9 +65,10 @@ for row in "$@"; do
       "" "$user" $(( (user - 0x08000000) / 1024 ))
   fi
 done
-printf '\nflash: code + read-only data + .data initial values (the .bin). SRAM: .data + .bss\n'
-printf '(lwIP heap and pools, Ethernet DMA buffers); the stack gets the rest of the 128 KiB,\n'
-printf '"left". stack: the high-water mark in IAP mode, painted at reset and read back over the\n'
+printf '\nflash: the .bin, what flash holds: the stub and the program packed (firmware/unpack_stub.c).\n'
+printf 'program: its code + read-only data + .data, unpacked into SRAM at reset. SRAM: the program\n'
+printf '+ .bss (Ethernet DMA buffers, the servers); CCM: lwIP heap and pools. The stack gets the\n'
+printf 'rest of the 128 KiB of SRAM, "left". stack: the high-water mark in IAP mode, painted at reset and read back over the\n'
 printf 'UART log under QEMU (make check-firmware; "-" before it ran, or without IAP_LOG), the\n'
 printf 'Key held; "after a boot check": the deepest of its runs with the Key released. The boot\n'
 printf 'path and lwIP start only, QEMU has no Ethernet (firmware/README.md).\n'
@@ -70,14 +76,16 @@ printf 'AN3376: IAR EWARM 6.21, high size optimisation, lwIP 1.3.2, ST periphera
 printf 'ratio: our flash bytes over its, to two decimals.\n'
 
 for name in $above; do
-  elf=$dir/$name/iapd-boot.elf
-  total=$("$size_tool" "$elf" | awk 'NR == 2 { print $1 + $2 }')
-  printf '\nWhere the %s bytes of "%s" go:\n' "$total" "$name"
+  elf=$dir/$name/iapd-boot-sram.elf
+  flash=$(wc -c <"$dir/$name/iapd-boot.bin")
+  total=$("$size_tool" -A "$elf" | awk '$1 ~ /^\.(isr_vector|text|ARM\.exidx|data)$/ { p += $2 } END { print p }')
+  printf '\nWhere the %s bytes of the program of "%s" go (%s B in flash, packed):\n' "$total" \
+    "$name" "$flash"
   case $name in
     signature*)   # the verified boot's budget: below 0x08010000 with 4 KiB to spare
       budget=$((65536 - 4096))
-      printf '  (the budget with 4 KiB to spare below 0x08010000 is %s B: %+d B)\n' "$budget" \
-        $((total - budget)) ;;
+      printf '  (the budget with 4 KiB to spare below 0x08010000 is %s B of flash: %+d B)\n' \
+        "$budget" $((flash - budget)) ;;
   esac
   "$nm_tool" -S -l --size-sort "$elf" | awk -v total="$total" -v lwip="$lwip_dir/" \
     -v src="$srcdir/src/" -v fw="$srcdir/firmware/" '

@@ -11,10 +11,11 @@
 #include <string.h>
 
 #include "clock.h"
+#include "regs.h"
 #include "startup.h"
 
-/* From the linker script. */
-extern uint32_t _estack, _sidata, _sdata, _edata, _sbss, _ebss;
+/* From the linker script (stm32f407-boot.ld). */
+extern uint32_t _estack, _sbss, _ebss, _sccm, _eccm;
 
 int main(void);
 void Reset_Handler(void);
@@ -72,11 +73,16 @@ static void paint_stack(void)
     *p = STACK_PAINT;
 }
 
+/* Entered from the stub (unpack_stub.c) once the program is unpacked into SRAM: .data is
+ * already in place, as the stub wrote it. */
 void Reset_Handler(void)
 {
-  /* .data from its load address in flash, .bss zeroed: the C run-time's promise. */
-  memcpy(&_sdata, &_sidata, (size_t)((uintptr_t)&_edata - (uintptr_t)&_sdata));
+  /* Exceptions from this program's table, not the stub's. */
+  SCB_VTOR = (uint32_t)(uintptr_t)vector_table;
+  __asm volatile ("dsb\n\tisb" ::: "memory");
+  /* .bss and lwIP's memory in CCM zeroed: the C run-time's promise. */
   memset(&_sbss, 0, (size_t)((uintptr_t)&_ebss - (uintptr_t)&_sbss));
+  memset(&_sccm, 0, (size_t)((uintptr_t)&_eccm - (uintptr_t)&_sccm));
   paint_stack();
   clock_init();
   main();

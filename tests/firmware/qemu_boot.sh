@@ -4,7 +4,8 @@
 # MAC). USART3, the bootloader's log, goes to a file (QEMU wires -serial in USART order:
 # USART1, USART2, USART3), and each run's log is compared line by line:
 #
-#  1. every configuration of the size report (FW/size/NAME/): IAP mode, since QEMU models
+#  1. every configuration of the size report (FW/size/NAME/iapd-boot-qemu.bin: the row's
+#     objects linked with lwIP's memory in RAM that QEMU has, as it has no CCM): IAP mode, since QEMU models
 #     no GPIO and PG15 reads 0, "Key held"; with IAP_LOG the exact lines up to the failed
 #     PHY probe (QEMU has no ETH and no MDIO: PHYIDR1 reads 0) and the stack's high-water
 #     mark, which is kept in FW/size/NAME/stack.txt for the size report; without IAP_LOG,
@@ -22,6 +23,9 @@
 #     the faulting address, and for the assertion addr2line must place it in lwIP's pbuf.c.
 #
 #   qemu_boot.sh FW     (FW: the firmware output directory, fw/ in the build directory)
+#
+# Every image is the one flash holds: the stub that unpacks the program into SRAM
+# (firmware/unpack_stub.c), then the packed program; each run unpacks it first.
 #
 # Each run stops as soon as the expected lines are there, or after RUN_TIMEOUT seconds.
 # Exit 0 when every run matched, 1 otherwise; 77 (skip) without qemu-system-arm.
@@ -103,17 +107,23 @@ net: error: no network: IAP mode cannot be reached over Ethernet
 EOF2
 }
 
-# 1. Every configuration of the size report, Key held.
+# 1. Every configuration of the size report, Key held: the row's objects linked with lwIP's
+#    memory where QEMU has RAM (iapd-boot-qemu.bin; QEMU has no CCM, firmware/README.md).
 found=0
 for dir in "$fw"/size/*/; do
   name=$(basename "$dir")
   [ -f "$dir/iapd-boot.bin" ] || continue
   found=$((found + 1))
+  if [ ! -f "$dir/iapd-boot-qemu.bin" ]; then
+    echo "FAIL: qemu $name: no $dir/iapd-boot-qemu.bin (make check-firmware builds it)"
+    failed=$((failed + 1))
+    continue
+  fi
   case $name in
     *log*|integrity*|dual|swap|signature*) iap_lines "Key button held" >"$tmp/want" ;;
     *) : >"$tmp/want" ;;
   esac
-  run "$name" "$dir/iapd-boot.bin" "$tmp/want"
+  run "$name" "$dir/iapd-boot-qemu.bin" "$tmp/want"
   stack=$(stack_of "$name")
   if [ -n "$stack" ]; then echo "$stack" >"$dir/stack.txt"; else rm -f "$dir/stack.txt"; fi
 done
@@ -228,24 +238,25 @@ done
 #    In fault-2 a read of 0x30000000, where nothing is mapped, is a precise bus fault
 #    escalated to HardFault: CFSR BFARVALID and PRECISERR, HFSR FORCED.
 fault_run() {   # fault_run N WANT-LINE: boots FW/fault-N/, whose log must be the two lines
-  if [ ! -f "$fw/fault-$1/iapd-boot.elf" ]; then
-    echo "FAIL: qemu fault-$1: no $fw/fault-$1/iapd-boot.elf (make check-firmware builds it)"
+  if [ ! -f "$fw/fault-$1/iapd-boot-sram.elf" ]; then
+    echo "FAIL: qemu fault-$1: no $fw/fault-$1/iapd-boot-sram.elf (make check-firmware builds it)"
     failed=$((failed + 1))
     return 1
   fi
   printf '%s\n' "board: power on, 16 MHz (PLL did not lock: HSI)" "$2" >"$tmp/want"
   run "fault-$1" "$fw/fault-$1/iapd-boot.bin" "$tmp/want"
 }
-if fault_run 1 "~lwip: error: assertion failed at address 0x0800[0-9a-f]{4}"; then
+# The program runs from SRAM (firmware/unpack_stub.c): the addresses are 0x2000xxxx.
+if fault_run 1 "~lwip: error: assertion failed at address 0x200[01][0-9a-f]{4}"; then
   addr=$(sed -n 's/^lwip: error: assertion failed at address \(0x[0-9a-f]*\)$/\1/p' "$tmp/fault-1.log.txt")
-  where=$(arm-none-eabi-addr2line -e "$fw/fault-1/iapd-boot.elf" "${addr:-0}")
+  where=$(arm-none-eabi-addr2line -e "$fw/fault-1/iapd-boot-sram.elf" "${addr:-0}")
   case $where in
     */lwip/src/core/pbuf.c:[0-9]*) echo "PASS: qemu fault-1: $addr is $where" ;;
     *) echo "FAIL: qemu fault-1: address ${addr:-none} is $where, not lwIP's pbuf.c"
        failed=$((failed + 1)) ;;
   esac
 fi
-fault_run 2 "~board: error: fault at address 0x0800[0-9a-f]{4} \(CFSR 0x00008200, HFSR 0x40000000\)"
+fault_run 2 "~board: error: fault at address 0x200[01][0-9a-f]{4} \(CFSR 0x00008200, HFSR 0x40000000\)"
 
 echo "qemu_boot: $runs runs, $failed failed, $(($(date +%s) - start)) s"
 [ "$failed" -eq 0 ]
