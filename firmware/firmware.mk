@@ -275,19 +275,18 @@ SIZE_ROWS := \
 	integrity|1|1|1|0|-|IAP_VERIFY_INTEGRITY integrity-dhcp|1|1|1|1|-|IAP_VERIFY_INTEGRITY \
 	dual|1|1|1|0|-|IAP_VERIFY_INTEGRITY|0x08010000|IAP_SLOTS_DUAL \
 	swap|1|1|1|0|-|IAP_VERIFY_INTEGRITY|0x08020000|IAP_SLOTS_SWAP \
-	signature|1|1|1|0|-|IAP_VERIFY_SIGNATURE|0x08020000 \
-	signature-dhcp|1|1|1|1|-|IAP_VERIFY_SIGNATURE|0x08020000
+	signature|1|1|1|0|-|IAP_VERIFY_SIGNATURE \
+	signature-dhcp|1|1|1|1|-|IAP_VERIFY_SIGNATURE
 # Fields 7, 8 and 9, when present: the boot policy (IAP_BOOT_VERIFY), the user flash address,
 # and the slot layout (IAP_SLOTS; the others are single). The rows without a policy are
 # AN3376's configurations and are built as AN3376's bootloader checks, IAP_VERIFY_VECTORS,
 # without the commit record's code (IAP_WITH_INTEGRITY 0): AN3376 has no hash, and its
 # Table 4 is what they are compared with. The verified boot is measured on top of them in
 # the rows that name a policy (the firmware's default build, `make firmware`, is integrity).
-# The signature builds (BearSSL's ECDSA P-256 on top of SHA-256) do not fit sectors 0-3 with
-# every feature: they take sector 4 too, and applications for them are linked at 0x08020000
-# (man iapd, BOOT POLICIES ON THE BOARD; firmware/README.md). signature-dhcp is the
-# all-features build with the signature check: the report shows it against the budget of
-# 0x08010000 less 4 KiB.
+# Every row fits sectors 0-3 once packed (unpack_stub.c), the signature builds (BearSSL's
+# ECDSA P-256 on top of SHA-256) too; swap needs sector 4 for its layout, not for its size.
+# signature-dhcp is the all-features build with the signature check: the report shows it
+# against the budget of 0x08010000 less 4 KiB.
 HAVE_HTTP := $(if $(filter src/http_server.c,$(IAP_SRCS)),yes,no)
 row_field = $(word $(2),$(subst |, ,$(1)))
 row_defs = -DUSE_IAP_TFTP=$(call row_field,$(1),2) -DUSE_IAP_HTTP=$(call row_field,$(1),3) \
