@@ -4,9 +4,8 @@
  * (ARMv7-M B1.5.4), and an lwIP assertion is one of them: LWIP_PLATFORM_ASSERT is
  * __builtin_trap() (lwip-arch/arch/cc.h), a 2-byte UDF in place of a call with the line
  * number: 168 to 836 bytes less per build. The PC the exception pushed is the UDF's own
- * address in SRAM, where the program runs: `arm-none-eabi-addr2line -e fw/iapd-boot-sram.elf
- * ADDRESS` gives the file and
- * line of the assertion.
+ * address in SRAM, where the program runs: `arm-none-eabi-addr2line -e
+ * fw/iapd-boot-sram.elf ADDRESS` gives the file and line of the assertion.
  */
 #include <stdint.h>
 
@@ -16,10 +15,10 @@
 
 #define UDF_TRAP 0xDEFFu   /* udf #255: what GCC emits for __builtin_trap() in Thumb */
 
-void fault_report(const uint32_t *frame) __attribute__((used, noreturn));
-
 /* The program's code in SRAM, from the linker script (stm32f407-boot.ld). */
 extern const uint8_t _program_start[], _program_code_end[];
+
+void fault_report(const uint32_t *frame) __attribute__((used, noreturn));
 void HardFault_Handler(void) __attribute__((naked, noreturn));
 
 /* frame: what the exception pushed on the main stack (r0-r3, r12, lr, pc, xPSR; the

@@ -39,7 +39,7 @@ for row in "$@"; do
     | awk '$1 ~ /^\.(isr_vector|text|ARM\.exidx|data)$/ { p += $2 } $1 == ".bss" { b = $2 }
            $1 == ".ccm" { c = $2 } END { print p, p + b, c + 0 }')
   # The stack's high-water mark, from the UART log of the QEMU test (make check-firmware),
-  # and the SRAM left above .data + .bss for it.
+  # and the SRAM left above the program and .bss for it.
   stack=-
   if [ -f "$dir/$name/stack.txt" ]; then read -r stack _ <"$dir/$name/stack.txt"; fi
   left=$((131072 - $3))
@@ -65,13 +65,13 @@ for row in "$@"; do
       "" "$user" $(( (user - 0x08000000) / 1024 ))
   fi
 done
-printf '\nflash: the .bin, what flash holds: the stub and the program packed (firmware/unpack_stub.c).\n'
+printf '\nflash: the .bin, what flash holds: the stub and the packed program (firmware/unpack_stub.c).\n'
 printf 'program: its code + read-only data + .data, unpacked into SRAM at reset. SRAM: the program\n'
 printf '+ .bss (Ethernet DMA buffers, the servers); CCM: lwIP heap and pools. The stack gets the\n'
-printf 'rest of the 128 KiB of SRAM, "left". stack: the high-water mark in IAP mode, painted at reset and read back over the\n'
-printf 'UART log under QEMU (make check-firmware; "-" before it ran, or without IAP_LOG), the\n'
-printf 'Key held; "after a boot check": the deepest of its runs with the Key released. The boot\n'
-printf 'path and lwIP start only, QEMU has no Ethernet (firmware/README.md).\n'
+printf 'rest of the 128 KiB of SRAM, "left". stack: the high-water mark in IAP mode, painted at\n'
+printf 'reset and read back over the UART log under QEMU (make check-firmware; "-" before it ran,\n'
+printf 'or without IAP_LOG), the Key held; "after a boot check": the deepest of its runs with the\n'
+printf 'Key released. The boot path and lwIP start only, QEMU has no Ethernet (firmware/README.md).\n'
 printf 'AN3376: IAR EWARM 6.21, high size optimisation, lwIP 1.3.2, ST peripheral library;\n'
 printf 'ratio: our flash bytes over its, to two decimals.\n'
 
