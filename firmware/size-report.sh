@@ -17,6 +17,14 @@ shift 6
 
 x() { if [ "$1" = 1 ]; then echo X; else echo .; fi; }
 
+# program_memory DIR/NAME: the program's bytes (code, read-only data, .data), SRAM (program +
+# .bss) and CCM, from the sections of iapd-boot-sram.elf.
+program_memory() {
+  "$size_tool" -A "$1/iapd-boot-sram.elf" \
+    | awk '$1 ~ /^\.(isr_vector|text|ARM\.exidx|data)$/ { p += $2 } $1 == ".bss" { b = $2 }
+           $1 == ".ccm" { c = $2 } END { print p, p + b, c + 0 }'
+}
+
 printf '\nBootloader code size vs. configuration options (AN3376 Table 4; IAP_LOG for USE_LCD)\n\n'
 printf '%-28s %4s %4s %7s %4s %10s %10s %9s %6s %12s %9s %9s %9s %9s\n' build TFTP HTTP IAP_LOG \
   DHCP "flash (B)" "AN3376 (B)" "vs AN3376" "ratio" "program (B)" "SRAM (B)" "CCM (B)" \
@@ -35,9 +43,7 @@ for row in "$@"; do
   fi
   # flash, then from the program's sections: its bytes, SRAM (program + .bss), CCM
   # shellcheck disable=SC2046
-  set -- $(wc -c <"$dir/$name/iapd-boot.bin") $("$size_tool" -A "$dir/$name/iapd-boot-sram.elf" \
-    | awk '$1 ~ /^\.(isr_vector|text|ARM\.exidx|data)$/ { p += $2 } $1 == ".bss" { b = $2 }
-           $1 == ".ccm" { c = $2 } END { print p, p + b, c + 0 }')
+  set -- $(wc -c <"$dir/$name/iapd-boot.bin") $(program_memory "$dir/$name")
   # The stack's high-water mark, from the UART log of the QEMU test (make check-firmware),
   # and the SRAM left above the program and .bss for it.
   stack=-
@@ -78,7 +84,9 @@ printf 'ratio: our flash bytes over its, to two decimals.\n'
 for name in $above; do
   elf=$dir/$name/iapd-boot-sram.elf
   flash=$(wc -c <"$dir/$name/iapd-boot.bin")
-  total=$("$size_tool" -A "$elf" | awk '$1 ~ /^\.(isr_vector|text|ARM\.exidx|data)$/ { p += $2 } END { print p }')
+  read -r total _ <<EOF
+$(program_memory "$dir/$name")
+EOF
   printf '\nWhere the %s bytes of the program of "%s" go (%s B in flash, packed):\n' "$total" \
     "$name" "$flash"
   case $name in
