@@ -95,7 +95,9 @@ OBJS := $(addprefix $(OUT)/obj/,$(BUILD_SRCS:.c=.o)) \
 
 # Objects are rebuilt when the compiler command changes (other DEFS, another compiler).
 STAMP := $(OUT)/obj/.flags
-STAMP_TEXT := $(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) $(WARN_CFLAGS)
+# PACKER (lzma or lz4, below) is in the stamp: the stub and the packed program follow it.
+PACKER ?= lzma
+STAMP_TEXT := $(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) $(WARN_CFLAGS) PACKER=$(PACKER)
 $(shell mkdir -p $(OUT)/obj && { [ "$$(cat $(STAMP) 2>/dev/null)" = '$(STAMP_TEXT)' ] \
 	|| echo '$(STAMP_TEXT)' > $(STAMP); })
 
@@ -167,23 +169,31 @@ $(OUT)/$(NAME)-sram.elf: $(OBJS) $(SRCDIR)/firmware/stm32f407-boot.ld
 $(OUT)/$(NAME)-sram.bin: $(OUT)/$(NAME)-sram.elf
 	@$(OBJCOPY) -O binary $< $@
 
-# The packer (tools/fw_pack.c), a host program; one per `make firmware`, shared by the rows.
+# The packer (tools/fw_pack.c), a host program linked with liblzma; one per `make firmware`,
+# shared by the rows. PACKER: lzma (the smallest image) or lz4 (about ten times faster to
+# unpack at reset, some 20% larger): firmware/README.md, "Reset, IAP mode, jump".
 HOST_CC ?= cc
 FW_PACK ?= $(OUT)/fw-pack
-FW_PACK_SRCS := $(SRCDIR)/tools/fw_pack.c $(SRCDIR)/tools/lz4_pack.c $(SRCDIR)/firmware/lz4_block.c
-$(FW_PACK): $(FW_PACK_SRCS) $(SRCDIR)/tools/lz4_pack.h $(SRCDIR)/firmware/lz4_block.h
+FW_PACK_SRCS := $(SRCDIR)/tools/fw_pack.c $(SRCDIR)/tools/lz4_pack.c $(SRCDIR)/firmware/lz4_block.c \
+	$(SRCDIR)/firmware/lzma_block.c $(SRCDIR)/firmware/thumb_calls.c
+$(FW_PACK): $(FW_PACK_SRCS) $(SRCDIR)/tools/lz4_pack.h $(SRCDIR)/firmware/lz4_block.h \
+		$(SRCDIR)/firmware/lzma_block.h $(SRCDIR)/firmware/thumb_calls.h
 	@mkdir -p $(@D)
 	@echo "  CC(host) $@"
-	@$(HOST_CC) -O2 $(WARN_CFLAGS) -I$(SRCDIR)/firmware -I$(SRCDIR)/tools -o $@ $(FW_PACK_SRCS)
+	@$(HOST_CC) -O2 $(WARN_CFLAGS) -I$(SRCDIR)/firmware -I$(SRCDIR)/tools -o $@ $(FW_PACK_SRCS) -llzma
 
-$(OUT)/$(NAME).packed: $(OUT)/$(NAME)-sram.bin $(FW_PACK)
-	@$(FW_PACK) $< $@
+$(OUT)/$(NAME).packed: $(OUT)/$(NAME)-sram.bin $(FW_PACK) $(STAMP)
+	@case '$(PACKER)' in lzma|lz4) ;; *) echo "firmware.mk: PACKER is lzma or lz4, not '$(PACKER)'" >&2; exit 1 ;; esac
+	@$(FW_PACK) $(if $(filter lz4,$(PACKER)),--lz4) $< $@
 
-# The image in flash: the stub (unpack_stub.c, lz4_block.c) and the packed program behind
-# it. No LTO, no C library: the stub runs before anything is set up.
+# The image in flash: the stub (unpack_stub.c, the PACKER's decoder, thumb_calls.c,
+# clock_pll.c) and the packed program behind it. No LTO, no C library: the stub runs before
+# anything is set up.
 STUB_CFLAGS := $(ARCH) -std=gnu11 -Os -g -ffreestanding -fno-tree-loop-distribute-patterns \
-	-ffunction-sections -fdata-sections $(WARN_CFLAGS)
-STUB_OBJS := $(OUT)/obj/stub/unpack_stub.o $(OUT)/obj/stub/lz4_block.o
+	-ffunction-sections -fdata-sections $(WARN_CFLAGS) \
+	-DSTUB_PACKER_LZ4=$(if $(filter lz4,$(PACKER)),1,0)
+STUB_OBJS := $(OUT)/obj/stub/unpack_stub.o $(OUT)/obj/stub/$(PACKER)_block.o \
+	$(OUT)/obj/stub/thumb_calls.o $(OUT)/obj/stub/clock_pll.o
 $(OUT)/obj/stub/%.o: $(SRCDIR)/firmware/%.c $(STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC(arm)  stub/$*.o"
@@ -257,6 +267,17 @@ qemu-fault-%: $(FW_PACK)
 		FW_PACK=$(FW_PACK) CCM_BASE=$(QEMU_CCM_BASE) OUT=$(OUT)/fault-$* \
 		DEFS='$(call row_defs,$(filter tftp-log|%,$(SIZE_ROWS))) -DBOARD_FAULT_AT_BOOT=$* $(DEFS)' \
 		bin
+
+# tftp-log packed with the other packer, PACKER=lz4, in OUT/lz4/ (for QEMU's RAM): booted
+# as its row is, so that both decoders run on the core.
+.PHONY: qemu-packer-lz4
+qemu: qemu-packer-lz4
+qemu-packer-lz4: $(FW_PACK)
+	@$(MAKE) --no-print-directory -f $(SRCDIR)/firmware/firmware.mk SRCDIR=$(SRCDIR) \
+		LWIP_DIR=$(LWIP_DIR) IAP_SRCS='$(IAP_SRCS)' GEN_SRCS='$(GEN_SRCS)' \
+		LWIP_SRCS='$(LWIP_SRCS)' WARN_CFLAGS='$(WARN_CFLAGS)' CROSS=$(CROSS) \
+		FW_PACK=$(FW_PACK) CCM_BASE=$(QEMU_CCM_BASE) OUT=$(OUT)/lz4 PACKER=lz4 \
+		DEFS='$(call row_defs,$(filter tftp-log|%,$(SIZE_ROWS))) $(DEFS)' bin
 
 qemu-%: $(FW_PACK)
 	@$(MAKE) --no-print-directory -f $(SRCDIR)/firmware/firmware.mk SRCDIR=$(SRCDIR) \

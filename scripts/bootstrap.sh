@@ -31,7 +31,7 @@ die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 # (install_packages). scripts/fuzz-ci builds the libFuzzer targets with clang.
 packages="autoconf automake libtool pkg-config make gcc check zlib1g-dev libpcap-dev
   libmicrohttpd-dev libjansson-dev libslirp-dev libglib2.0-dev libmbedtls-dev libbearssl-dev
-  dpkg-dev xz-utils iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
+  dpkg-dev xz-utils liblzma-dev iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   dnsmasq-base tcpdump ethtool jq chromium nodejs firefox-esr
   tftpd-hpa nginx-light valgrind clang libclang-rt-dev"

@@ -159,6 +159,16 @@ for dir in "$fw"/size/*/; do
 done
 [ "$found" -gt 0 ] || { echo "FAIL: no $fw/size/*/iapd-boot.bin: run make firmware first"; exit 1; }
 
+# 1b. The other packer: tftp-log packed as LZ4 (PACKER=lz4, FW/lz4/) unpacks and runs as
+#     its row does.
+if [ -f "$fw/lz4/iapd-boot.bin" ]; then
+  iap_lines "Key button held" >"$tmp/want"
+  run packer-lz4-tftp-log "$fw/lz4/iapd-boot.bin" "$tmp/want"
+else
+  echo "FAIL: qemu packer-lz4: no $fw/lz4/iapd-boot.bin (make check-firmware builds it)"
+  failed=$((failed + 1))
+fi
+
 # 2. The Key released: no application, then the application with its commit record
 #    (src/image_record.h) in the last 128 bytes of the flash, then with a record of the same
 #    length whose SHA-256 is not the image's. Each build boots the hello application linked
