@@ -189,8 +189,9 @@ $(OUT)/$(NAME).packed: $(OUT)/$(NAME)-sram.bin $(FW_PACK) $(STAMP)
 # The image in flash: the stub (unpack_stub.c, the PACKER's decoder, thumb_calls.c,
 # clock_pll.c) and the packed program behind it. No LTO, no C library: the stub runs before
 # anything is set up.
+# -fno-inline-functions-called-once: the LZMA decoder's helpers stay functions, 102 B less.
 STUB_CFLAGS := $(ARCH) -std=gnu11 -Os -g -ffreestanding -fno-tree-loop-distribute-patterns \
-	-ffunction-sections -fdata-sections $(WARN_CFLAGS) \
+	-fno-inline-functions-called-once -ffunction-sections -fdata-sections $(WARN_CFLAGS) \
 	-DSTUB_PACKER_LZ4=$(if $(filter lz4,$(PACKER)),1,0)
 STUB_OBJS := $(OUT)/obj/stub/unpack_stub.o $(OUT)/obj/stub/$(PACKER)_block.o \
 	$(OUT)/obj/stub/thumb_calls.o $(OUT)/obj/stub/clock_pll.o
