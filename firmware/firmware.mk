@@ -195,7 +195,11 @@ STUB_CFLAGS := $(ARCH) -std=gnu11 -Os -g -ffreestanding -fno-tree-loop-distribut
 	-DSTUB_PACKER_LZ4=$(if $(filter lz4,$(PACKER)),1,0)
 STUB_OBJS := $(OUT)/obj/stub/unpack_stub.o $(OUT)/obj/stub/$(PACKER)_block.o \
 	$(OUT)/obj/stub/thumb_calls.o $(OUT)/obj/stub/clock_pll.o
-$(OUT)/obj/stub/%.o: $(SRCDIR)/firmware/%.c $(STAMP)
+STUB_STAMP := $(OUT)/obj/stub/.flags
+STUB_STAMP_TEXT := $(CC) $(STUB_CFLAGS)
+$(shell mkdir -p $(OUT)/obj/stub && { [ "$$(cat $(STUB_STAMP) 2>/dev/null)" = '$(STUB_STAMP_TEXT)' ] \
+	|| echo '$(STUB_STAMP_TEXT)' > $(STUB_STAMP); })
+$(OUT)/obj/stub/%.o: $(SRCDIR)/firmware/%.c $(STAMP) $(STUB_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC(arm)  stub/$*.o"
 	@$(CC) $(STUB_CFLAGS) -MMD -MP -c -o $@ $<
