@@ -5,9 +5,11 @@
  * the generator records where it is, so the server sends the bytes before it, the text, and
  * the bytes after it, with no copy of the page.
  *
- * The board's pages are stored gzip-compressed (gzip = 1; tools/mkfsdata.py --gzip says how a
+ * The board's pages are stored as gzip members (gzip = 1; tools/mkfsdata.py --gzip says how a
  * page with a marker is cut in two deflate pieces, and what the server adds between and
- * after them). iapd's own control pages (emul/) are stored as they are.
+ * after them), of stored deflate blocks (--stored): the firmware packs its whole program,
+ * which packs their text smaller than deflate does. iapd's own control pages (emul/) are
+ * stored as they are.
  */
 #ifndef IAPD_HTTP_FS_H
 #define IAPD_HTTP_FS_H
