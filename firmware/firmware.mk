@@ -170,7 +170,7 @@ $(OUT)/$(NAME)-sram.bin: $(OUT)/$(NAME)-sram.elf
 	@$(OBJCOPY) -O binary $< $@
 
 # The packer (tools/fw_pack.c), a host program linked with liblzma; one per `make firmware`,
-# shared by the rows. PACKER: lzma (the smallest image) or lz4 (about ten times faster to
+# shared by the rows. PACKER: lzma (the smallest image) or lz4 (15 to 30 times faster to
 # unpack at reset, some 20% larger): firmware/README.md, "Reset, IAP mode, jump".
 HOST_CC ?= cc
 FW_PACK ?= $(OUT)/fw-pack

@@ -143,8 +143,7 @@ long lzma_block_unpack(const uint8_t *in, size_t in_len, uint8_t *out, size_t ou
       uint16_t *lit = probs + P_LITERAL + 0x300 * context;
       unsigned symbol = 1;
       if (state >= 7) {
-        /* after a match, the byte at the match's distance guides the first bits (a merged
-         * loop is 32 bytes smaller and a sixth slower to unpack with) */
+        /* after a match, the byte at the match's distance guides the first bits */
         if (rep0 >= pos)
           return -1;
         unsigned match = out[pos - rep0 - 1];

@@ -15,9 +15,9 @@
  *
  * The stub runs before anything is set up, so it uses no C library, no .data and no .bss: a
  * register or two, its stack (the LZMA decoder's 9838-byte probability array is there), the
- * packed image and the SRAM it writes. A packed image that
- * does not unpack to the length it says is a build that fw-pack would have refused; should
- * flash ever hold one, the stub stops in unpack_failed(), where a debugger shows it.
+ * packed image and the SRAM it writes. A packed image that does not unpack to the length it
+ * says is a build that fw-pack would have refused; should flash ever hold one, the stub
+ * stops in unpack_failed(), where a debugger shows it.
  */
 #include <stdint.h>
 

@@ -21,14 +21,15 @@ say() { printf 'bootstrap: %s\n' "$*" >&2; }
 die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 
 # Packages a build and the tests need. The test clients are the ones users run: curl,
-# tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware; QEMU boots
-# it (make check-firmware). libslirp (--user-net) comes with glib's headers: Debian's
-# slirp.pc requires glib-2.0's .pc file. iapd hashes images with Debian's mbed TLS
-# (libmbedtls-dev) and verifies their signatures with Debian's BearSSL (libbearssl-dev); the
-# firmware builds the same libraries from source (fetch_crypto). make bench runs the peers (tftpd-hpa, nginx-light:
-# nginx with the dav module) and callgrind (valgrind); it starts them itself, in its own
-# namespaces: installing tftpd-hpa and nginx-light must not leave them running as services
-# (install_packages). scripts/fuzz-ci builds the libFuzzer targets with clang.
+# tftp-hpa, atftp and busybox. The cross compiler and newlib build the firmware; fw-pack
+# packs it with liblzma (liblzma-dev); QEMU boots it (make check-firmware). libslirp
+# (--user-net) comes with glib's headers: Debian's slirp.pc requires glib-2.0's .pc file.
+# iapd hashes images with Debian's mbed TLS (libmbedtls-dev) and verifies their signatures
+# with Debian's BearSSL (libbearssl-dev); the firmware builds the same libraries from source
+# (fetch_crypto). make bench runs the peers (tftpd-hpa, nginx-light: nginx with the dav
+# module) and callgrind (valgrind); it starts them itself, in its own namespaces: installing
+# tftpd-hpa and nginx-light must not leave them running as services (install_packages).
+# scripts/fuzz-ci builds the libFuzzer targets with clang.
 packages="autoconf automake libtool pkg-config make gcc check zlib1g-dev libpcap-dev
   libmicrohttpd-dev libjansson-dev libslirp-dev libglib2.0-dev libmbedtls-dev libbearssl-dev
   dpkg-dev xz-utils liblzma-dev iproute2 curl tftp-hpa atftp busybox python3 ca-certificates
