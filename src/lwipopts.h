@@ -39,8 +39,10 @@
 #define LWIP_ETHERNET               1
 #define LWIP_ICMP                   1
 #define LWIP_RAW                    0
-#define LWIP_UDP                    1
-/* TCP only for the HTTP server: a TFTP-only bootloader is 15 KiB smaller without it. */
+/* UDP only for the TFTP server and DHCP, TCP only for the HTTP server: a TFTP-only
+ * bootloader is 15 KiB smaller without TCP, an HTTP-only one without DHCP 1 KiB without
+ * UDP (a UDP datagram then gets ICMP protocol unreachable, not port unreachable). */
+#define LWIP_UDP                    (USE_IAP_TFTP || USE_DHCP)
 #define LWIP_TCP                    USE_IAP_HTTP
 #define LWIP_DHCP                   USE_DHCP
 #define LWIP_AUTOIP                 0
