@@ -40,13 +40,13 @@ void unpack_failed(void);
 
 typedef void (*vector_t)(void);
 
+/* Entries only for what the core can take while the stub runs: reset, NMI and HardFault.
+ * MemManage, BusFault and UsageFault are disabled at reset (they escalate to HardFault), the
+ * stub raises no SVC or PendSV, enables no interrupt, and SysTick is off: the other twelve
+ * entries (48 bytes) would never be read. The program has its own full table (startup.c). */
 __attribute__((section(".isr_vector"), used))
-static const vector_t stub_vectors[16] = {
-  [0] = (vector_t)(uintptr_t)_stub_estack,
-  [1] = stub_reset,
-  [2] = unpack_failed, [3] = unpack_failed, [4] = unpack_failed, [5] = unpack_failed,
-  [6] = unpack_failed, [11] = unpack_failed, [12] = unpack_failed, [14] = unpack_failed,
-  [15] = unpack_failed,
+static const vector_t stub_vectors[4] = {
+  (vector_t)(uintptr_t)_stub_estack, stub_reset, unpack_failed, unpack_failed,
 };
 
 static uint32_t le32(const uint8_t *p)
