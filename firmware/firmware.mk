@@ -100,12 +100,13 @@ OBJS := $(addprefix $(OUT)/obj/,$(BUILD_SRCS:.c=.o)) \
 	$(addprefix $(OUT)/obj/bearssl/,$(BEARSSL_SRCS:.c=.o))
 
 # Objects are rebuilt when the compiler command changes (other DEFS, another compiler).
+# write_stamp FILE,TEXT: FILE holds TEXT, rewritten (so newer) only when TEXT changed.
+write_stamp = $(shell mkdir -p $(dir $(1)) && { [ "$$(cat $(1) 2>/dev/null)" = '$(2)' ] \
+	|| echo '$(2)' > $(1); })
 STAMP := $(OUT)/obj/.flags
 # PACKER (lzma or lz4, below) is in the stamp: the stub and the packed program follow it.
 PACKER ?= lzma
-STAMP_TEXT := $(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) $(WARN_CFLAGS) PACKER=$(PACKER)
-$(shell mkdir -p $(OUT)/obj && { [ "$$(cat $(STAMP) 2>/dev/null)" = '$(STAMP_TEXT)' ] \
-	|| echo '$(STAMP_TEXT)' > $(STAMP); })
+$(call write_stamp,$(STAMP),$(CC) $(FW_CPPFLAGS) $(FW_CFLAGS) $(WARN_CFLAGS) PACKER=$(PACKER))
 
 .PHONY: image blink sizes
 .DELETE_ON_ERROR:
@@ -202,9 +203,7 @@ STUB_CFLAGS := $(ARCH) -std=gnu11 -Os -g -ffreestanding -fno-tree-loop-distribut
 STUB_OBJS := $(OUT)/obj/stub/unpack_stub.o $(OUT)/obj/stub/$(PACKER)_block.o \
 	$(OUT)/obj/stub/thumb_calls.o $(OUT)/obj/stub/clock_pll.o
 STUB_STAMP := $(OUT)/obj/stub/.flags
-STUB_STAMP_TEXT := $(CC) $(STUB_CFLAGS)
-$(shell mkdir -p $(OUT)/obj/stub && { [ "$$(cat $(STUB_STAMP) 2>/dev/null)" = '$(STUB_STAMP_TEXT)' ] \
-	|| echo '$(STUB_STAMP_TEXT)' > $(STUB_STAMP); })
+$(call write_stamp,$(STUB_STAMP),$(CC) $(STUB_CFLAGS))
 $(OUT)/obj/stub/%.o: $(SRCDIR)/firmware/%.c $(STAMP) $(STUB_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC(arm)  stub/$*.o"
